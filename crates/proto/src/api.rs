@@ -1,0 +1,142 @@
+//! Request and response bodies of the HTTP API under `/api/v1`.
+//!
+//! Field names here are the contract: clients and acceptance checks use them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Role, UserId, WorkspaceId};
+
+/// `POST /api/v1/auth/signup`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignupRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// A user as other people see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+}
+
+/// Answer to signup and login: the user and a bearer token for scripts and WebSockets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthResponse {
+    pub user: UserView,
+    pub token: String,
+}
+
+/// `GET /api/v1/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub time_zone: String,
+}
+
+/// `PATCH /api/v1/me`: every field optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UpdateMe {
+    pub name: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+/// `POST /api/v1/workspaces` and `PATCH /api/v1/workspaces/{ws}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkspaceName {
+    pub name: String,
+}
+
+/// A workspace as seen by one member: with that member's role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceView {
+    pub id: WorkspaceId,
+    pub name: String,
+    pub role: Role,
+}
+
+/// A member of a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub user_id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// `POST /api/v1/workspaces/{ws}/members`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AddMemberRequest {
+    pub email: String,
+    pub role: Role,
+}
+
+/// Answer to adding a member: either the member (an existing account, added at
+/// once) or a pending invitation (an unknown email, claimed at signup).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum AddMemberResponse {
+    Added(MemberView),
+    Invited(InvitationView),
+}
+
+/// A pending invitation to a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub email: String,
+    pub role: Role,
+}
+
+/// `PATCH /api/v1/workspaces/{ws}/members/{user_id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangeRoleRequest {
+    pub role: Role,
+}
+
+/// The body of every error answer: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for machines (`code`) and people (`message`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_member_response_is_tagged_by_status() {
+        let added = AddMemberResponse::Added(MemberView {
+            user_id: UserId::new("u1"),
+            email: "a@x.org".into(),
+            name: "A".into(),
+            role: Role::Editor,
+        });
+        let json = serde_json::to_value(&added).unwrap();
+        assert_eq!(json["status"], "added");
+        assert_eq!(json["user_id"], "u1");
+        assert_eq!(json["role"], "editor");
+
+        let invited = AddMemberResponse::Invited(InvitationView { email: "b@x.org".into(), role: Role::Viewer });
+        let json = serde_json::to_value(&invited).unwrap();
+        assert_eq!(json["status"], "invited");
+        assert_eq!(json["email"], "b@x.org");
+    }
+}

@@ -1,0 +1,149 @@
+//! Sign-up, login, logout and the signed-in user's profile.
+
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use reynard_auth::{SessionToken, normalize_email, validate_name, validate_password};
+use reynard_proto::api::{AuthResponse, LoginRequest, Me, SignupRequest, UpdateMe};
+use reynard_store::{NewUser, SessionKind, User, now_millis};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, CurrentUser, SESSION_COOKIE};
+use crate::net::PeerAddr;
+use crate::state::AppState;
+
+/// The argon2id hash of a random password, verified against when the email is
+/// unknown so that a login takes as long whether or not the account exists.
+static DECOY_HASH: LazyLock<String> =
+    LazyLock::new(|| reynard_auth::hash_password(&SessionToken::generate().secret).unwrap_or_default());
+
+/// `POST /api/v1/auth/signup`: creates the account, signs it in and claims its invitations.
+pub async fn signup(State(state): State<AppState>, ApiJson(body): ApiJson<SignupRequest>) -> ApiResult<Response> {
+    let email = normalize_email(&body.email)?;
+    let name = validate_name(&body.name)?;
+    validate_password(&body.password)?;
+    let password = body.password;
+    let password_hash = tokio::task::spawn_blocking(move || reynard_auth::hash_password(&password))
+        .await
+        .map_err(ApiError::internal)??;
+    let (user, _joined) = state.store.create_user(NewUser { email, name, password_hash }).await?;
+    let response = start_session(&state, &user, StatusCode::CREATED).await?;
+    tracing::info!(user = %user.id, "signed up");
+    Ok(response)
+}
+
+/// `POST /api/v1/auth/login`: checks the password, rate-limited per IP and per account.
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let now = Instant::now();
+    let ip = peer.ip();
+    let email = normalize_email(&body.email).unwrap_or_else(|_| body.email.trim().to_lowercase());
+    state.logins_per_ip.check(&ip, now).map_err(|l| ApiError::rate_limited(l.retry_after))?;
+    state.failed_logins_per_account.check(&email, now).map_err(|l| ApiError::rate_limited(l.retry_after))?;
+    state.logins_per_ip.record(ip, now);
+
+    let user = state.store.user_by_email(&email).await?;
+    let stored_hash = user.as_ref().map_or_else(|| DECOY_HASH.clone(), |u| u.password_hash.clone());
+    let password = body.password;
+    let matches = tokio::task::spawn_blocking(move || reynard_auth::verify_password(&password, &stored_hash))
+        .await
+        .map_err(ApiError::internal)?;
+    match user {
+        Some(user) if matches => {
+            state.failed_logins_per_account.reset(&email);
+            start_session(&state, &user, StatusCode::OK).await
+        }
+        _ => {
+            state.failed_logins_per_account.record(email, now);
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "email or password is wrong"))
+        }
+    }
+}
+
+/// `POST /api/v1/auth/logout`: revokes the presented session and clears the cookie.
+pub async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Response> {
+    state.store.delete_session(&current.token_hash).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, session_cookie(&state, "", 0)?);
+    Ok((StatusCode::NO_CONTENT, headers).into_response())
+}
+
+/// `GET /api/v1/me`.
+pub async fn me(current: CurrentUser) -> Json<Me> {
+    Json(current.user.me())
+}
+
+/// `PATCH /api/v1/me`: display name and IANA time zone.
+pub async fn update_me(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiJson(body): ApiJson<UpdateMe>,
+) -> ApiResult<Json<Me>> {
+    let name = body.name.as_deref().map(validate_name).transpose()?;
+    if let Some(tz) = &body.time_zone {
+        validate_time_zone(tz)?;
+    }
+    let user = state.store.update_user(&current.user.id, name.as_deref(), body.time_zone.as_deref()).await?;
+    Ok(Json(user.me()))
+}
+
+/// Accepts `UTC` and IANA-shaped names (`Area/Location[/Sub]`).
+fn validate_time_zone(tz: &str) -> ApiResult<()> {
+    let shaped = tz == "UTC"
+        || (tz.len() <= 64
+            && tz.contains('/')
+            && tz
+                .split('/')
+                .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))));
+    if shaped {
+        Ok(())
+    } else {
+        Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", format!("{tz:?} is not an IANA time zone name")))
+    }
+}
+
+/// Issues a session: stores its hash, returns the token and sets the cookie.
+async fn start_session(state: &AppState, user: &User, status: StatusCode) -> ApiResult<Response> {
+    let token = SessionToken::generate();
+    let ttl = state.config.session_ttl;
+    let expires_at = now_millis().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+    state.store.create_session(&user.id, &token.hash, SessionKind::Browser, expires_at).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, session_cookie(state, &token.secret, ttl.as_secs())?);
+    let body = AuthResponse { user: user.view(), token: token.secret };
+    Ok((status, headers, Json(body)).into_response())
+}
+
+fn session_cookie(state: &AppState, value: &str, max_age_secs: u64) -> ApiResult<HeaderValue> {
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}");
+    HeaderValue::from_str(&cookie).map_err(ApiError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoy_hash_is_a_real_argon2id_hash() {
+        assert!(DECOY_HASH.starts_with("$argon2id$"));
+        assert!(!reynard_auth::verify_password("anything", &DECOY_HASH));
+    }
+
+    #[test]
+    fn time_zones() {
+        for ok in ["UTC", "Europe/Paris", "America/Argentina/Buenos_Aires", "Etc/GMT+5"] {
+            assert!(validate_time_zone(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "Paris", "Europe/", "Europe/Par is", "../etc"] {
+            assert!(validate_time_zone(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! Workspaces, members, roles and invitations. Every check goes through
+//! [`authorize`] and the `Role::can_*` table.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use reynard_auth::{normalize_email, validate_name};
+use reynard_proto::api::{
+    AddMemberRequest, AddMemberResponse, ChangeRoleRequest, InvitationView, MemberView, WorkspaceName, WorkspaceView,
+};
+use reynard_proto::{Role, UserId, WorkspaceId};
+use reynard_store::workspaces::Access;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, CurrentUser};
+use crate::state::AppState;
+
+/// Resolves `user`'s role in `workspace` and checks it with `allowed`:
+/// 404 if the workspace does not exist, 403 if not a member or not allowed.
+pub async fn authorize(
+    state: &AppState,
+    workspace: &WorkspaceId,
+    user: &UserId,
+    allowed: fn(Role) -> bool,
+    action: &str,
+) -> ApiResult<Role> {
+    match state.store.workspace_access(workspace, user).await? {
+        Access::Missing => Err(ApiError::not_found("workspace")),
+        Access::NotMember => Err(ApiError::forbidden("you are not a member of this workspace")),
+        Access::Member(role) if allowed(role) => Ok(role),
+        Access::Member(role) => Err(ApiError::forbidden(format!("a workspace {role} cannot {action}"))),
+    }
+}
+
+/// `POST /api/v1/workspaces`.
+pub async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiJson(body): ApiJson<WorkspaceName>,
+) -> ApiResult<(StatusCode, Json<WorkspaceView>)> {
+    let name = validate_name(&body.name)?;
+    let workspace = state.store.create_workspace(&current.user.id, &name).await?;
+    Ok((StatusCode::CREATED, Json(workspace)))
+}
+
+/// `GET /api/v1/workspaces`.
+pub async fn list(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Json<Vec<WorkspaceView>>> {
+    Ok(Json(state.store.workspaces_for(&current.user.id).await?))
+}
+
+/// `GET /api/v1/workspaces/{ws}`.
+pub async fn get(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(ws): Path<WorkspaceId>,
+) -> ApiResult<Json<WorkspaceView>> {
+    authorize(&state, &ws, &current.user.id, Role::can_view, "view it").await?;
+    let workspace = state.store.workspace_for(&ws, &current.user.id).await?;
+    Ok(Json(workspace.ok_or_else(|| ApiError::not_found("workspace"))?))
+}
+
+/// `PATCH /api/v1/workspaces/{ws}`: rename (owners).
+pub async fn rename(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(ws): Path<WorkspaceId>,
+    ApiJson(body): ApiJson<WorkspaceName>,
+) -> ApiResult<Json<WorkspaceView>> {
+    let role = authorize(&state, &ws, &current.user.id, Role::can_rename_workspace, "rename it").await?;
+    let name = validate_name(&body.name)?;
+    state.store.rename_workspace(&ws, &name).await?;
+    Ok(Json(WorkspaceView { id: ws, name, role }))
+}
+
+/// `DELETE /api/v1/workspaces/{ws}` (owners).
+pub async fn delete(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(ws): Path<WorkspaceId>,
+) -> ApiResult<StatusCode> {
+    authorize(&state, &ws, &current.user.id, Role::can_delete_workspace, "delete it").await?;
+    state.store.delete_workspace(&ws).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/workspaces/{ws}/members`.
+pub async fn members(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(ws): Path<WorkspaceId>,
+) -> ApiResult<Json<Vec<MemberView>>> {
+    authorize(&state, &ws, &current.user.id, Role::can_view, "see its members").await?;
+    Ok(Json(state.store.members(&ws).await?))
+}
+
+/// `POST /api/v1/workspaces/{ws}/members`: adds an existing account at once, or
+/// records an invitation that the email claims at signup.
+pub async fn add_member(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(ws): Path<WorkspaceId>,
+    ApiJson(body): ApiJson<AddMemberRequest>,
+) -> ApiResult<(StatusCode, Json<AddMemberResponse>)> {
+    authorize(&state, &ws, &current.user.id, Role::can_manage_members, "add members").await?;
+    let email = normalize_email(&body.email)?;
+    let response = match state.store.user_by_email(&email).await? {
+        Some(user) => AddMemberResponse::Added(state.store.add_member(&ws, &user.id, body.role).await?),
+        None => AddMemberResponse::Invited(state.store.invite(&ws, &email, body.role, &current.user.id).await?),
+    };
+    Ok((StatusCode::CREATED, Json(response)))
+}
+
+/// `PATCH /api/v1/workspaces/{ws}/members/{user_id}`: change a role (owners);
+/// the last owner cannot be demoted.
+pub async fn change_role(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((ws, user_id)): Path<(WorkspaceId, UserId)>,
+    ApiJson(body): ApiJson<ChangeRoleRequest>,
+) -> ApiResult<Json<MemberView>> {
+    authorize(&state, &ws, &current.user.id, Role::can_manage_members, "change roles").await?;
+    Ok(Json(state.store.change_role(&ws, &user_id, body.role).await?))
+}
+
+/// `DELETE /api/v1/workspaces/{ws}/members/{user_id}`: owners remove anyone; any
+/// member may remove themselves (leave). The last owner cannot leave.
+pub async fn remove_member(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((ws, user_id)): Path<(WorkspaceId, UserId)>,
+) -> ApiResult<StatusCode> {
+    if user_id == current.user.id {
+        authorize(&state, &ws, &current.user.id, Role::can_view, "leave it").await?;
+    } else {
+        authorize(&state, &ws, &current.user.id, Role::can_manage_members, "remove members").await?;
+    }
+    state.store.remove_member(&ws, &user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/workspaces/{ws}/invitations` (owners).
+pub async fn invitations(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(ws): Path<WorkspaceId>,
+) -> ApiResult<Json<Vec<InvitationView>>> {
+    authorize(&state, &ws, &current.user.id, Role::can_manage_members, "see invitations").await?;
+    Ok(Json(state.store.invitations(&ws).await?))
+}
+
+/// `DELETE /api/v1/workspaces/{ws}/invitations/{email}` (owners).
+pub async fn delete_invitation(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((ws, email)): Path<(WorkspaceId, String)>,
+) -> ApiResult<StatusCode> {
+    authorize(&state, &ws, &current.user.id, Role::can_manage_members, "withdraw invitations").await?;
+    let email = normalize_email(&email)?;
+    state.store.delete_invitation(&ws, &email).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,92 @@
+//! Building the router and running the server until a shutdown signal.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use reynard_store::Store;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::metrics::{Metrics, track_requests};
+use crate::net::{PeerAddr, TunedListener};
+use crate::routes;
+use crate::state::AppState;
+
+/// The HTTP application: every route of [`routes::all`], JSON errors for unknown
+/// paths and methods, metrics on every request.
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new();
+    for route in routes::all() {
+        router = router.route(route.spec.path, route.handler);
+    }
+    router
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such endpoint").into_response() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this endpoint")
+                .into_response()
+        })
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), track_requests))
+        .with_state(state)
+}
+
+/// Opens the database named by `config` and applies pending migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", config.data_dir.display()))?;
+    }
+    Ok(Store::open(&config.database_url).await?)
+}
+
+/// Serves on `listener` until `shutdown` completes, then finishes in-flight
+/// requests and closes the database.
+pub async fn serve(
+    config: Config,
+    store: Store,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let metrics = Arc::new(Metrics::default());
+    let state = AppState::new(config, store.clone(), metrics.clone());
+    let listener = TunedListener::new(listener, metrics);
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<PeerAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

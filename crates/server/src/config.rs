@@ -1,0 +1,178 @@
+//! Command-line flags (with `REYNARD_*` environment fallbacks), validated into
+//! one [`Config`] before anything starts.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// `reynard`: a self-hosted real-time collaboration server.
+#[derive(Debug, Parser)]
+#[command(name = "reynard", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Print the version and exit.
+    Version,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Directory for the SQLite database and other files (created if missing).
+    #[arg(long, env = "REYNARD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL instead of `<data-dir>/reynard.db`.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+/// Flags of `reynard serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "REYNARD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The URL people open (defaults to http://<listen>); `https://` marks cookies Secure.
+    #[arg(long, env = "REYNARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How long a login session lasts, in days.
+    #[arg(long, env = "REYNARD_SESSION_DAYS", default_value_t = 30)]
+    pub session_days: u32,
+    /// Login attempts allowed per client IP per 5 minutes.
+    #[arg(long, env = "REYNARD_LOGIN_LIMIT_PER_IP", default_value_t = 30)]
+    pub login_limit_per_ip: u32,
+    /// Failed logins allowed per account per 15 minutes.
+    #[arg(long, env = "REYNARD_LOGIN_LIMIT_PER_ACCOUNT", default_value_t = 10)]
+    pub login_limit_per_account: u32,
+    /// Largest accepted HTTP request body, in bytes.
+    #[arg(long, env = "REYNARD_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+/// Validated settings of a running server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub public_url: String,
+    pub secure_cookies: bool,
+    pub session_ttl: Duration,
+    pub login_limit_per_ip: usize,
+    pub login_window_per_ip: Duration,
+    pub login_limit_per_account: usize,
+    pub login_window_per_account: Duration,
+    pub max_body_bytes: usize,
+}
+
+impl DatabaseArgs {
+    /// The database URL: the flag, or SQLite in the data directory.
+    pub fn url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => reynard_store::Store::sqlite_url(&self.data_dir),
+        }
+    }
+}
+
+impl Config {
+    /// Checks the flags and derives the settings.
+    pub fn from_args(args: ServeArgs) -> anyhow::Result<Config> {
+        if let Some(url) = &args.database.database_url {
+            anyhow::ensure!(
+                url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:"),
+                "--database-url must start with postgres://, postgresql:// or sqlite: (got {url:?})"
+            );
+        }
+        anyhow::ensure!(args.session_days >= 1, "--session-days must be at least 1");
+        anyhow::ensure!(args.max_body_bytes >= 1024, "--max-body-bytes must be at least 1024");
+        let public_url = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", args.listen))
+            .trim_end_matches('/')
+            .to_owned();
+        anyhow::ensure!(
+            public_url.starts_with("http://") || public_url.starts_with("https://"),
+            "--public-url must start with http:// or https:// (got {public_url:?})"
+        );
+        Ok(Config {
+            listen: args.listen,
+            database_url: args.database.url(),
+            data_dir: args.database.data_dir,
+            secure_cookies: public_url.starts_with("https://"),
+            public_url,
+            session_ttl: Duration::from_secs(u64::from(args.session_days) * 24 * 3600),
+            login_limit_per_ip: args.login_limit_per_ip.max(1) as usize,
+            login_window_per_ip: Duration::from_secs(5 * 60),
+            login_limit_per_account: args.login_limit_per_account.max(1) as usize,
+            login_window_per_account: Duration::from_secs(15 * 60),
+            max_body_bytes: args.max_body_bytes,
+        })
+    }
+
+    /// Settings for tests: SQLite in `data_dir`, listening on an ephemeral port.
+    pub fn for_tests(data_dir: PathBuf) -> Config {
+        let args = ServeArgs::parse_from(["serve", "--listen", "127.0.0.1:0"]);
+        let mut config = Config::from_args(args).expect("default flags are valid");
+        config.database_url = reynard_store::Store::sqlite_url(&data_dir);
+        config.data_dir = data_dir;
+        config
+    }
+}
+
+impl ServeArgs {
+    /// Parses `serve` flags from an argument list (first item is the program name).
+    pub fn parse_from<I, T>(args: I) -> ServeArgs
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Only::parse_from(args).args
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_sqlite() {
+        let config = Config::from_args(ServeArgs::parse_from(["serve"])).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert!(config.database_url.starts_with("sqlite://"));
+        assert!(config.database_url.contains("reynard.db"));
+        assert_eq!(config.public_url, "http://127.0.0.1:8080");
+        assert!(!config.secure_cookies);
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        let bad_db = ServeArgs::parse_from(["serve", "--database-url", "mysql://x"]);
+        assert!(Config::from_args(bad_db).is_err());
+        let bad_url = ServeArgs::parse_from(["serve", "--public-url", "ftp://x"]);
+        assert!(Config::from_args(bad_url).is_err());
+        let https = ServeArgs::parse_from(["serve", "--public-url", "https://team.example/"]);
+        let config = Config::from_args(https).unwrap();
+        assert!(config.secure_cookies);
+        assert_eq!(config.public_url, "https://team.example");
+    }
+}

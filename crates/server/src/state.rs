@@ -1,0 +1,50 @@
+//! Shared state of the running server, handed to every handler.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use reynard_auth::RateLimiter;
+use reynard_store::Store;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+/// Everything handlers need. Cheap to clone (one `Arc`).
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The contents of [`AppState`].
+#[derive(Debug)]
+pub struct Inner {
+    pub config: Config,
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    /// Login attempts per client IP.
+    pub logins_per_ip: RateLimiter<IpAddr>,
+    /// Failed logins per account email.
+    pub failed_logins_per_account: RateLimiter<String>,
+}
+
+impl AppState {
+    /// Builds the state of a server.
+    pub fn new(config: Config, store: Store, metrics: Arc<Metrics>) -> AppState {
+        AppState(Arc::new(Inner {
+            logins_per_ip: RateLimiter::new(config.login_limit_per_ip, config.login_window_per_ip),
+            failed_logins_per_account: RateLimiter::new(
+                config.login_limit_per_account,
+                config.login_window_per_account,
+            ),
+            config,
+            store,
+            metrics,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

@@ -1,0 +1,59 @@
+//! The crate dependency rule of DESIGN.md, checked from the `Cargo.toml` files:
+//! `proto` at the bottom; domain crates depend on `proto` and pure libraries only,
+//! never on IO frameworks or each other; nothing depends on `server`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const DOMAIN: &[&str] = &["reynard-auth", "reynard-collab", "reynard-rtc", "reynard-schedule"];
+const IO_FRAMEWORKS: &[&str] = &["axum", "hyper", "tokio", "sqlx", "redis", "reqwest", "tower", "tower-http", "lettre"];
+
+/// crate name → (normal dependencies, dev dependencies)
+fn manifests() -> BTreeMap<String, (Vec<String>, Vec<String>)> {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(&crates).unwrap() {
+        let manifest = entry.unwrap().path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+        let doc: toml::Table = text.parse().unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+        let name = doc["package"]["name"].as_str().unwrap().to_owned();
+        let keys = |section: &str| -> Vec<String> {
+            doc.get(section).and_then(|d| d.as_table()).map(|t| t.keys().cloned().collect()).unwrap_or_default()
+        };
+        out.insert(name, (keys("dependencies"), keys("dev-dependencies")));
+    }
+    out
+}
+
+#[test]
+fn crate_dependency_rule() {
+    let manifests = manifests();
+    assert!(manifests.contains_key("reynard-proto") && manifests.contains_key("reynard-server"), "{manifests:?}");
+    let mut violations = Vec::new();
+    for (name, (deps, dev_deps)) in &manifests {
+        for dep in deps.iter().chain(dev_deps) {
+            if dep == "reynard-server" {
+                violations.push(format!("{name} depends on reynard-server"));
+            }
+        }
+        if name == "reynard-proto" {
+            for dep in deps.iter().filter(|d| d.starts_with("reynard-")) {
+                violations.push(format!("reynard-proto must be at the bottom but depends on {dep}"));
+            }
+            for dep in deps.iter().filter(|d| IO_FRAMEWORKS.contains(&d.as_str())) {
+                violations.push(format!("reynard-proto depends on {dep}"));
+            }
+        }
+        if DOMAIN.contains(&name.as_str()) {
+            for dep in deps {
+                if dep.starts_with("reynard-") && dep != "reynard-proto" {
+                    violations.push(format!("domain crate {name} depends on {dep}"));
+                }
+                if IO_FRAMEWORKS.contains(&dep.as_str()) {
+                    violations.push(format!("domain crate {name} depends on the IO framework {dep}"));
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}

@@ -1,0 +1,9 @@
+//! Integration tests against a real server on port 0. One test binary (faster
+//! builds), one module per area.
+
+mod accounts;
+mod layering;
+mod meta;
+mod permissions;
+mod support;
+mod workspaces;

@@ -1,0 +1,201 @@
+//! Every route × every caller (owner, editor, viewer, non-member, anonymous),
+//! checked against one expectation table. A route added to the server without a
+//! row here fails `the_table_covers_every_route`.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{TestServer, TestUser};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Owner,
+    Editor,
+    Viewer,
+    NonMember,
+    Anonymous,
+}
+
+const CALLERS: [Caller; 5] = [Caller::Owner, Caller::Editor, Caller::Viewer, Caller::NonMember, Caller::Anonymous];
+
+/// One row: a route, its request body, and the status each caller gets
+/// (owner, editor, viewer, non-member, anonymous).
+struct Row {
+    method: Method,
+    path: &'static str,
+    body: fn(&Fixture) -> Option<Value>,
+    expect: [u16; 5],
+}
+
+/// A fresh workspace with one member per role, an extra member to act on, and a
+/// pending invitation; callers are the same users across rows.
+struct Fixture {
+    ws: String,
+    target: TestUser,
+    invited_email: String,
+    fresh_email: String,
+}
+
+fn none(_: &Fixture) -> Option<Value> {
+    None
+}
+
+fn rows() -> Vec<Row> {
+    use Method as M;
+    vec![
+        Row { method: M::GET, path: "/healthz", body: none, expect: [200, 200, 200, 200, 200] },
+        Row { method: M::GET, path: "/readyz", body: none, expect: [200, 200, 200, 200, 200] },
+        Row { method: M::GET, path: "/metrics", body: none, expect: [200, 200, 200, 200, 200] },
+        Row { method: M::GET, path: "/api/v1/openapi.json", body: none, expect: [200, 200, 200, 200, 200] },
+        Row {
+            method: M::POST,
+            path: "/api/v1/auth/signup",
+            body: |f| Some(json!({ "email": f.fresh_email, "password": "correct horse 1", "name": "New" })),
+            expect: [201, 201, 201, 201, 201],
+        },
+        Row {
+            method: M::POST,
+            path: "/api/v1/auth/login",
+            body: |f| Some(json!({ "email": f.target.email, "password": "correct horse 1" })),
+            expect: [200, 200, 200, 200, 200],
+        },
+        Row { method: M::POST, path: "/api/v1/auth/logout", body: none, expect: [204, 204, 204, 204, 401] },
+        Row { method: M::GET, path: "/api/v1/me", body: none, expect: [200, 200, 200, 200, 401] },
+        Row {
+            method: M::PATCH,
+            path: "/api/v1/me",
+            body: |_| Some(json!({ "time_zone": "Asia/Tokyo" })),
+            expect: [200, 200, 200, 200, 401],
+        },
+        Row {
+            method: M::POST,
+            path: "/api/v1/workspaces",
+            body: |_| Some(json!({ "name": "Mine" })),
+            expect: [201, 201, 201, 201, 401],
+        },
+        Row { method: M::GET, path: "/api/v1/workspaces", body: none, expect: [200, 200, 200, 200, 401] },
+        Row { method: M::GET, path: "/api/v1/workspaces/{ws}", body: none, expect: [200, 200, 200, 403, 401] },
+        Row {
+            method: M::PATCH,
+            path: "/api/v1/workspaces/{ws}",
+            body: |_| Some(json!({ "name": "Renamed" })),
+            expect: [200, 403, 403, 403, 401],
+        },
+        Row { method: M::DELETE, path: "/api/v1/workspaces/{ws}", body: none, expect: [204, 403, 403, 403, 401] },
+        Row { method: M::GET, path: "/api/v1/workspaces/{ws}/members", body: none, expect: [200, 200, 200, 403, 401] },
+        Row {
+            method: M::POST,
+            path: "/api/v1/workspaces/{ws}/members",
+            body: |f| Some(json!({ "email": f.fresh_email, "role": "viewer" })),
+            expect: [201, 403, 403, 403, 401],
+        },
+        Row {
+            method: M::PATCH,
+            path: "/api/v1/workspaces/{ws}/members/{user_id}",
+            body: |_| Some(json!({ "role": "editor" })),
+            expect: [200, 403, 403, 403, 401],
+        },
+        Row {
+            method: M::DELETE,
+            path: "/api/v1/workspaces/{ws}/members/{user_id}",
+            body: none,
+            expect: [204, 403, 403, 403, 401],
+        },
+        Row {
+            method: M::GET,
+            path: "/api/v1/workspaces/{ws}/invitations",
+            body: none,
+            expect: [200, 403, 403, 403, 401],
+        },
+        Row {
+            method: M::DELETE,
+            path: "/api/v1/workspaces/{ws}/invitations/{email}",
+            body: none,
+            expect: [204, 403, 403, 403, 401],
+        },
+    ]
+}
+
+#[test]
+fn the_table_covers_every_route() {
+    let served: BTreeSet<_> =
+        reynard_server::routes::all().into_iter().map(|r| (r.spec.method.to_string(), r.spec.path)).collect();
+    let tested: BTreeSet<_> = rows().into_iter().map(|r| (r.method.to_string(), r.path)).collect();
+    assert_eq!(served, tested);
+}
+
+#[tokio::test]
+async fn every_route_for_every_role() {
+    let server = TestServer::start().await;
+    let owner = server.signup("owner@example.org").await;
+    let editor = server.signup("editor@example.org").await;
+    let viewer = server.signup("viewer@example.org").await;
+    let outsider = server.signup("outsider@example.org").await;
+    let mut failures = Vec::new();
+    let mut counter = 0;
+
+    for row in rows() {
+        for (index, caller) in CALLERS.into_iter().enumerate() {
+            counter += 1;
+            // Fresh state per case: deleting or logging out must not affect the next case.
+            let ws = server.workspace(&owner, "Team").await;
+            server.add(&owner, &ws, &editor, "editor").await;
+            server.add(&owner, &ws, &viewer, "viewer").await;
+            let target = server.signup(&format!("target{counter}@example.org")).await;
+            server.add(&owner, &ws, &target, "viewer").await;
+            let invited_email = format!("invited{counter}@example.org");
+            let invite = json!({ "email": invited_email, "role": "viewer" });
+            server.post(&format!("/api/v1/workspaces/{ws}/members"), &owner.token, invite).await;
+            let fixture = Fixture { ws, target, invited_email, fresh_email: format!("fresh{counter}@example.org") };
+
+            let user = match caller {
+                Caller::Owner => Some(&owner),
+                Caller::Editor => Some(&editor),
+                Caller::Viewer => Some(&viewer),
+                Caller::NonMember => Some(&outsider),
+                Caller::Anonymous => None,
+            };
+            // Logout revokes the token it is called with: use a fresh session for it.
+            let token = match (user, row.path) {
+                (Some(user), "/api/v1/auth/logout") => Some(login(&server, &user.email).await),
+                (Some(user), _) => Some(user.token.clone()),
+                (None, _) => None,
+            };
+            let path = row
+                .path
+                .replace("{ws}", &fixture.ws)
+                .replace("{user_id}", &fixture.target.id)
+                .replace("{email}", &fixture.invited_email);
+            let (status, body) = server.call(row.method.clone(), &path, token.as_deref(), (row.body)(&fixture)).await;
+            let expected = StatusCode::from_u16(row.expect[index]).unwrap();
+            if status != expected {
+                failures.push(format!(
+                    "{} {} as {caller:?}: got {status}, expected {expected}: {body}",
+                    row.method, row.path
+                ));
+            }
+            if !status.is_success() {
+                assert!(
+                    body["error"]["code"].is_string(),
+                    "{} {} as {caller:?}: error body {body}",
+                    row.method,
+                    row.path
+                );
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // A workspace that does not exist is 404 for a signed-in caller.
+    let missing = server.get("/api/v1/workspaces/no-such-workspace/members", &owner.token).await;
+    assert_eq!(missing.0, StatusCode::NOT_FOUND);
+}
+
+async fn login(server: &TestServer, email: &str) -> String {
+    let body = json!({ "email": email, "password": "correct horse 1" });
+    let (status, json) = server.call(Method::POST, "/api/v1/auth/login", None, Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    json["token"].as_str().unwrap().to_owned()
+}

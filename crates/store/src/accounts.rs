@@ -1,0 +1,216 @@
+//! Users and sessions. Creating a user also claims the workspace invitations
+//! addressed to their email, in the same transaction.
+
+use reynard_proto::api::{Me, UserView};
+use reynard_proto::{Role, UserId, WorkspaceId};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Error, Result, Store, new_id, now_millis};
+
+/// A stored account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub time_zone: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+}
+
+impl User {
+    /// The user as other people see them.
+    pub fn view(&self) -> UserView {
+        UserView { id: self.id.clone(), email: self.email.clone(), name: self.name.clone() }
+    }
+
+    /// The user as they see themselves.
+    pub fn me(&self) -> Me {
+        Me {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            time_zone: self.time_zone.clone(),
+        }
+    }
+
+    fn from_row(row: &AnyRow) -> Result<User> {
+        Ok(User {
+            id: UserId::new(row.try_get::<String, _>("id")?),
+            email: row.try_get("email")?,
+            name: row.try_get("name")?,
+            time_zone: row.try_get("time_zone")?,
+            password_hash: row.try_get("password_hash")?,
+        })
+    }
+}
+
+/// What signup stores. `email` must already be normalized.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+}
+
+/// How a session was issued: a browser cookie or an API token for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Browser,
+    Api,
+}
+
+impl SessionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Browser => "browser",
+            SessionKind::Api => "api",
+        }
+    }
+}
+
+impl Store {
+    /// Creates an account and makes it a member of every workspace that invited its
+    /// email. Returns the user and the workspaces joined. A taken email is a
+    /// [`Error::Conflict`].
+    pub async fn create_user(&self, new: NewUser) -> Result<(User, Vec<WorkspaceId>)> {
+        let now = now_millis();
+        let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, time_zone, created_at) \
+             VALUES ($1, $2, $3, $4, 'UTC', $5)",
+        )
+        .bind(&id)
+        .bind(&new.email)
+        .bind(&new.name)
+        .bind(&new.password_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| Error::from(e).conflict_as("an account with this email already exists"))?;
+
+        let invitations = sqlx::query("SELECT workspace_id, role FROM workspace_invitations WHERE email = $1")
+            .bind(&new.email)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut joined = Vec::with_capacity(invitations.len());
+        for row in &invitations {
+            let workspace_id: String = row.try_get("workspace_id")?;
+            let role: String = row.try_get("role")?;
+            sqlx::query(
+                "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&workspace_id)
+            .bind(&id)
+            .bind(&role)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            joined.push(WorkspaceId::new(workspace_id));
+        }
+        sqlx::query("DELETE FROM workspace_invitations WHERE email = $1").bind(&new.email).execute(&mut *tx).await?;
+        tx.commit().await?;
+
+        let user = User {
+            id: UserId::new(id),
+            email: new.email,
+            name: new.name,
+            time_zone: "UTC".to_owned(),
+            password_hash: new.password_hash,
+        };
+        Ok((user, joined))
+    }
+
+    /// The account with this (normalized) email, if any.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, email, name, time_zone, password_hash FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(User::from_row).transpose()
+    }
+
+    /// The account with this id, if any.
+    pub async fn user_by_id(&self, id: &UserId) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, email, name, time_zone, password_hash FROM users WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(User::from_row).transpose()
+    }
+
+    /// Changes a user's display name and/or time zone (already validated).
+    pub async fn update_user(&self, id: &UserId, name: Option<&str>, time_zone: Option<&str>) -> Result<User> {
+        let done = sqlx::query(
+            "UPDATE users SET name = COALESCE($1, name), time_zone = COALESCE($2, time_zone) WHERE id = $3",
+        )
+        .bind(name)
+        .bind(time_zone)
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound("user"));
+        }
+        self.user_by_id(id).await?.ok_or(Error::NotFound("user"))
+    }
+
+    /// Stores a new session under the hash of its token.
+    pub async fn create_session(
+        &self,
+        user: &UserId,
+        token_hash: &str,
+        kind: SessionKind,
+        expires_at: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, token_hash, kind, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new_id())
+        .bind(user.as_str())
+        .bind(token_hash)
+        .bind(kind.as_str())
+        .bind(now_millis())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The user behind an unexpired session token hash.
+    pub async fn user_for_session(&self, token_hash: &str) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.name, u.time_zone, u.password_hash \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now_millis())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(User::from_row).transpose()
+    }
+
+    /// Revokes a session. Returns whether it existed.
+    pub async fn delete_session(&self, token_hash: &str) -> Result<bool> {
+        let done =
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Drops sessions past their expiry. Returns how many were removed.
+    pub async fn delete_expired_sessions(&self) -> Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_millis()).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// Decodes a stored role name.
+pub(crate) fn role_from_row(row: &AnyRow, column: &str) -> Result<Role> {
+    let name: String = row.try_get(column)?;
+    name.parse().map_err(|e: reynard_proto::role::UnknownRole| Error::Corrupt(e.to_string()))
+}

@@ -1,0 +1,109 @@
+//! Connecting to SQLite or PostgreSQL, migrations and readiness.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+use crate::Result;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The handle every repository method hangs off. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// The SQLite URL of `<data_dir>/reynard.db` (created if missing).
+    pub fn sqlite_url(data_dir: &Path) -> String {
+        format!("sqlite://{}?mode=rwc", data_dir.join("reynard.db").display())
+    }
+
+    /// Connects to `url` (`sqlite://…` or `postgres://…`). Does not migrate.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(crate::Error::Database(sqlx::Error::Configuration(
+                format!("unsupported database URL (expected sqlite: or postgres://): {url}").into(),
+            )));
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool_options = match backend {
+            // One writer at a time in SQLite; WAL lets readers run beside it.
+            // synchronous=NORMAL in WAL mode keeps every committed transaction
+            // across a process crash (only an OS crash can lose the last ones).
+            Backend::Sqlite => AnyPoolOptions::new().max_connections(8).after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16),
+        };
+        let pool = pool_options.acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Connects and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the migrations of this store's backend that have not run yet.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The backend this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every pooled connection (at shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl Store {
+    /// Runs one statement of trusted SQL (schema set-up in tests and tools).
+    pub async fn execute_raw(&self, sql: &str) -> Result<()> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,34 @@
+//! Reynard's persistence: one [`Store`] over SQLite (the default, embedded) or
+//! PostgreSQL (scale-out), selected by the database URL.
+//!
+//! # Layout
+//! - [`db`]: connecting, per-backend pragmas, migrations, readiness.
+//! - [`error`]: [`Error`], which turns constraint violations into domain errors.
+//! - [`accounts`]: users and their sessions/tokens; signup claims pending invitations.
+//! - [`workspaces`]: workspaces, members with roles, invitations; the last owner rule.
+//!
+//! Queries are written once in the SQL both backends accept (`$1` placeholders,
+//! `TEXT`/`BIGINT` columns, times as Unix milliseconds) and run through sqlx's
+//! `Any` driver; migrations are kept per backend under `migrations/`.
+
+pub mod accounts;
+pub mod db;
+pub mod error;
+pub mod workspaces;
+
+pub use accounts::{NewUser, SessionKind, User};
+pub use db::{Backend, Store};
+pub use error::{Error, Result};
+
+/// Milliseconds since the Unix epoch: the time type of every column.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A fresh, time-ordered id (UUIDv7) for a new row.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,212 @@
+//! The repository suite: every test runs on SQLite, and on PostgreSQL when
+//! `REYNARD_TEST_DATABASE_URL` is set (CI sets it; an unreachable database then
+//! fails the suite). Each PostgreSQL test runs in a schema of its own.
+
+use reynard_proto::{Role, UserId};
+use reynard_store::workspaces::Access;
+use reynard_store::{Error, NewUser, SessionKind, Store, now_millis};
+
+/// A store for one test, and what must outlive it.
+struct TestDb {
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.expect("open sqlite");
+    TestDb { store, _dir: Some(dir) }
+}
+
+async fn postgres() -> Option<TestDb> {
+    let Ok(base) = std::env::var("REYNARD_TEST_DATABASE_URL") else {
+        eprintln!("REYNARD_TEST_DATABASE_URL not set: PostgreSQL run skipped");
+        return None;
+    };
+    let schema = format!("t_{}", uuid_like());
+    let admin = Store::connect(&base).await.expect("REYNARD_TEST_DATABASE_URL must be reachable");
+    admin.execute_raw(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
+    admin.close().await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let store = Store::open(&url).await.expect("open postgres");
+    Some(TestDb { store, _dir: None })
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!("{}_{}_{}", std::process::id(), now_millis(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_backend {
+            $(#[tokio::test]
+            async fn $name() {
+                let db = super::sqlite().await;
+                super::$name(&db.store).await;
+            })*
+        }
+        mod postgres_backend {
+            $(#[tokio::test]
+            async fn $name() {
+                if let Some(db) = super::postgres().await {
+                    super::$name(&db.store).await;
+                }
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    users_and_duplicate_emails,
+    sessions_expire_and_revoke,
+    workspaces_and_access,
+    members_and_roles,
+    last_owner_is_kept,
+    invitations_are_claimed_at_signup,
+    deleting_a_workspace_cascades,
+    migrations_are_idempotent,
+);
+
+async fn user(store: &Store, email: &str) -> UserId {
+    let new = NewUser { email: email.to_owned(), name: email.to_owned(), password_hash: "$argon2id$x".to_owned() };
+    store.create_user(new).await.expect("create user").0.id
+}
+
+async fn users_and_duplicate_emails(store: &Store) {
+    let id = user(store, "ada@example.org").await;
+    let found = store.user_by_email("ada@example.org").await.unwrap().unwrap();
+    assert_eq!(found.id, id);
+    assert_eq!(found.time_zone, "UTC");
+    assert_eq!(store.user_by_id(&id).await.unwrap().unwrap().email, "ada@example.org");
+    assert!(store.user_by_email("nobody@example.org").await.unwrap().is_none());
+
+    let dup = NewUser { email: "ada@example.org".into(), name: "Other".into(), password_hash: "h".into() };
+    match store.create_user(dup).await {
+        Err(Error::Conflict(message)) => assert!(message.contains("email"), "{message}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+
+    let updated = store.update_user(&id, Some("Ada L."), Some("Europe/London")).await.unwrap();
+    assert_eq!((updated.name.as_str(), updated.time_zone.as_str()), ("Ada L.", "Europe/London"));
+    let unchanged = store.update_user(&id, None, None).await.unwrap();
+    assert_eq!(unchanged.name, "Ada L.");
+    assert!(matches!(store.update_user(&UserId::new("missing"), Some("x"), None).await, Err(Error::NotFound(_))));
+}
+
+async fn sessions_expire_and_revoke(store: &Store) {
+    let id = user(store, "s@example.org").await;
+    store.create_session(&id, "live", SessionKind::Browser, now_millis() + 60_000).await.unwrap();
+    store.create_session(&id, "old", SessionKind::Api, now_millis() - 1).await.unwrap();
+    assert_eq!(store.user_for_session("live").await.unwrap().unwrap().id, id);
+    assert!(store.user_for_session("old").await.unwrap().is_none(), "expired sessions do not authenticate");
+    assert!(store.user_for_session("unknown").await.unwrap().is_none());
+    assert_eq!(store.delete_expired_sessions().await.unwrap(), 1);
+    assert!(store.delete_session("live").await.unwrap());
+    assert!(!store.delete_session("live").await.unwrap());
+    assert!(store.user_for_session("live").await.unwrap().is_none());
+}
+
+async fn workspaces_and_access(store: &Store) {
+    let owner = user(store, "o@example.org").await;
+    let other = user(store, "x@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    assert_eq!(ws.role, Role::Owner);
+    assert_eq!(store.workspace_access(&ws.id, &owner).await.unwrap(), Access::Member(Role::Owner));
+    assert_eq!(store.workspace_access(&ws.id, &other).await.unwrap(), Access::NotMember);
+    let missing = reynard_proto::WorkspaceId::new("missing");
+    assert_eq!(store.workspace_access(&missing, &owner).await.unwrap(), Access::Missing);
+
+    store.create_workspace(&owner, "Another").await.unwrap();
+    let names: Vec<_> = store.workspaces_for(&owner).await.unwrap().into_iter().map(|w| w.name).collect();
+    assert_eq!(names, ["Another", "Team"]);
+    assert!(store.workspaces_for(&other).await.unwrap().is_empty());
+
+    store.rename_workspace(&ws.id, "Renamed").await.unwrap();
+    assert_eq!(store.workspace_for(&ws.id, &owner).await.unwrap().unwrap().name, "Renamed");
+    assert!(store.workspace_for(&ws.id, &other).await.unwrap().is_none());
+    assert!(matches!(store.rename_workspace(&missing, "x").await, Err(Error::NotFound(_))));
+}
+
+async fn members_and_roles(store: &Store) {
+    let owner = user(store, "o@example.org").await;
+    let bob = user(store, "bob@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let added = store.add_member(&ws.id, &bob, Role::Viewer).await.unwrap();
+    assert_eq!((added.email.as_str(), added.role), ("bob@example.org", Role::Viewer));
+    assert!(matches!(store.add_member(&ws.id, &bob, Role::Editor).await, Err(Error::Conflict(_))));
+
+    let changed = store.change_role(&ws.id, &bob, Role::Editor).await.unwrap();
+    assert_eq!(changed.role, Role::Editor);
+    let roles: Vec<_> = store.members(&ws.id).await.unwrap().into_iter().map(|m| (m.user_id, m.role)).collect();
+    assert_eq!(roles, [(owner.clone(), Role::Owner), (bob.clone(), Role::Editor)]);
+
+    store.remove_member(&ws.id, &bob).await.unwrap();
+    assert_eq!(store.workspace_access(&ws.id, &bob).await.unwrap(), Access::NotMember);
+    assert!(matches!(store.remove_member(&ws.id, &bob).await, Err(Error::NotFound(_))));
+    assert!(matches!(store.change_role(&ws.id, &bob, Role::Owner).await, Err(Error::NotFound(_))));
+}
+
+async fn last_owner_is_kept(store: &Store) {
+    let owner = user(store, "o@example.org").await;
+    let second = user(store, "p@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    assert!(matches!(store.change_role(&ws.id, &owner, Role::Editor).await, Err(Error::LastOwner)));
+    assert!(matches!(store.remove_member(&ws.id, &owner).await, Err(Error::LastOwner)));
+    // Re-asserting the same role is fine.
+    store.change_role(&ws.id, &owner, Role::Owner).await.unwrap();
+
+    store.add_member(&ws.id, &second, Role::Owner).await.unwrap();
+    store.change_role(&ws.id, &owner, Role::Viewer).await.unwrap();
+    assert!(matches!(store.remove_member(&ws.id, &second).await, Err(Error::LastOwner)));
+
+    // Two concurrent demotions of the two owners: exactly one may succeed.
+    store.change_role(&ws.id, &owner, Role::Owner).await.unwrap();
+    let (a, b) =
+        tokio::join!(store.change_role(&ws.id, &owner, Role::Editor), store.change_role(&ws.id, &second, Role::Editor));
+    let outcomes = [a.is_ok(), b.is_ok()];
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
+    let owners = store.members(&ws.id).await.unwrap().into_iter().filter(|m| m.role == Role::Owner).count();
+    assert_eq!(owners, 1);
+}
+
+async fn invitations_are_claimed_at_signup(store: &Store) {
+    let owner = user(store, "o@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let other_ws = store.create_workspace(&owner, "Other").await.unwrap();
+    store.invite(&ws.id, "new@example.org", Role::Editor, &owner).await.unwrap();
+    store.invite(&other_ws.id, "new@example.org", Role::Viewer, &owner).await.unwrap();
+    assert!(matches!(store.invite(&ws.id, "new@example.org", Role::Viewer, &owner).await, Err(Error::Conflict(_))));
+    assert_eq!(store.invitations(&ws.id).await.unwrap().len(), 1);
+
+    let new = NewUser { email: "new@example.org".into(), name: "New".into(), password_hash: "h".into() };
+    let (created, joined) = store.create_user(new).await.unwrap();
+    assert_eq!(joined.len(), 2);
+    assert_eq!(store.workspace_access(&ws.id, &created.id).await.unwrap(), Access::Member(Role::Editor));
+    assert_eq!(store.workspace_access(&other_ws.id, &created.id).await.unwrap(), Access::Member(Role::Viewer));
+    assert!(store.invitations(&ws.id).await.unwrap().is_empty(), "claimed invitations are gone");
+
+    store.invite(&ws.id, "later@example.org", Role::Viewer, &owner).await.unwrap();
+    store.delete_invitation(&ws.id, "later@example.org").await.unwrap();
+    assert!(matches!(store.delete_invitation(&ws.id, "later@example.org").await, Err(Error::NotFound(_))));
+}
+
+async fn deleting_a_workspace_cascades(store: &Store) {
+    let owner = user(store, "o@example.org").await;
+    let bob = user(store, "bob@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    store.add_member(&ws.id, &bob, Role::Editor).await.unwrap();
+    store.invite(&ws.id, "c@example.org", Role::Editor, &owner).await.unwrap();
+    store.delete_workspace(&ws.id).await.unwrap();
+    assert_eq!(store.workspace_access(&ws.id, &bob).await.unwrap(), Access::Missing);
+    assert!(store.members(&ws.id).await.unwrap().is_empty());
+    assert!(store.invitations(&ws.id).await.unwrap().is_empty());
+    assert!(matches!(store.delete_workspace(&ws.id).await, Err(Error::NotFound(_))));
+}
+
+async fn migrations_are_idempotent(store: &Store) {
+    store.migrate().await.unwrap();
+    store.ping().await.unwrap();
+}
