@@ -11,7 +11,7 @@ run: check-tools
 ## Every test. Set REYNARD_TEST_DATABASE_URL=postgres://… to also run the
 ## repository suite on PostgreSQL (CI does).
 test: check-tools
-	$(CARGO) test --workspace
+	scripts/test
 
 ## Formatting and lints, as checked before each commit.
 lint:
