@@ -140,3 +140,20 @@ mod tests {
         assert_eq!(json["email"], "b@x.org");
     }
 }
+
+/// `POST /api/v1/workspaces/{ws}/documents` and `PATCH /api/v1/documents/{doc}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DocumentPath {
+    pub path: String,
+}
+
+/// A document (a file of a workspace).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentView {
+    pub id: crate::DocumentId,
+    pub workspace_id: WorkspaceId,
+    pub path: String,
+    pub language: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}

@@ -54,7 +54,14 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::default());
     let state = AppState::new(config, store.clone(), metrics.clone());
+    let hub = state.collab.clone();
     let listener = TunedListener::new(listener, metrics);
+    // On shutdown, live documents close their connections (going away) and
+    // write their snapshots before the server waits for connections to end.
+    let shutdown = async move {
+        shutdown.await;
+        hub.shutdown().await;
+    };
     axum::serve(listener, app(state).into_make_service_with_connect_info::<PeerAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;

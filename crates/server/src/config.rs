@@ -60,6 +60,21 @@ pub struct ServeArgs {
     /// Largest accepted HTTP request body, in bytes.
     #[arg(long, env = "REYNARD_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Largest WebSocket message a document client may send, in bytes.
+    #[arg(long, env = "REYNARD_MAX_MESSAGE_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+    /// Largest document, in bytes of its encoded state.
+    #[arg(long, env = "REYNARD_MAX_DOCUMENT_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_document_bytes: usize,
+    /// Messages per second one document connection may send (bursts of 4× pass).
+    #[arg(long, env = "REYNARD_WS_MESSAGES_PER_SECOND", default_value_t = 500)]
+    pub ws_messages_per_second: u32,
+    /// Frames queued for one document connection before it is closed as too slow.
+    #[arg(long, env = "REYNARD_WS_SEND_QUEUE", default_value_t = 1024)]
+    pub ws_send_queue: usize,
+    /// Seconds a document stays in memory after its last client left.
+    #[arg(long, env = "REYNARD_DOC_IDLE_SECONDS", default_value_t = 30)]
+    pub doc_idle_seconds: u64,
 }
 
 /// Validated settings of a running server.
@@ -76,6 +91,7 @@ pub struct Config {
     pub login_limit_per_account: usize,
     pub login_window_per_account: Duration,
     pub max_body_bytes: usize,
+    pub collab: crate::collab::CollabConfig,
 }
 
 impl DatabaseArgs {
@@ -99,6 +115,22 @@ impl Config {
         }
         anyhow::ensure!(args.session_days >= 1, "--session-days must be at least 1");
         anyhow::ensure!(args.max_body_bytes >= 1024, "--max-body-bytes must be at least 1024");
+        anyhow::ensure!(args.max_message_bytes >= 1024, "--max-message-bytes must be at least 1024");
+        anyhow::ensure!(
+            args.max_document_bytes >= args.max_message_bytes,
+            "--max-document-bytes must be at least --max-message-bytes"
+        );
+        anyhow::ensure!(args.ws_send_queue >= 16, "--ws-send-queue must be at least 16");
+        let collab = crate::collab::CollabConfig {
+            limits: reynard_collab::Limits {
+                max_message_bytes: args.max_message_bytes,
+                max_document_bytes: args.max_document_bytes,
+            },
+            idle_grace: Duration::from_secs(args.doc_idle_seconds),
+            send_queue: args.ws_send_queue,
+            messages_per_second: args.ws_messages_per_second.max(1),
+            ..crate::collab::CollabConfig::default()
+        };
         let public_url = args
             .public_url
             .clone()
@@ -121,6 +153,7 @@ impl Config {
             login_limit_per_account: args.login_limit_per_account.max(1) as usize,
             login_window_per_account: Duration::from_secs(15 * 60),
             max_body_bytes: args.max_body_bytes,
+            collab,
         })
     }
 

@@ -6,6 +6,7 @@
 //! - [`app`]: the router, serving with graceful shutdown, signals.
 //! - [`routes`]: the route table; the router and the OpenAPI document come from it.
 //! - [`api`]: handlers, one module per area (accounts, workspaces, meta).
+//! - [`collab`]: live documents: the y-websocket endpoint and per-document room tasks.
 //! - [`extract`]: JSON bodies and the signed-in user (bearer token or cookie).
 //! - [`error`]: [`error::ApiError`], the JSON error answer.
 //! - [`net`]: the listener (`TCP_NODELAY`, connection gauge).
@@ -14,6 +15,7 @@
 
 pub mod api;
 pub mod app;
+pub mod collab;
 pub mod config;
 pub mod error;
 pub mod extract;

@@ -35,6 +35,7 @@ pub struct Metrics {
     http: Mutex<HttpStats>,
     open_connections: AtomicI64,
     accepted_connections: AtomicU64,
+    open_websockets: AtomicI64,
 }
 
 impl Metrics {
@@ -61,6 +62,16 @@ impl Metrics {
     /// A TCP connection was closed.
     pub fn connection_closed(&self) {
         self.open_connections.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A document WebSocket was opened.
+    pub fn websocket_opened(&self) {
+        self.open_websockets.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A document WebSocket was closed.
+    pub fn websocket_closed(&self) {
+        self.open_websockets.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Connections currently open.
@@ -104,6 +115,9 @@ impl Metrics {
         out.push_str("# HELP reynard_open_connections TCP connections currently open.\n");
         out.push_str("# TYPE reynard_open_connections gauge\n");
         let _ = writeln!(out, "reynard_open_connections {}", self.open_connections());
+        out.push_str("# HELP reynard_open_websockets Document WebSocket connections currently open.\n");
+        out.push_str("# TYPE reynard_open_websockets gauge\n");
+        let _ = writeln!(out, "reynard_open_websockets {}", self.open_websockets.load(Ordering::Relaxed));
         out.push_str("# HELP reynard_accepted_connections_total TCP connections accepted.\n");
         out.push_str("# TYPE reynard_accepted_connections_total counter\n");
         let _ =

@@ -3,10 +3,11 @@
 //! endpoint cannot exist undocumented.
 
 use axum::http::Method;
-use axum::routing::{MethodRouter, delete, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use serde_json::{Value, json};
 
-use crate::api::{accounts, meta, workspaces};
+use crate::api::{accounts, documents, meta, workspaces};
+use crate::collab::socket::collab_socket;
 use crate::state::AppState;
 
 /// What a route answers on success.
@@ -273,6 +274,86 @@ pub fn all() -> Vec<Route> {
             (204, Empty),
             &[400, 401, 403, 404],
         ),
+        route(
+            M::POST,
+            "/api/v1/workspaces/{ws}/documents",
+            post(documents::create),
+            ("documents", "Create a document (editors, owners)"),
+            true,
+            Some("DocumentPath"),
+            (201, Json("Document")),
+            WS_CONFLICT,
+        ),
+        route(
+            M::GET,
+            "/api/v1/workspaces/{ws}/documents",
+            get(documents::list),
+            ("documents", "Documents of a workspace, by path"),
+            true,
+            None,
+            (200, JsonArray("Document")),
+            WS_READ,
+        ),
+        route(
+            M::GET,
+            "/api/v1/documents/{doc}",
+            get(documents::get),
+            ("documents", "One document"),
+            true,
+            None,
+            (200, Json("Document")),
+            WS_READ,
+        ),
+        route(
+            M::PATCH,
+            "/api/v1/documents/{doc}",
+            patch(documents::rename),
+            ("documents", "Rename or move a document (editors, owners)"),
+            true,
+            Some("DocumentPath"),
+            (200, Json("Document")),
+            WS_CONFLICT,
+        ),
+        route(
+            M::DELETE,
+            "/api/v1/documents/{doc}",
+            delete(documents::delete),
+            ("documents", "Delete a document (editors, owners)"),
+            true,
+            None,
+            (204, Empty),
+            WS_READ,
+        ),
+        route(
+            M::GET,
+            "/api/v1/documents/{doc}/content",
+            get(documents::content),
+            ("documents", "The document's text"),
+            true,
+            None,
+            (200, Text("text/plain")),
+            WS_READ,
+        ),
+        route(
+            M::PUT,
+            "/api/v1/documents/{doc}/content",
+            put(documents::replace_content),
+            ("documents", "Replace the text as one CRDT update that live clients receive (editors, owners)"),
+            true,
+            Some("PlainText"),
+            (204, Empty),
+            &[400, 401, 403, 404, 413],
+        ),
+        route(
+            M::GET,
+            "/collab/{doc}",
+            get(collab_socket),
+            ("documents", "y-websocket endpoint (WebSocket upgrade; ?token= or the session cookie)"),
+            true,
+            None,
+            (101, Empty),
+            &[401, 403, 404, 426],
+        ),
     ]
 }
 
@@ -320,7 +401,10 @@ fn operation(spec: &RouteSpec) -> Value {
     if spec.auth {
         op["security"] = json!([{ "bearer": [] }, { "cookie": [] }]);
     }
-    if let Some(schema) = spec.request {
+    if spec.request == Some("PlainText") {
+        op["requestBody"] =
+            json!({ "required": true, "content": { "text/plain": { "schema": { "type": "string" } } } });
+    } else if let Some(schema) = spec.request {
         op["requestBody"] = json!({
             "required": true,
             "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
@@ -329,6 +413,7 @@ fn operation(spec: &RouteSpec) -> Value {
     let mut responses = serde_json::Map::new();
     let (status, body) = spec.success;
     let success = match body {
+        Body::Empty if status == 101 => json!({ "description": "Switching to the WebSocket protocol" }),
         Body::Empty => json!({ "description": "Done" }),
         Body::Json(schema) => json!({ "description": "OK", "content": { "application/json": {
             "schema": { "$ref": format!("#/components/schemas/{schema}") } } } }),
@@ -355,7 +440,9 @@ fn error_description(status: u16) -> &'static str {
         403 => "Not a member, or the role does not allow it",
         404 => "No such resource",
         409 => "Conflicts with the current state",
+        413 => "Too large",
         415 => "Body is not JSON",
+        426 => "Not a WebSocket upgrade",
         429 => "Too many attempts (see Retry-After)",
         503 => "Not ready",
         _ => "Internal error",
@@ -391,6 +478,11 @@ fn schemas() -> Value {
         },
         "Invitation": object(json!({ "email": string, "role": role }), &["email", "role"]),
         "ChangeRoleRequest": object(json!({ "role": role }), &["role"]),
+        "PlainText": { "type": "string" },
+        "DocumentPath": object(json!({ "path": string }), &["path"]),
+        "Document": object(json!({ "id": string, "workspace_id": string, "path": string, "language": string,
+            "created_at": { "type": "integer" }, "updated_at": { "type": "integer" } }),
+            &["id", "workspace_id", "path", "language", "created_at", "updated_at"]),
     })
 }
 

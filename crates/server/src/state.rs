@@ -6,6 +6,7 @@ use std::sync::Arc;
 use reynard_auth::RateLimiter;
 use reynard_store::Store;
 
+use crate::collab::hub::DocHub;
 use crate::config::Config;
 use crate::metrics::Metrics;
 
@@ -19,6 +20,8 @@ pub struct Inner {
     pub config: Config,
     pub store: Store,
     pub metrics: Arc<Metrics>,
+    /// Open documents and their live connections.
+    pub collab: Arc<DocHub>,
     /// Login attempts per client IP.
     pub logins_per_ip: RateLimiter<IpAddr>,
     /// Failed logins per account email.
@@ -34,6 +37,7 @@ impl AppState {
                 config.login_limit_per_account,
                 config.login_window_per_account,
             ),
+            collab: DocHub::new(store.clone(), config.collab.clone()),
             config,
             store,
             metrics,

@@ -5,6 +5,7 @@
 //! - [`db`]: connecting, per-backend pragmas, migrations, readiness.
 //! - [`error`]: [`Error`], which turns constraint violations into domain errors.
 //! - [`accounts`]: users and their sessions/tokens; signup claims pending invitations.
+//! - [`documents`]: documents, their update log and snapshots (group-committed appends).
 //! - [`workspaces`]: workspaces, members with roles, invitations; the last owner rule.
 //!
 //! Queries are written once in the SQL both backends accept (`$1` placeholders,
@@ -13,6 +14,7 @@
 
 pub mod accounts;
 pub mod db;
+pub mod documents;
 pub mod error;
 pub mod workspaces;
 

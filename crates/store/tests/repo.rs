@@ -3,6 +3,7 @@
 //! fails the suite). Each PostgreSQL test runs in a schema of its own.
 
 use reynard_proto::{Role, UserId};
+use reynard_store::documents::NewUpdate;
 use reynard_store::workspaces::Access;
 use reynard_store::{Error, NewUser, SessionKind, Store, now_millis};
 
@@ -68,6 +69,8 @@ on_both_backends!(
     invitations_are_claimed_at_signup,
     deleting_a_workspace_cascades,
     migrations_are_idempotent,
+    documents_paths_and_conflicts,
+    update_log_and_snapshots,
 );
 
 async fn user(store: &Store, email: &str) -> UserId {
@@ -209,4 +212,59 @@ async fn deleting_a_workspace_cascades(store: &Store) {
 async fn migrations_are_idempotent(store: &Store) {
     store.migrate().await.unwrap();
     store.ping().await.unwrap();
+}
+
+async fn documents_paths_and_conflicts(store: &Store) {
+    let owner = user(store, "o@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let main = store.create_document(&ws.id, "src/main.rs", "rust", &owner).await.unwrap();
+    store.create_document(&ws.id, "README.md", "markdown", &owner).await.unwrap();
+    let dup = store.create_document(&ws.id, "src/main.rs", "rust", &owner).await;
+    match dup {
+        Err(Error::Conflict(message)) => assert!(message.contains("path"), "{message}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let paths: Vec<_> = store.documents(&ws.id).await.unwrap().into_iter().map(|d| d.path).collect();
+    assert_eq!(paths, ["README.md", "src/main.rs"]);
+
+    let moved = store.move_document(&main.id, "src/lib.rs", "rust").await.unwrap();
+    assert_eq!((moved.path.as_str(), moved.workspace_id.clone()), ("src/lib.rs", ws.id.clone()));
+    assert!(matches!(store.move_document(&main.id, "README.md", "markdown").await, Err(Error::Conflict(_))));
+    store.delete_document(&main.id).await.unwrap();
+    assert!(store.document(&main.id).await.unwrap().is_none());
+    assert!(matches!(store.delete_document(&main.id).await, Err(Error::NotFound(_))));
+}
+
+async fn update_log_and_snapshots(store: &Store) {
+    let owner = user(store, "o@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let doc = store.create_document(&ws.id, "a.txt", "plaintext", &owner).await.unwrap();
+    assert_eq!(store.load_document_state(&doc.id).await.unwrap().last_seq(), 0);
+
+    let batch =
+        [NewUpdate { seq: 1, data: &[1, 2, 3], user: Some(&owner) }, NewUpdate { seq: 2, data: &[4], user: None }];
+    store.append_updates(&doc.id, &batch).await.unwrap();
+    store.append_updates(&doc.id, &[NewUpdate { seq: 3, data: &[0, 255], user: Some(&owner) }]).await.unwrap();
+    let state = store.load_document_state(&doc.id).await.unwrap();
+    assert!(state.snapshot.is_none());
+    assert_eq!(state.updates, vec![(1, vec![1, 2, 3]), (2, vec![4]), (3, vec![0, 255])]);
+    assert_eq!(state.last_seq(), 3);
+
+    // A reused seq writes nothing of its batch.
+    let clash = [NewUpdate { seq: 4, data: &[9], user: None }, NewUpdate { seq: 3, data: &[9], user: None }];
+    assert!(matches!(store.append_updates(&doc.id, &clash).await, Err(Error::Conflict(_))));
+    assert_eq!(store.load_document_state(&doc.id).await.unwrap().last_seq(), 3);
+
+    store.write_snapshot(&doc.id, 2, &[7, 7]).await.unwrap();
+    let state = store.load_document_state(&doc.id).await.unwrap();
+    assert_eq!(state.snapshot, Some((2, vec![7, 7])));
+    assert_eq!(state.updates, vec![(3, vec![0, 255])]);
+    assert_eq!(store.updates_since(&doc.id, 0).await.unwrap(), vec![(3, vec![0, 255])]);
+    store.write_snapshot(&doc.id, 3, &[8]).await.unwrap();
+    let state = store.load_document_state(&doc.id).await.unwrap();
+    assert_eq!((state.last_seq(), state.updates.len(), state.snapshot), (3, 0, Some((3, vec![8]))));
+
+    store.delete_document(&doc.id).await.unwrap();
+    let gone = store.load_document_state(&doc.id).await.unwrap();
+    assert!(gone.snapshot.is_none() && gone.updates.is_empty(), "log and snapshot go with the document");
 }

@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per area of the API.
 
 pub mod accounts;
+pub mod documents;
 pub mod meta;
 pub mod workspaces;

@@ -2,6 +2,7 @@
 //! builds), one module per area.
 
 mod accounts;
+mod collab;
 mod layering;
 mod meta;
 mod permissions;

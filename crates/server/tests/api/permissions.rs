@@ -33,6 +33,7 @@ struct Row {
 /// pending invitation; callers are the same users across rows.
 struct Fixture {
     ws: String,
+    doc: String,
     target: TestUser,
     invited_email: String,
     fresh_email: String,
@@ -115,6 +116,35 @@ fn rows() -> Vec<Row> {
             body: none,
             expect: [204, 403, 403, 403, 401],
         },
+        Row {
+            method: M::POST,
+            path: "/api/v1/workspaces/{ws}/documents",
+            body: |_| Some(json!({ "path": "new.rs" })),
+            expect: [201, 201, 403, 403, 401],
+        },
+        Row {
+            method: M::GET,
+            path: "/api/v1/workspaces/{ws}/documents",
+            body: none,
+            expect: [200, 200, 200, 403, 401],
+        },
+        Row { method: M::GET, path: "/api/v1/documents/{doc}", body: none, expect: [200, 200, 200, 403, 401] },
+        Row {
+            method: M::PATCH,
+            path: "/api/v1/documents/{doc}",
+            body: |_| Some(json!({ "path": "moved.rs" })),
+            expect: [200, 200, 403, 403, 401],
+        },
+        Row { method: M::DELETE, path: "/api/v1/documents/{doc}", body: none, expect: [204, 204, 403, 403, 401] },
+        Row { method: M::GET, path: "/api/v1/documents/{doc}/content", body: none, expect: [200, 200, 200, 403, 401] },
+        Row {
+            method: M::PUT,
+            path: "/api/v1/documents/{doc}/content",
+            body: |_| Some(json!("new text")),
+            expect: [204, 204, 403, 403, 401],
+        },
+        // A plain GET (no upgrade headers) gets past authorization to 426.
+        Row { method: M::GET, path: "/collab/{doc}", body: none, expect: [426, 426, 426, 403, 401] },
     ]
 }
 
@@ -148,7 +178,12 @@ async fn every_route_for_every_role() {
             let invited_email = format!("invited{counter}@example.org");
             let invite = json!({ "email": invited_email, "role": "viewer" });
             server.post(&format!("/api/v1/workspaces/{ws}/members"), &owner.token, invite).await;
-            let fixture = Fixture { ws, target, invited_email, fresh_email: format!("fresh{counter}@example.org") };
+            let (_, doc) = server
+                .post(&format!("/api/v1/workspaces/{ws}/documents"), &owner.token, json!({ "path": "main.rs" }))
+                .await;
+            let doc = doc["id"].as_str().expect("document id").to_owned();
+            let fixture =
+                Fixture { ws, doc, target, invited_email, fresh_email: format!("fresh{counter}@example.org") };
 
             let user = match caller {
                 Caller::Owner => Some(&owner),
@@ -166,6 +201,7 @@ async fn every_route_for_every_role() {
             let path = row
                 .path
                 .replace("{ws}", &fixture.ws)
+                .replace("{doc}", &fixture.doc)
                 .replace("{user_id}", &fixture.target.id)
                 .replace("{email}", &fixture.invited_email);
             let (status, body) = server.call(row.method.clone(), &path, token.as_deref(), (row.body)(&fixture)).await;

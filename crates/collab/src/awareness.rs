@@ -1,0 +1,593 @@
+//! The awareness relay of a room: who is present and where their cursors are, deduplicated,
+//! owned by connections, and removed when a connection closes.
+//!
+//! The rules follow `applyAwarenessUpdate` of y-protocols `awareness.js`: an entry is news when
+//! its clientID is unknown, when its clock is greater than the known one, or when it removes
+//! (state `null`) a state we hold at the same clock. Everything else is an echo and is dropped:
+//! stock y-websocket clients re-send every awareness entry they apply, so relaying echoes would
+//! multiply each cursor move by the number of clients in the room.
+//!
+//! Like y-protocols, the registry remembers the clock of removed clients (a bounded number of
+//! them), so that echoes of a removal are recognised as such too.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use crate::error::{ProtocolError, Result};
+use crate::protocol::{WireReader, encode_awareness, write_var_string, write_var_uint};
+
+/// Most awareness clientIDs one connection may own (a browser tab owns one).
+pub const MAX_CLIENTS_PER_CONNECTION: usize = 64;
+
+/// Largest awareness state, in bytes of JSON text.
+pub const MAX_STATE_BYTES: usize = 64 * 1024;
+
+/// How many removed clientIDs are remembered to recognise echoes of their removal.
+const MAX_REMOVED_CLIENTS: usize = 4096;
+
+/// The JSON text of a removed state.
+const NULL_STATE: &str = "null";
+
+/// One connection to a room, as numbered by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u64);
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// One entry of an awareness update, borrowing its JSON text from the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwarenessEntry<'a> {
+    /// The Yjs clientID the state belongs to.
+    pub client_id: u64,
+    /// The clock of the state; higher clocks replace lower ones.
+    pub clock: u64,
+    /// The state as JSON text; `null` means the client is gone.
+    pub state: &'a str,
+}
+
+impl AwarenessEntry<'_> {
+    /// Whether this entry removes its client (state `null`).
+    pub fn is_removal(&self) -> bool {
+        self.state == NULL_STATE
+    }
+}
+
+/// Decodes and validates an awareness update payload: `varUint n`, then `n` ×
+/// (`varUint clientID`, `varUint clock`, `varString JSON state`).
+///
+/// Every state must be JSON of at most [`MAX_STATE_BYTES`]; a removal is normalised to `null`.
+pub fn decode_awareness_update(payload: &[u8]) -> Result<Vec<AwarenessEntry<'_>>> {
+    let mut reader = WireReader::new(payload);
+    let count = reader.read_var_uint()?;
+    // Each entry takes at least 3 bytes: do not trust `count` for the allocation.
+    let capacity = usize::try_from(count).unwrap_or(usize::MAX).min(reader.remaining() / 3);
+    let mut entries = Vec::with_capacity(capacity);
+    for _ in 0..count {
+        let client_id = reader.read_var_uint()?;
+        let clock = reader.read_var_uint()?;
+        let state = reader.read_var_string()?;
+        if state.len() > MAX_STATE_BYTES {
+            return Err(ProtocolError::AwarenessStateTooLarge { client_id, size: state.len(), max: MAX_STATE_BYTES });
+        }
+        let value: serde_json::Value = serde_json::from_str(state)
+            .map_err(|error| ProtocolError::InvalidAwarenessState { client_id, reason: error.to_string() })?;
+        // `JSON.parse(" null ")` is null too: keep one spelling of a removal.
+        let state = if value.is_null() { NULL_STATE } else { state };
+        entries.push(AwarenessEntry { client_id, clock, state });
+    }
+    if !reader.is_empty() {
+        return Err(ProtocolError::TrailingBytes { count: reader.remaining() });
+    }
+    Ok(entries)
+}
+
+/// Encodes awareness entries as an awareness update payload (without the message type).
+pub fn encode_awareness_update<'a>(entries: impl IntoIterator<Item = AwarenessEntry<'a>>) -> Vec<u8> {
+    let entries: Vec<AwarenessEntry<'a>> = entries.into_iter().collect();
+    let mut out = Vec::new();
+    write_var_uint(&mut out, entries.len() as u64);
+    for entry in entries {
+        write_var_uint(&mut out, entry.client_id);
+        write_var_uint(&mut out, entry.clock);
+        write_var_string(&mut out, entry.state);
+    }
+    out
+}
+
+/// Encodes owned entries as a complete awareness message, or `None` if there are none.
+fn encode_message(entries: &[(u64, u64, String)]) -> Option<Vec<u8>> {
+    if entries.is_empty() {
+        return None;
+    }
+    let payload = encode_awareness_update(entries.iter().map(|(client_id, clock, state)| AwarenessEntry {
+        client_id: *client_id,
+        clock: *clock,
+        state,
+    }));
+    Some(encode_awareness(&payload))
+}
+
+/// What applying an awareness update produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwarenessChange {
+    /// Awareness message with the entries that were news, to send to the whole room.
+    pub broadcast: Option<Vec<u8>>,
+    /// Awareness message for the sender only: the removal of clients it announced with a clock
+    /// we already saw removed. A stock client that receives its own removal re-announces itself
+    /// with a higher clock, which brings a reconnecting client's cursor back at once.
+    pub reply: Option<Vec<u8>>,
+}
+
+/// A present client: its latest state and the connection that announced it first.
+#[derive(Debug, Clone)]
+struct ClientState {
+    clock: u64,
+    state: String,
+    owner: ConnId,
+}
+
+/// A removed client: the clock of its removal, and when it was removed (for eviction).
+#[derive(Debug, Clone, Copy)]
+struct RemovedClient {
+    clock: u64,
+    removed_at: u64,
+}
+
+/// The awareness states of one room, keyed by Yjs clientID.
+#[derive(Debug, Default)]
+pub struct AwarenessRegistry {
+    /// Present clients, in clientID order (so that messages are deterministic).
+    clients: BTreeMap<u64, ClientState>,
+    /// The clientIDs each connection owns.
+    owned: HashMap<ConnId, BTreeSet<u64>>,
+    /// Recently removed clients.
+    removed: HashMap<u64, RemovedClient>,
+    /// Counter ordering removals.
+    removals: u64,
+}
+
+impl AwarenessRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of present clients.
+    pub fn len(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// Whether no client is present.
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+
+    /// The JSON state of a present client.
+    pub fn state(&self, client_id: u64) -> Option<&str> {
+        self.clients.get(&client_id).map(|client| client.state.as_str())
+    }
+
+    /// The connection that owns a present client.
+    pub fn owner(&self, client_id: u64) -> Option<ConnId> {
+        self.clients.get(&client_id).map(|client| client.owner)
+    }
+
+    /// Applies an awareness update payload sent by `conn`.
+    ///
+    /// Fails without changing anything if the payload is malformed, a state is too large, or
+    /// `conn` would own more than [`MAX_CLIENTS_PER_CONNECTION`] clients.
+    pub fn apply(&mut self, conn: ConnId, payload: &[u8]) -> Result<AwarenessChange> {
+        let entries = decode_awareness_update(payload)?;
+        self.check_ownership(conn, &entries)?;
+        Ok(self.record(conn, &entries))
+    }
+
+    /// Checks that recording `entries` would not make `conn` own too many clients.
+    ///
+    /// Counts every absent clientID with a state as a new ownership, which may overcount
+    /// entries that [`record`](Self::record) later drops as stale, never undercount.
+    pub fn check_ownership(&self, conn: ConnId, entries: &[AwarenessEntry<'_>]) -> Result<()> {
+        let owned = self.owned.get(&conn).map_or(0, BTreeSet::len);
+        let claimed: BTreeSet<u64> = entries
+            .iter()
+            .filter(|entry| !entry.is_removal() && !self.clients.contains_key(&entry.client_id))
+            .map(|entry| entry.client_id)
+            .collect();
+        if owned + claimed.len() > MAX_CLIENTS_PER_CONNECTION {
+            return Err(ProtocolError::TooManyAwarenessClients { max: MAX_CLIENTS_PER_CONNECTION });
+        }
+        Ok(())
+    }
+
+    /// Records validated entries from `conn` in order and returns the news to relay.
+    ///
+    /// Call [`check_ownership`](Self::check_ownership) first: this does not enforce the limit.
+    pub fn record(&mut self, conn: ConnId, entries: &[AwarenessEntry<'_>]) -> AwarenessChange {
+        let mut news = Vec::new();
+        let mut refused_revivals = Vec::new();
+        for entry in entries {
+            let present = self.clients.get(&entry.client_id).map(|client| client.clock);
+            let removed = self.removed.get(&entry.client_id).map(|client| client.clock);
+            let is_news = match (present, removed) {
+                (Some(clock), _) => entry.clock > clock || (entry.clock == clock && entry.is_removal()),
+                (None, Some(clock)) => entry.clock > clock,
+                (None, None) => true,
+            };
+            if !is_news {
+                if let (None, Some(clock)) = (present, removed)
+                    && !entry.is_removal()
+                {
+                    refused_revivals.push((entry.client_id, clock, NULL_STATE.to_owned()));
+                }
+                continue;
+            }
+            if entry.is_removal() {
+                self.remove_client(entry.client_id, entry.clock);
+                // Only a state somebody may hold is worth announcing gone.
+                if present.is_some() {
+                    news.push((entry.client_id, entry.clock, NULL_STATE.to_owned()));
+                }
+            } else {
+                self.removed.remove(&entry.client_id);
+                match self.clients.get_mut(&entry.client_id) {
+                    Some(client) => {
+                        client.clock = entry.clock;
+                        entry.state.clone_into(&mut client.state);
+                    }
+                    None => {
+                        self.clients.insert(
+                            entry.client_id,
+                            ClientState { clock: entry.clock, state: entry.state.to_owned(), owner: conn },
+                        );
+                        self.owned.entry(conn).or_default().insert(entry.client_id);
+                    }
+                }
+                news.push((entry.client_id, entry.clock, entry.state.to_owned()));
+            }
+        }
+        AwarenessChange { broadcast: encode_message(&news), reply: encode_message(&refused_revivals) }
+    }
+
+    /// Removes every client owned by `conn` and returns the awareness message announcing them
+    /// gone (state `null`, clock + 1), or `None` if `conn` owned none.
+    pub fn remove_connection(&mut self, conn: ConnId) -> Option<Vec<u8>> {
+        let owned = self.owned.remove(&conn)?;
+        let mut gone = Vec::with_capacity(owned.len());
+        for client_id in owned {
+            if let Some(client) = self.clients.get(&client_id) {
+                let clock = client.clock.saturating_add(1);
+                self.remove_client(client_id, clock);
+                gone.push((client_id, clock, NULL_STATE.to_owned()));
+            }
+        }
+        encode_message(&gone)
+    }
+
+    /// Every present state as one awareness message (for a new joiner or a query), or `None`.
+    pub fn full_message(&self) -> Option<Vec<u8>> {
+        if self.clients.is_empty() {
+            return None;
+        }
+        let payload = encode_awareness_update(self.clients.iter().map(|(client_id, client)| AwarenessEntry {
+            client_id: *client_id,
+            clock: client.clock,
+            state: &client.state,
+        }));
+        Some(encode_awareness(&payload))
+    }
+
+    /// The connections that own at least one client.
+    pub fn owners(&self) -> impl Iterator<Item = ConnId> + '_ {
+        self.owned.keys().copied()
+    }
+
+    /// Forgets a client's state and remembers its removal clock.
+    fn remove_client(&mut self, client_id: u64, clock: u64) {
+        if let Some(client) = self.clients.remove(&client_id)
+            && let Some(owned) = self.owned.get_mut(&client.owner)
+        {
+            owned.remove(&client_id);
+            if owned.is_empty() {
+                self.owned.remove(&client.owner);
+            }
+        }
+        self.removals += 1;
+        self.removed.insert(client_id, RemovedClient { clock, removed_at: self.removals });
+        if self.removed.len() > MAX_REMOVED_CLIENTS {
+            self.evict_oldest_removals();
+        }
+    }
+
+    /// Forgets the older half of the remembered removals (amortised O(1) per removal).
+    fn evict_oldest_removals(&mut self) {
+        let mut ages: Vec<u64> = self.removed.values().map(|r| r.removed_at).collect();
+        let middle = ages.len() / 2;
+        let (_, &mut cutoff, _) = ages.select_nth_unstable(middle);
+        self.removed.retain(|_, removed| removed.removed_at >= cutoff);
+    }
+
+    /// Asserts the registry's internal consistency.
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) {
+        for (client_id, client) in &self.clients {
+            assert!(
+                self.owned.get(&client.owner).is_some_and(|owned| owned.contains(client_id)),
+                "client {client_id} missing from its owner's set"
+            );
+            assert!(!self.removed.contains_key(client_id), "client {client_id} both present and removed");
+            assert_ne!(client.state, NULL_STATE, "client {client_id} present with a null state");
+            assert!(client.state.len() <= MAX_STATE_BYTES);
+        }
+        for (conn, owned) in &self.owned {
+            assert!(!owned.is_empty(), "empty ownership set for {conn}");
+            assert!(owned.len() <= MAX_CLIENTS_PER_CONNECTION, "{conn} owns too many clients");
+            for client_id in owned {
+                assert_eq!(
+                    self.clients.get(client_id).map(|client| client.owner),
+                    Some(*conn),
+                    "{conn} owns {client_id} but the client says otherwise"
+                );
+            }
+        }
+        assert!(self.removed.len() <= MAX_REMOVED_CLIENTS);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Message, decode_frame};
+
+    const ALICE: ConnId = ConnId(1);
+    const BOB: ConnId = ConnId(2);
+
+    fn payload(entries: &[(u64, u64, &str)]) -> Vec<u8> {
+        encode_awareness_update(entries.iter().map(|&(client_id, clock, state)| AwarenessEntry {
+            client_id,
+            clock,
+            state,
+        }))
+    }
+
+    /// Decodes an awareness message into owned (clientID, clock, state) triples.
+    fn entries(message: &[u8]) -> Vec<(u64, u64, String)> {
+        let messages = decode_frame(message).unwrap();
+        let [Message::Awareness(payload)] = messages[..] else {
+            panic!("expected one awareness message, got {messages:?}");
+        };
+        decode_awareness_update(payload)
+            .unwrap()
+            .into_iter()
+            .map(|entry| (entry.client_id, entry.clock, entry.state.to_owned()))
+            .collect()
+    }
+
+    fn broadcast(change: &AwarenessChange) -> Vec<(u64, u64, String)> {
+        change.broadcast.as_deref().map(entries).unwrap_or_default()
+    }
+
+    fn apply(registry: &mut AwarenessRegistry, conn: ConnId, items: &[(u64, u64, &str)]) -> AwarenessChange {
+        let change = registry.apply(conn, &payload(items)).unwrap();
+        registry.check_invariants();
+        change
+    }
+
+    fn triple(client_id: u64, clock: u64, state: &str) -> (u64, u64, String) {
+        (client_id, clock, state.to_owned())
+    }
+
+    #[test]
+    fn a_new_client_is_news_and_owned_by_its_first_sender() {
+        let mut registry = AwarenessRegistry::new();
+        let change = apply(&mut registry, ALICE, &[(10, 0, r#"{"user":"alice"}"#)]);
+        assert_eq!(broadcast(&change), [triple(10, 0, r#"{"user":"alice"}"#)]);
+        assert_eq!(change.reply, None);
+        assert_eq!(registry.owner(10), Some(ALICE));
+        assert_eq!(registry.state(10), Some(r#"{"user":"alice"}"#));
+    }
+
+    #[test]
+    fn a_higher_clock_is_news_an_equal_or_lower_one_is_not() {
+        let mut registry = AwarenessRegistry::new();
+        apply(&mut registry, ALICE, &[(10, 3, r#"{"c":3}"#)]);
+        assert_eq!(broadcast(&apply(&mut registry, ALICE, &[(10, 3, r#"{"c":"other"}"#)])), []);
+        assert_eq!(broadcast(&apply(&mut registry, ALICE, &[(10, 2, r#"{"c":2}"#)])), []);
+        assert_eq!(registry.state(10), Some(r#"{"c":3}"#));
+        assert_eq!(broadcast(&apply(&mut registry, ALICE, &[(10, 4, r#"{"c":4}"#)])), [triple(10, 4, r#"{"c":4}"#)]);
+    }
+
+    #[test]
+    fn echoes_from_other_connections_are_dropped() {
+        // Alice moves her cursor; the room relays it; 200 clients echo it back.
+        let mut registry = AwarenessRegistry::new();
+        let moved = apply(&mut registry, ALICE, &[(10, 7, r#"{"cursor":5}"#)]);
+        assert_eq!(broadcast(&moved).len(), 1);
+        for echoer in 2..202 {
+            let echo = apply(&mut registry, ConnId(echoer), &[(10, 7, r#"{"cursor":5}"#)]);
+            assert_eq!(echo, AwarenessChange::default(), "echo from {echoer} relayed");
+        }
+        assert_eq!(registry.owner(10), Some(ALICE));
+    }
+
+    #[test]
+    fn only_the_new_entries_of_a_mixed_update_are_relayed() {
+        let mut registry = AwarenessRegistry::new();
+        apply(&mut registry, ALICE, &[(10, 1, "{}")]);
+        apply(&mut registry, BOB, &[(20, 1, "{}")]);
+        // Bob echoes Alice's state along with his own new one.
+        let change = apply(&mut registry, BOB, &[(10, 1, "{}"), (20, 2, r#"{"x":1}"#)]);
+        assert_eq!(broadcast(&change), [triple(20, 2, r#"{"x":1}"#)]);
+    }
+
+    #[test]
+    fn newer_news_from_a_non_owner_is_relayed_but_ownership_stays() {
+        let mut registry = AwarenessRegistry::new();
+        apply(&mut registry, ALICE, &[(10, 1, "{}")]);
+        let change = apply(&mut registry, BOB, &[(10, 2, r#"{"a":2}"#)]);
+        assert_eq!(broadcast(&change), [triple(10, 2, r#"{"a":2}"#)]);
+        assert_eq!(registry.owner(10), Some(ALICE));
+    }
+
+    #[test]
+    fn a_removal_at_the_same_clock_removes_the_state() {
+        let mut registry = AwarenessRegistry::new();
+        apply(&mut registry, ALICE, &[(10, 5, "{}")]);
+        let change = apply(&mut registry, ALICE, &[(10, 5, "null")]);
+        assert_eq!(broadcast(&change), [triple(10, 5, "null")]);
+        assert_eq!(registry.state(10), None);
+        assert!(registry.is_empty());
+        assert_eq!(registry.owners().count(), 0);
+    }
+
+    #[test]
+    fn echoes_of_a_removal_are_dropped() {
+        let mut registry = AwarenessRegistry::new();
+        apply(&mut registry, ALICE, &[(10, 5, "{}")]);
+        apply(&mut registry, ALICE, &[(10, 6, "null")]);
+        for echoer in 2..50 {
+            let echo = apply(&mut registry, ConnId(echoer), &[(10, 6, "null")]);
+            assert_eq!(echo, AwarenessChange::default());
+        }
+    }
+
+    #[test]
+    fn a_removal_of_an_unknown_client_is_not_relayed() {
+        let mut registry = AwarenessRegistry::new();
+        let change = apply(&mut registry, ALICE, &[(10, 5, "null")]);
+        assert_eq!(change, AwarenessChange::default());
+        // ...but its clock is remembered: an older state is stale.
+        let stale = apply(&mut registry, ALICE, &[(10, 4, "{}")]);
+        assert_eq!(broadcast(&stale), []);
+    }
+
+    #[test]
+    fn removal_spellings_are_normalised() {
+        let mut registry = AwarenessRegistry::new();
+        apply(&mut registry, ALICE, &[(10, 1, "{}")]);
+        let change = apply(&mut registry, ALICE, &[(10, 2, " null ")]);
+        assert_eq!(broadcast(&change), [triple(10, 2, "null")]);
+        assert!(registry.is_empty());
+    }
+
+    #[test]
+    fn closing_a_connection_removes_its_clients_without_ghosts() {
+        let mut registry = AwarenessRegistry::new();
+        apply(&mut registry, ALICE, &[(10, 3, r#"{"n":"a"}"#)]);
+        apply(&mut registry, ALICE, &[(11, 0, r#"{"n":"a2"}"#)]);
+        apply(&mut registry, BOB, &[(20, 1, r#"{"n":"b"}"#)]);
+        let gone = registry.remove_connection(ALICE).expect("Alice owned clients");
+        registry.check_invariants();
+        assert_eq!(entries(&gone), [triple(10, 4, "null"), triple(11, 1, "null")]);
+        assert_eq!(entries(&registry.full_message().unwrap()), [triple(20, 1, r#"{"n":"b"}"#)]);
+        assert_eq!(registry.remove_connection(ALICE), None);
+        // Bob's clients echoing Alice's last state do not bring her back.
+        let echo = apply(&mut registry, BOB, &[(10, 3, r#"{"n":"a"}"#)]);
+        assert_eq!(broadcast(&echo), []);
+        assert_eq!(registry.state(10), None);
+    }
+
+    #[test]
+    fn a_reconnecting_client_with_an_old_clock_is_told_it_was_removed() {
+        let mut registry = AwarenessRegistry::new();
+        apply(&mut registry, ALICE, &[(10, 3, "{}")]);
+        registry.remove_connection(ALICE);
+        // The same tab reconnects on a new connection with its unchanged clock.
+        let again = ConnId(3);
+        let change = apply(&mut registry, again, &[(10, 3, "{}")]);
+        assert_eq!(broadcast(&change), []);
+        assert_eq!(change.reply.as_deref().map(entries), Some(vec![triple(10, 4, "null")]));
+        // A stock client answers its own removal with a higher clock: that is news.
+        let change = apply(&mut registry, again, &[(10, 5, "{}")]);
+        assert_eq!(broadcast(&change), [triple(10, 5, "{}")]);
+        assert_eq!(registry.owner(10), Some(again));
+    }
+
+    #[test]
+    fn full_message_holds_every_present_state() {
+        let mut registry = AwarenessRegistry::new();
+        assert_eq!(registry.full_message(), None);
+        apply(&mut registry, BOB, &[(20, 1, r#"{"b":1}"#)]);
+        apply(&mut registry, ALICE, &[(10, 2, r#"{"a":1}"#), (30, 0, "null")]);
+        assert_eq!(
+            entries(&registry.full_message().unwrap()),
+            [triple(10, 2, r#"{"a":1}"#), triple(20, 1, r#"{"b":1}"#)]
+        );
+    }
+
+    #[test]
+    fn a_connection_may_own_a_bounded_number_of_clients() {
+        let mut registry = AwarenessRegistry::new();
+        let many: Vec<(u64, u64, &str)> = (0..MAX_CLIENTS_PER_CONNECTION as u64).map(|id| (id, 0, "{}")).collect();
+        apply(&mut registry, ALICE, &many);
+        assert_eq!(
+            registry.apply(ALICE, &payload(&[(1000, 0, "{}")])),
+            Err(ProtocolError::TooManyAwarenessClients { max: MAX_CLIENTS_PER_CONNECTION })
+        );
+        registry.check_invariants();
+        assert_eq!(registry.state(1000), None);
+        // Updating owned clients and removing one is still fine, then there is room again.
+        apply(&mut registry, ALICE, &[(0, 1, r#"{"x":1}"#), (1, 0, "null")]);
+        apply(&mut registry, ALICE, &[(1000, 0, "{}")]);
+        assert_eq!(registry.owner(1000), Some(ALICE));
+    }
+
+    #[test]
+    fn a_refused_update_changes_nothing() {
+        let mut registry = AwarenessRegistry::new();
+        apply(&mut registry, ALICE, &[(10, 1, "{}")]);
+        let mut bad = payload(&[(10, 2, r#"{"ok":true}"#), (11, 0, "{not json")]);
+        assert!(matches!(registry.apply(ALICE, &bad), Err(ProtocolError::InvalidAwarenessState { client_id: 11, .. })));
+        assert_eq!(registry.state(10), Some("{}"));
+        bad = payload(&[(10, 2, "{}")]);
+        bad.push(0);
+        assert_eq!(registry.apply(ALICE, &bad), Err(ProtocolError::TrailingBytes { count: 1 }));
+        assert_eq!(registry.state(10), Some("{}"));
+    }
+
+    #[test]
+    fn state_size_is_bounded() {
+        let mut registry = AwarenessRegistry::new();
+        let big = format!("\"{}\"", "x".repeat(MAX_STATE_BYTES));
+        assert_eq!(
+            registry.apply(ALICE, &payload(&[(10, 1, &big)])),
+            Err(ProtocolError::AwarenessStateTooLarge {
+                client_id: 10,
+                size: MAX_STATE_BYTES + 2,
+                max: MAX_STATE_BYTES
+            })
+        );
+        let fits = format!("\"{}\"", "x".repeat(MAX_STATE_BYTES - 2));
+        apply(&mut registry, ALICE, &[(10, 1, &fits)]);
+    }
+
+    #[test]
+    fn malformed_payloads_are_refused() {
+        let mut registry = AwarenessRegistry::new();
+        assert!(matches!(registry.apply(ALICE, &[]), Err(ProtocolError::Truncated { .. })));
+        // Announces 5 entries, holds none; must not allocate for 2^60 entries either.
+        assert!(matches!(registry.apply(ALICE, &[5]), Err(ProtocolError::Truncated { .. })));
+        assert!(matches!(
+            registry.apply(ALICE, &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10]),
+            Err(ProtocolError::Truncated { .. })
+        ));
+        assert_eq!(registry.apply(ALICE, &[1, 10, 0, 1, 0xff]), Err(ProtocolError::InvalidUtf8));
+        assert!(registry.is_empty());
+    }
+
+    #[test]
+    fn removed_clients_are_remembered_within_a_bound() {
+        let mut registry = AwarenessRegistry::new();
+        for client_id in 0..(3 * MAX_REMOVED_CLIENTS as u64) {
+            registry.apply(ALICE, &payload(&[(client_id, 1, "{}")])).unwrap();
+            registry.apply(ALICE, &payload(&[(client_id, 2, "null")])).unwrap();
+        }
+        registry.check_invariants();
+        // The most recent removals are still recognised.
+        let last = 3 * MAX_REMOVED_CLIENTS as u64 - 1;
+        assert_eq!(apply(&mut registry, BOB, &[(last, 2, "null")]), AwarenessChange::default());
+    }
+}

@@ -1,0 +1,26 @@
+//! Reynard's collaborative documents, without IO: the y-websocket protocol, awareness relay
+//! and one in-memory room per document on yrs. The server feeds it frames and sends, persists
+//! and broadcasts what it returns.
+//!
+//! # Layout
+//! - [`protocol`]: the y-websocket wire format: lib0 varints, [`Message`], [`decode_frame`]
+//!   and one encoder per message.
+//! - [`awareness`]: [`AwarenessRegistry`], the presence and cursor states of a room, with echo
+//!   suppression and removal of a closed connection's states.
+//! - [`room`]: [`DocRoom`], one document with its connections (writers and viewers), limits,
+//!   and recovery from malformed updates.
+//! - [`error`]: [`ProtocolError`] (a refused frame) and [`LoadError`] (unloadable stored updates).
+//!
+//! Architecture invariant: this crate does no IO (no sockets, files, clocks or async runtime).
+
+pub mod awareness;
+pub mod broadcast;
+pub mod error;
+pub mod protocol;
+pub mod room;
+
+pub use awareness::{AwarenessChange, AwarenessRegistry, ConnId};
+pub use broadcast::encode_updates_message;
+pub use error::{LoadError, ProtocolError, Result};
+pub use protocol::{AuthMessage, Message, decode_frame};
+pub use room::{DocRoom, Effects, Limits};

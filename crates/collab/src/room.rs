@@ -1,0 +1,1287 @@
+//! One collaborative document in memory ([`DocRoom`]): its yrs document, its connections with
+//! their write permission, and its awareness states. Sans-IO: every call returns the bytes to
+//! send and the updates to persist.
+//!
+//! # Robustness
+//! yrs can panic or fail half-way on malformed updates (for instance an integer overflow while
+//! integrating blocks with absurd clocks), leaving its block store partly modified. A room
+//! therefore:
+//! - decodes and validates everything in a frame before it changes anything;
+//! - applies updates under [`std::panic::catch_unwind`];
+//! - keeps a recovery point (the document encoded at some point, plus every update accepted
+//!   since) and, if yrs panics or reports an error while applying, throws the document away and
+//!   rebuilds it from the recovery point. The recovery point is re-encoded whenever the updates
+//!   since it outweigh it, so it costs at most about twice the encoded document in memory and
+//!   amortised O(1) time per accepted byte; a rebuild costs a replay of the recovery point,
+//!   which only malformed input pays for.
+//!
+//! Validating every update on a scratch copy first was rejected: copying a yrs document means
+//! encoding and re-applying it, which would make every keystroke cost O(document size).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, GetString, ReadTxn, StateVector, Text, TextRef, Transact, Update};
+
+use crate::awareness::{AwarenessEntry, AwarenessRegistry, ConnId, decode_awareness_update};
+use crate::error::{LoadError, ProtocolError, Result};
+use crate::protocol::{
+    Message, decode_frame, encode_auth_denied, encode_awareness, encode_sync_step1, encode_sync_step2, encode_update,
+};
+
+/// Name of the `Y.Text` holding the document's text (the y-monaco convention).
+pub const TEXT_NAME: &str = "monaco";
+
+/// Reason sent in the auth permission-denied message when a viewer sends an update.
+pub const READ_ONLY_REASON: &str = "read-only";
+
+/// A v1 update with no structs and no deletions.
+const EMPTY_UPDATE: [u8; 2] = [0, 0];
+
+/// An awareness update payload with no entries.
+const EMPTY_AWARENESS_UPDATE: [u8; 1] = [0];
+
+/// The recovery point is re-encoded once the updates since it weigh more than the larger of
+/// this and the encoded recovery point itself.
+const MIN_RECOVERY_LOG_BYTES: usize = 64 * 1024;
+
+/// Size limits of a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest frame accepted from a connection, in bytes.
+    pub max_message_bytes: usize,
+    /// Largest document, in bytes of its encoded state (estimated; see [`DocRoom::size_estimate`]).
+    pub max_document_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_message_bytes: 8 * 1024 * 1024, max_document_bytes: 64 * 1024 * 1024 }
+    }
+}
+
+/// What a frame from a connection produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// Frames for the sending connection only, in order, one message each.
+    pub reply: Vec<Vec<u8>>,
+    /// Accepted document updates (v1), byte for byte as the client sent them: persist them,
+    /// then broadcast each to the room with [`encode_update`] (see [`Effects::update_frames`]).
+    pub updates: Vec<Vec<u8>>,
+    /// Awareness message to broadcast to the room.
+    pub awareness: Option<Vec<u8>>,
+}
+
+impl Effects {
+    /// The accepted updates as sync update frames, ready to broadcast.
+    pub fn update_frames(&self) -> impl Iterator<Item = Vec<u8>> + '_ {
+        self.updates.iter().map(|update| encode_update(update))
+    }
+}
+
+/// A connection's standing in the room.
+#[derive(Debug, Clone, Copy)]
+struct Connection {
+    can_write: bool,
+}
+
+/// A yrs document and its text, which must live and die together (the text points into it).
+struct Document {
+    doc: Doc,
+    text: TextRef,
+}
+
+impl Document {
+    fn new() -> Self {
+        // Default options: GC on, text offsets in UTF-8 bytes (`OffsetKind::Bytes`).
+        let doc = Doc::new();
+        let text = doc.get_or_insert_text(TEXT_NAME);
+        Self { doc, text }
+    }
+
+    /// Decodes and applies one v1 update in its own transaction. On `Err` the document may
+    /// have been changed half-way and must be thrown away.
+    fn apply(&self, update: &[u8]) -> Result<(), String> {
+        self.integrate(decode_update(update)?)
+    }
+
+    /// Applies a decoded update in its own transaction, catching panics. On `Err` the
+    /// document may have been changed half-way and must be thrown away.
+    fn integrate(&self, update: Update) -> Result<(), String> {
+        let doc = &self.doc;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let mut txn = doc.transact_mut();
+            txn.apply_update(update)
+            // The transaction commits when dropped here, still inside `catch_unwind`.
+        }));
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(panic) => Err(format!("yrs panicked: {}", panic_message(panic.as_ref()))),
+        }
+    }
+
+    fn encode_state(&self) -> Vec<u8> {
+        self.doc.transact().encode_state_as_update_v1(&StateVector::default())
+    }
+
+    /// [`encode_state`](Self::encode_state), catching panics (yrs panics if it cannot merge
+    /// pending structs into the encoding).
+    fn try_encode_state(&self) -> Result<Vec<u8>, String> {
+        catch_unwind(AssertUnwindSafe(|| self.encode_state()))
+            .map_err(|panic| format!("yrs panicked: {}", panic_message(panic.as_ref())))
+    }
+}
+
+/// Decodes a v1 update that yrs can also re-encode faithfully, catching panics.
+///
+/// yrs 0.28.1 does not decode everything it encodes: for instance it reads one string more
+/// than it writes for legacy `ContentJSON` items. Such an update would be applied, and then
+/// the document's own encoding (snapshots, sync step 2 for joiners) would no longer load, or
+/// would panic while merging pending structs. So an update is only accepted if its canonical
+/// encoding decodes and re-encodes to the same bytes; this costs two encodings and a decoding
+/// of the update, linear in its size.
+fn decode_update(bytes: &[u8]) -> Result<Update, String> {
+    let decoded = catch_unwind(|| -> Result<Update, String> {
+        let update = Update::decode_v1(bytes).map_err(|error| error.to_string())?;
+        let canonical = update.encode_v1();
+        let again = Update::decode_v1(&canonical)
+            .map_err(|error| format!("yrs cannot decode its own encoding of it: {error}"))?;
+        if again.encode_v1() != canonical {
+            return Err("yrs does not re-encode it to the same bytes".to_owned());
+        }
+        Ok(update)
+    });
+    match decoded {
+        Ok(result) => result,
+        Err(panic) => Err(format!("yrs panicked: {}", panic_message(panic.as_ref()))),
+    }
+}
+
+/// Decodes a v1 state vector, catching panics (yrs debug-asserts that client ids fit in 53 bits).
+fn decode_state_vector(bytes: &[u8]) -> Result<StateVector, String> {
+    match catch_unwind(|| StateVector::decode_v1(bytes)) {
+        Ok(Ok(state_vector)) => Ok(state_vector),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(panic) => Err(format!("yrs panicked: {}", panic_message(panic.as_ref()))),
+    }
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}
+
+/// The state to rebuild the document from: an encoded state plus the updates accepted since.
+#[derive(Debug)]
+struct RecoveryPoint {
+    state: Vec<u8>,
+    updates: Vec<Vec<u8>>,
+    update_bytes: usize,
+}
+
+impl RecoveryPoint {
+    fn new(state: Vec<u8>) -> Self {
+        Self { state, updates: Vec::new(), update_bytes: 0 }
+    }
+
+    /// Encoded state length plus the bytes of every update since: the document size estimate.
+    fn size(&self) -> usize {
+        self.state.len() + self.update_bytes
+    }
+
+    fn push(&mut self, update: Vec<u8>) {
+        self.update_bytes += update.len();
+        self.updates.push(update);
+    }
+
+    fn is_due(&self) -> bool {
+        self.update_bytes > self.state.len().max(MIN_RECOVERY_LOG_BYTES)
+    }
+
+    /// A fresh document with the recovered content.
+    ///
+    /// Every update here was applied successfully before, in the same order, so replaying
+    /// cannot fail; should yrs disagree, the offending update is skipped rather than panicking.
+    fn rebuild(&self) -> Document {
+        let document = Document::new();
+        for update in std::iter::once(&self.state).chain(&self.updates) {
+            let _ = document.apply(update);
+        }
+        document
+    }
+}
+
+/// One validated message of a frame, ready to be carried out.
+enum Step<'a> {
+    /// Answer a sync step 1 with what the sender lacks.
+    SendMissing(StateVector),
+    /// Apply an update (decoded, with its original bytes).
+    Apply(Update, &'a [u8]),
+    /// Tell a viewer its update was refused.
+    DenyWrite,
+    /// Send the full awareness state.
+    SendAwareness,
+}
+
+/// One document in memory, with the connections editing or viewing it.
+pub struct DocRoom {
+    limits: Limits,
+    document: Document,
+    recovery: RecoveryPoint,
+    awareness: AwarenessRegistry,
+    connections: BTreeMap<ConnId, Connection>,
+}
+
+impl fmt::Debug for DocRoom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DocRoom")
+            .field("limits", &self.limits)
+            .field("size_estimate", &self.size_estimate())
+            .field("connections", &self.connections)
+            .field("awareness", &self.awareness)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DocRoom {
+    /// An empty document.
+    pub fn new(limits: Limits) -> Self {
+        let document = Document::new();
+        let recovery = RecoveryPoint::new(document.encode_state());
+        Self { limits, document, recovery, awareness: AwarenessRegistry::new(), connections: BTreeMap::new() }
+    }
+
+    /// A document rebuilt from stored v1 updates (a snapshot, then the log), applied in order.
+    ///
+    /// The document limit is not enforced here: a stored document is always loadable.
+    pub fn load<I>(limits: Limits, updates: I) -> Result<Self, LoadError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        let document = Document::new();
+        for (index, update) in updates.into_iter().enumerate() {
+            document.apply(update.as_ref()).map_err(|reason| LoadError::MalformedUpdate { index, reason })?;
+        }
+        let state = document.try_encode_state().map_err(|reason| LoadError::Unencodable { reason })?;
+        let recovery = RecoveryPoint::new(state);
+        Ok(Self { limits, document, recovery, awareness: AwarenessRegistry::new(), connections: BTreeMap::new() })
+    }
+
+    /// The room's limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Adds a connection (or updates its permission) and returns the frames to send it first:
+    /// the room's sync step 1, then every present awareness state if there are any.
+    pub fn connect(&mut self, conn: ConnId, can_write: bool) -> Vec<Vec<u8>> {
+        self.connections.insert(conn, Connection { can_write });
+        let mut frames = vec![encode_sync_step1(&self.state_vector())];
+        frames.extend(self.awareness.full_message());
+        frames
+    }
+
+    /// Changes whether a connection may write; returns `false` if it is not connected.
+    pub fn set_can_write(&mut self, conn: ConnId, can_write: bool) -> bool {
+        match self.connections.get_mut(&conn) {
+            Some(connection) => {
+                connection.can_write = can_write;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether a connection is connected and may write.
+    pub fn can_write(&self, conn: ConnId) -> bool {
+        self.connections.get(&conn).is_some_and(|connection| connection.can_write)
+    }
+
+    /// Forgets a connection; returns the awareness message announcing its clients gone.
+    pub fn disconnect(&mut self, conn: ConnId) -> Option<Vec<u8>> {
+        self.connections.remove(&conn);
+        self.awareness.remove_connection(conn)
+    }
+
+    /// Number of connected connections.
+    pub fn connection_count(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// The awareness states of the room.
+    pub fn awareness(&self) -> &AwarenessRegistry {
+        &self.awareness
+    }
+
+    /// Handles one frame from a connection.
+    ///
+    /// The whole frame is refused, and the room left unchanged, if any message in it is
+    /// malformed or over a limit. A viewer's updates are answered with an auth
+    /// permission-denied message and change nothing; empty updates are skipped.
+    pub fn receive(&mut self, conn: ConnId, frame: &[u8]) -> Result<Effects> {
+        if frame.len() > self.limits.max_message_bytes {
+            return Err(ProtocolError::MessageTooLarge { size: frame.len(), max: self.limits.max_message_bytes });
+        }
+        let can_write = self.connections.get(&conn).ok_or(ProtocolError::UnknownConnection(conn))?.can_write;
+        let (steps, awareness) = self.validate(can_write, frame)?;
+        self.awareness.check_ownership(conn, &awareness)?;
+
+        let mut effects = Effects::default();
+        for step in steps {
+            match step {
+                Step::SendMissing(state_vector) => {
+                    effects.reply.push(encode_sync_step2(&self.missing_updates(&state_vector)?));
+                }
+                Step::Apply(update, bytes) => {
+                    if let Err(reason) = self.document.integrate(update) {
+                        // Roll back this frame's earlier updates along with the broken one.
+                        self.document = self.recovery.rebuild();
+                        return Err(ProtocolError::MalformedUpdate(reason));
+                    }
+                    effects.updates.push(bytes.to_vec());
+                }
+                Step::DenyWrite => effects.reply.push(encode_auth_denied(READ_ONLY_REASON)),
+                Step::SendAwareness => effects
+                    .reply
+                    .push(self.awareness.full_message().unwrap_or_else(|| encode_awareness(&EMPTY_AWARENESS_UPDATE))),
+            }
+        }
+        for update in &effects.updates {
+            self.recovery.push(update.clone());
+        }
+        self.renew_recovery_point_if_due();
+
+        let change = self.awareness.record(conn, &awareness);
+        effects.awareness = change.broadcast;
+        effects.reply.extend(change.reply);
+        Ok(effects)
+    }
+
+    /// Decodes a frame and checks every message against the limits without changing anything.
+    fn validate<'a>(&self, can_write: bool, frame: &'a [u8]) -> Result<(Vec<Step<'a>>, Vec<AwarenessEntry<'a>>)> {
+        let mut steps = Vec::new();
+        let mut awareness = Vec::new();
+        let mut size = self.size_estimate();
+        for message in decode_frame(frame)? {
+            match message {
+                Message::SyncStep1(state_vector) => {
+                    let state_vector =
+                        decode_state_vector(state_vector).map_err(ProtocolError::MalformedStateVector)?;
+                    steps.push(Step::SendMissing(state_vector));
+                }
+                Message::SyncStep2(bytes) | Message::Update(bytes) => {
+                    if bytes == EMPTY_UPDATE {
+                        // Every client answers the room's step 1, viewers included.
+                        continue;
+                    }
+                    if !can_write {
+                        steps.push(Step::DenyWrite);
+                        continue;
+                    }
+                    let update = decode_update(bytes).map_err(ProtocolError::MalformedUpdate)?;
+                    if update.is_empty() {
+                        continue;
+                    }
+                    size = size.saturating_add(bytes.len());
+                    if size > self.limits.max_document_bytes {
+                        return Err(ProtocolError::DocumentTooLarge { size, max: self.limits.max_document_bytes });
+                    }
+                    steps.push(Step::Apply(update, bytes));
+                }
+                Message::Awareness(payload) => awareness.extend(decode_awareness_update(payload)?),
+                Message::Auth(_) => {}
+                Message::QueryAwareness => steps.push(Step::SendAwareness),
+            }
+        }
+        Ok((steps, awareness))
+    }
+
+    /// What a peer with `state_vector` lacks, as one v1 update.
+    fn missing_updates(&mut self, state_vector: &StateVector) -> Result<Vec<u8>> {
+        let doc = &self.document.doc;
+        let encoded = catch_unwind(AssertUnwindSafe(|| doc.transact().encode_state_as_update_v1(state_vector)));
+        encoded.map_err(|panic| {
+            // Nothing should have changed in a read transaction, but this frame's earlier
+            // updates must be rolled back as the frame is refused.
+            self.document = self.recovery.rebuild();
+            ProtocolError::MalformedStateVector(format!("yrs panicked: {}", panic_message(panic.as_ref())))
+        })
+    }
+
+    /// The current text of the `Y.Text` named [`TEXT_NAME`].
+    pub fn text(&self) -> String {
+        self.document.text.get_string(&self.document.doc.transact())
+    }
+
+    /// Turns the text into `new_text` with one minimal edit (common prefix and suffix kept) and
+    /// returns the resulting v1 update, to persist and broadcast like a client's; `None` if the
+    /// text is already `new_text`.
+    pub fn replace_text(&mut self, new_text: &str) -> Result<Option<Vec<u8>>> {
+        let old_text = self.text();
+        if old_text == new_text {
+            return Ok(None);
+        }
+        let edit = TextEdit::between(&old_text, new_text);
+        let inserted = &new_text[edit.start..edit.new_end];
+        let size = self.size_estimate().saturating_add(inserted.len());
+        let too_large = ProtocolError::DocumentTooLarge { size, max: self.limits.max_document_bytes };
+        if size > self.limits.max_document_bytes {
+            return Err(too_large);
+        }
+        // yrs indexes this document's text in UTF-8 bytes (`OffsetKind::Bytes`, the default),
+        // and `TextEdit` only yields char boundaries, so the offsets can be passed as they are.
+        let start = u32::try_from(edit.start).map_err(|_| too_large.clone())?;
+        let removed = u32::try_from(edit.old_end - edit.start).map_err(|_| too_large)?;
+        let update = {
+            let text = &self.document.text;
+            let mut txn = self.document.doc.transact_mut();
+            if removed > 0 {
+                text.remove_range(&mut txn, start, removed);
+            }
+            text.insert(&mut txn, start, inserted);
+            txn.encode_update_v1()
+        };
+        self.recovery.push(update.clone());
+        self.renew_recovery_point_if_due();
+        Ok(Some(update))
+    }
+
+    /// The whole document as one v1 update (for snapshots and compaction).
+    ///
+    /// yrs panics if it cannot encode the document; the update round-trip check on every
+    /// accepted update exists to rule that out.
+    pub fn encode_state(&self) -> Vec<u8> {
+        self.document.encode_state()
+    }
+
+    /// The document's encoded state vector.
+    pub fn state_vector(&self) -> Vec<u8> {
+        self.document.doc.transact().state_vector().encode_v1()
+    }
+
+    /// Estimated document size in bytes: the length of the last encoded state plus the bytes of
+    /// every update accepted since. Re-based on a fresh encoding regularly, so deletions that
+    /// GC reclaimed stop counting.
+    pub fn size_estimate(&self) -> usize {
+        self.recovery.size()
+    }
+
+    /// Re-encodes the recovery point once the updates since it outweigh it.
+    ///
+    /// Should yrs fail to encode the document, the old recovery point is kept: it still
+    /// rebuilds the document, only at a higher cost.
+    fn renew_recovery_point_if_due(&mut self) {
+        if self.recovery.is_due()
+            && let Ok(state) = self.document.try_encode_state()
+        {
+            self.recovery = RecoveryPoint::new(state);
+        }
+    }
+
+    /// Asserts the room's internal consistency.
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) {
+        self.awareness.check_invariants();
+        for owner in self.awareness.owners() {
+            assert!(self.connections.contains_key(&owner), "awareness owned by {owner}, which is not connected");
+        }
+        let rebuilt = self.recovery.rebuild();
+        assert_eq!(
+            rebuilt.text.get_string(&rebuilt.doc.transact()),
+            self.text(),
+            "the recovery point does not rebuild the current text"
+        );
+        assert_eq!(
+            rebuilt.doc.transact().state_vector(),
+            self.document.doc.transact().state_vector(),
+            "the recovery point does not rebuild the current state vector"
+        );
+        assert_eq!(self.size_estimate(), self.recovery.size());
+    }
+}
+
+/// The smallest single edit turning one text into another, as byte offsets on char
+/// boundaries: `old[start..old_end]` is replaced by `new[start..new_end]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TextEdit {
+    start: usize,
+    old_end: usize,
+    new_end: usize,
+}
+
+impl TextEdit {
+    fn between(old: &str, new: &str) -> Self {
+        let start = old
+            .char_indices()
+            .zip(new.chars())
+            .find(|((_, a), b)| a != b)
+            .map_or(old.len().min(new.len()), |((index, _), _)| index);
+        let suffix: usize = old[start..]
+            .chars()
+            .rev()
+            .zip(new[start..].chars().rev())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a.len_utf8())
+            .sum();
+        Self { start, old_end: old.len() - suffix, new_end: new.len() - suffix }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use proptest::prelude::*;
+    use yrs::{ClientID, OffsetKind, Options};
+
+    use super::*;
+    use crate::awareness::encode_awareness_update;
+    use crate::protocol::{encode_query_awareness, write_var_string, write_var_uint};
+
+    const ALICE: ConnId = ConnId(1);
+    const BOB: ConnId = ConnId(2);
+    const VIEWER: ConnId = ConnId(3);
+
+    /// A simulated browser tab: its own yrs document, speaking y-websocket like the JS client.
+    struct Peer {
+        conn: ConnId,
+        doc: Doc,
+        text: TextRef,
+        utf16: bool,
+    }
+
+    impl Peer {
+        /// A peer whose Yjs clientID is its connection number. `utf16` indexes text like Yjs.
+        fn new(conn: ConnId, utf16: bool) -> Self {
+            let doc = Doc::with_options(Options {
+                offset_kind: if utf16 { OffsetKind::Utf16 } else { OffsetKind::Bytes },
+                ..Options::with_client_id(ClientID::new(conn.0))
+            });
+            let text = doc.get_or_insert_text(TEXT_NAME);
+            Self { conn, doc, text, utf16 }
+        }
+
+        fn text(&self) -> String {
+            self.text.get_string(&self.doc.transact())
+        }
+
+        /// The yrs index of a char position in this peer's offset kind.
+        fn offset(&self, char_index: usize) -> u32 {
+            let text = self.text();
+            let prefix = text.chars().take(char_index);
+            let offset: usize =
+                if self.utf16 { prefix.map(char::len_utf16).sum() } else { prefix.map(char::len_utf8).sum() };
+            u32::try_from(offset).unwrap()
+        }
+
+        /// Inserts at a char position and returns the update frame to send.
+        fn insert(&self, char_index: usize, chunk: &str) -> Vec<u8> {
+            let index = self.offset(char_index);
+            let mut txn = self.doc.transact_mut();
+            self.text.insert(&mut txn, index, chunk);
+            encode_update(&txn.encode_update_v1())
+        }
+
+        /// Deletes chars and returns the update frame to send.
+        fn delete(&self, char_index: usize, char_count: usize) -> Vec<u8> {
+            let start = self.offset(char_index);
+            let end = self.offset(char_index + char_count);
+            let mut txn = self.doc.transact_mut();
+            self.text.remove_range(&mut txn, start, end - start);
+            encode_update(&txn.encode_update_v1())
+        }
+
+        fn step1(&self) -> Vec<u8> {
+            encode_sync_step1(&self.doc.transact().state_vector().encode_v1())
+        }
+
+        fn apply(&self, update: &[u8]) {
+            let mut txn = self.doc.transact_mut();
+            txn.apply_update(Update::decode_v1(update).unwrap()).unwrap();
+        }
+
+        /// Handles one frame from the room like the y-websocket client; returns its answer.
+        fn handle(&self, frame: &[u8]) -> Option<Vec<u8>> {
+            let mut answer = None;
+            for message in decode_frame(frame).unwrap() {
+                match message {
+                    Message::SyncStep1(state_vector) => {
+                        let state_vector = StateVector::decode_v1(state_vector).unwrap();
+                        let missing = self.doc.transact().encode_state_as_update_v1(&state_vector);
+                        answer = Some(encode_sync_step2(&missing));
+                    }
+                    Message::SyncStep2(update) | Message::Update(update) => self.apply(update),
+                    Message::Awareness(_) | Message::Auth(_) | Message::QueryAwareness => {}
+                }
+            }
+            answer
+        }
+    }
+
+    /// Connects a peer and runs the whole handshake; the room must end up with the peer's edits.
+    fn join(room: &mut DocRoom, peer: &Peer, can_write: bool) {
+        for frame in room.connect(peer.conn, can_write) {
+            if let Some(answer) = peer.handle(&frame) {
+                let effects = room.receive(peer.conn, &answer).unwrap();
+                assert!(effects.reply.is_empty(), "{effects:?}");
+            }
+        }
+        let effects = room.receive(peer.conn, &peer.step1()).unwrap();
+        for frame in &effects.reply {
+            assert_eq!(peer.handle(frame), None);
+        }
+        room.check_invariants();
+    }
+
+    /// Sends a frame from `from`, broadcasts accepted updates to `peers`, returns the effects.
+    fn send(room: &mut DocRoom, from: ConnId, frame: &[u8], peers: &[&Peer]) -> Effects {
+        let effects = room.receive(from, frame).unwrap();
+        room.check_invariants();
+        for frame in effects.update_frames() {
+            for peer in peers {
+                peer.handle(&frame);
+            }
+        }
+        effects
+    }
+
+    /// The update carried by a sync update frame.
+    fn update_of(frame: &[u8]) -> Vec<u8> {
+        match decode_frame(frame).unwrap()[..] {
+            [Message::Update(update)] => update.to_vec(),
+            ref other => panic!("not an update frame: {other:?}"),
+        }
+    }
+
+    fn awareness_payload(entries: &[(u64, u64, &str)]) -> Vec<u8> {
+        encode_awareness(&encode_awareness_update(entries.iter().map(|&(client_id, clock, state)| AwarenessEntry {
+            client_id,
+            clock,
+            state,
+        })))
+    }
+
+    /// A room whose text was typed by Alice (Yjs clientID 1), with Alice connected.
+    fn room_with_text(text: &str) -> (DocRoom, Peer) {
+        let mut room = DocRoom::new(Limits::default());
+        let alice = Peer::new(ALICE, true);
+        join(&mut room, &alice, true);
+        send(&mut room, ALICE, &alice.insert(0, text), &[&alice]);
+        assert_eq!(room.text(), text);
+        (room, alice)
+    }
+
+    #[test]
+    fn a_room_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<DocRoom>();
+    }
+
+    #[test]
+    fn connect_sends_step1_then_awareness_as_separate_frames() {
+        let mut room = DocRoom::new(Limits::default());
+        assert_eq!(room.connect(ALICE, true), vec![vec![0, 0, 1, 0]]);
+        room.receive(ALICE, &awareness_payload(&[(1, 1, r#"{"user":"a"}"#)])).unwrap();
+        let frames = room.connect(BOB, true);
+        assert_eq!(frames.len(), 2);
+        assert_eq!(frames[0], [0, 0, 1, 0]);
+        assert_eq!(frames[1], awareness_payload(&[(1, 1, r#"{"user":"a"}"#)]));
+        assert_eq!(room.connection_count(), 2);
+        room.check_invariants();
+    }
+
+    #[test]
+    fn two_clients_converge_through_the_room() {
+        let mut room = DocRoom::new(Limits::default());
+        let alice = Peer::new(ALICE, true);
+        let bob = Peer::new(BOB, true);
+        join(&mut room, &alice, true);
+        join(&mut room, &bob, true);
+
+        let effects = send(&mut room, ALICE, &alice.insert(0, "Hello"), &[&alice, &bob]);
+        assert_eq!(effects.updates.len(), 1);
+        assert!(effects.reply.is_empty());
+        assert_eq!(bob.text(), "Hello");
+
+        // Concurrent edits: neither has seen the other's.
+        let from_alice = alice.insert(5, "!");
+        let from_bob = bob.insert(0, "Oh, ");
+        send(&mut room, BOB, &from_bob, &[&alice, &bob]);
+        send(&mut room, ALICE, &from_alice, &[&alice, &bob]);
+        let deleted = bob.delete(0, 2);
+        send(&mut room, BOB, &deleted, &[&alice, &bob]);
+
+        assert_eq!(room.text(), ", Hello!");
+        assert_eq!(alice.text(), room.text());
+        assert_eq!(bob.text(), room.text());
+    }
+
+    #[test]
+    fn accepted_updates_are_returned_verbatim() {
+        let mut room = DocRoom::new(Limits::default());
+        let alice = Peer::new(ALICE, true);
+        join(&mut room, &alice, true);
+        let frame = alice.insert(0, "x");
+        let sent = update_of(&frame);
+        let effects = room.receive(ALICE, &frame).unwrap();
+        assert_eq!(effects.updates, vec![sent]);
+        assert_eq!(effects.update_frames().collect::<Vec<_>>(), vec![frame]);
+    }
+
+    #[test]
+    fn a_late_joiner_gets_the_whole_document() {
+        let (mut room, alice) = room_with_text("first line\n");
+        send(&mut room, ALICE, &alice.insert(11, "second line 😀\n"), &[&alice]);
+        send(&mut room, ALICE, &alice.delete(0, 6), &[&alice]);
+
+        let late = Peer::new(ConnId(9), true);
+        room.connect(late.conn, true);
+        let effects = room.receive(late.conn, &late.step1()).unwrap();
+        assert_eq!(effects.reply.len(), 1);
+        assert_eq!(late.handle(&effects.reply[0]), None);
+        assert_eq!(late.text(), "line\nsecond line 😀\n");
+        assert_eq!(late.text(), room.text());
+    }
+
+    #[test]
+    fn a_viewers_update_is_refused_with_an_auth_message() {
+        let (mut room, alice) = room_with_text("read me");
+        let viewer = Peer::new(VIEWER, true);
+        join(&mut room, &viewer, false);
+        assert_eq!(viewer.text(), "read me");
+        let state_vector = room.state_vector();
+
+        let effects = room.receive(VIEWER, &viewer.insert(0, "vandalism ")).unwrap();
+        assert_eq!(effects.reply, vec![encode_auth_denied("read-only")]);
+        assert_eq!(effects.reply[0][..2], [2, 0]);
+        assert!(effects.updates.is_empty());
+        assert_eq!(room.text(), "read me");
+        assert_eq!(room.state_vector(), state_vector);
+
+        // A viewer's sync step 2 with offline edits is refused the same way...
+        let missing = viewer.doc.transact().encode_state_as_update_v1(&StateVector::default());
+        let effects = room.receive(VIEWER, &encode_sync_step2(&missing)).unwrap();
+        assert_eq!(effects.reply, vec![encode_auth_denied(READ_ONLY_REASON)]);
+        // ...but its empty step 2 (the answer to the room's step 1) passes silently.
+        assert_eq!(room.receive(VIEWER, &encode_sync_step2(&EMPTY_UPDATE)).unwrap(), Effects::default());
+
+        // Viewers still receive edits and may share their cursor.
+        send(&mut room, ALICE, &alice.insert(7, "!"), &[&alice, &viewer]);
+        let mut viewer_after = viewer.text();
+        viewer_after.replace_range(0..10, "");
+        assert_eq!(viewer_after, "read me!");
+        let effects = room.receive(VIEWER, &awareness_payload(&[(3, 1, "{}")])).unwrap();
+        assert!(effects.awareness.is_some());
+        room.check_invariants();
+
+        // A permission change takes effect on the next frame. (Typed at the end, so that the
+        // edit does not depend on the refused one, which the room never saw.)
+        assert!(room.set_can_write(VIEWER, true));
+        assert!(room.can_write(VIEWER));
+        let end = viewer.text().chars().count();
+        let effects = room.receive(VIEWER, &viewer.insert(end, "?")).unwrap();
+        assert_eq!(effects.updates.len(), 1);
+        assert_eq!(room.text(), "read me!?");
+    }
+
+    /// A v1 update with a valid insertion by Yjs client 99 and then, by client 98, an item
+    /// whose parent is Alice's first string item, which yrs rejects with `InvalidParent` only
+    /// after it has integrated client 99's block.
+    fn half_valid_update() -> Vec<u8> {
+        let mut update = Vec::new();
+        write_var_uint(&mut update, 2); // clients
+        // Client 99 (yrs integrates the highest client first).
+        write_var_uint(&mut update, 1); // blocks
+        write_var_uint(&mut update, 99); // client
+        write_var_uint(&mut update, 0); // clock
+        update.push(4); // info: string content, no origins
+        write_var_uint(&mut update, 1); // parent is a named root type
+        write_var_string(&mut update, TEXT_NAME);
+        write_var_string(&mut update, "injected");
+        // Client 98.
+        write_var_uint(&mut update, 1); // blocks
+        write_var_uint(&mut update, 98); // client
+        write_var_uint(&mut update, 0); // clock
+        update.push(4); // info: string content, no origins
+        write_var_uint(&mut update, 0); // parent given by ID
+        write_var_uint(&mut update, ALICE.0); // parent client
+        write_var_uint(&mut update, 0); // parent clock: a string item
+        write_var_string(&mut update, "x");
+        write_var_uint(&mut update, 0); // empty delete set
+        update
+    }
+
+    #[test]
+    fn a_half_applied_update_is_rolled_back() {
+        let (mut room, alice) = room_with_text("stable");
+        let update = half_valid_update();
+
+        // On a plain yrs document the failure leaves the first half applied.
+        let plain = Peer::new(ConnId(50), true);
+        plain.apply(&alice.doc.transact().encode_state_as_update_v1(&StateVector::default()));
+        let error = plain.doc.transact_mut().apply_update(Update::decode_v1(&update).unwrap());
+        assert!(error.is_err());
+        assert!(plain.text().contains("injected"), "{}", plain.text());
+
+        let state_vector = room.state_vector();
+        let result = room.receive(ALICE, &encode_update(&update));
+        assert!(
+            matches!(result, Err(ProtocolError::MalformedUpdate(ref reason)) if reason.contains("parent")),
+            "{result:?}"
+        );
+        assert_eq!(room.text(), "stable");
+        assert_eq!(room.state_vector(), state_vector);
+        room.check_invariants();
+
+        // The room keeps working after the rollback.
+        send(&mut room, ALICE, &alice.insert(6, "!"), &[&alice]);
+        assert_eq!(room.text(), "stable!");
+        room.check_invariants();
+    }
+
+    #[test]
+    fn updates_yrs_cannot_re_encode_are_refused() {
+        // A legacy `ContentJSON` item holding one string, encoded as Yjs does (length 1).
+        // yrs 0.28.1 reads one string more than the length says, so it cannot load this back.
+        let mut update = Vec::new();
+        for value in [1, 1, 50, 0] {
+            write_var_uint(&mut update, value); // clients, blocks, client, clock
+        }
+        update.push(2); // info: JSON content, no origins
+        write_var_uint(&mut update, 1); // parent is a named root type
+        write_var_string(&mut update, TEXT_NAME);
+        write_var_uint(&mut update, 1); // one JSON string...
+        write_var_string(&mut update, "1");
+        write_var_string(&mut update, "2"); // ...but yrs reads two
+        write_var_uint(&mut update, 0); // empty delete set
+
+        // A plain yrs document accepts it, and then cannot reload its own state.
+        let plain = Peer::new(ConnId(51), true);
+        plain.apply(&update);
+        let state = plain.doc.transact().encode_state_as_update_v1(&StateVector::default());
+        assert!(Update::decode_v1(&state).is_err());
+
+        let (mut room, _alice) = room_with_text("safe");
+        let result = room.receive(ALICE, &encode_update(&update));
+        assert!(
+            matches!(result, Err(ProtocolError::MalformedUpdate(ref reason)) if reason.contains("own encoding")),
+            "{result:?}"
+        );
+        assert_eq!(room.text(), "safe");
+        assert!(DocRoom::load(Limits::default(), [room.encode_state()]).is_ok());
+    }
+
+    #[test]
+    fn earlier_updates_of_a_refused_frame_are_rolled_back() {
+        let (mut room, alice) = room_with_text("stable");
+        let mut frame = alice.insert(6, " and more");
+        frame.extend(encode_update(&half_valid_update()));
+        assert!(matches!(room.receive(ALICE, &frame), Err(ProtocolError::MalformedUpdate(_))));
+        assert_eq!(room.text(), "stable");
+        room.check_invariants();
+    }
+
+    #[test]
+    fn malformed_updates_are_refused_and_the_text_stays() {
+        let (mut room, alice) = room_with_text("keep this");
+        let valid = update_of(&alice.insert(0, ">"));
+        let mut trailing = valid.clone();
+        trailing.extend([7, 7, 7]);
+        let mut huge_client = Vec::new();
+        for value in [1, 1, u64::MAX >> 8, 0] {
+            write_var_uint(&mut huge_client, value);
+        }
+        huge_client.extend([4, 1, 6]);
+        huge_client.extend(TEXT_NAME.as_bytes());
+        huge_client.extend([1, b'x', 0]);
+        let bad_updates: Vec<Vec<u8>> = vec![
+            vec![1],
+            vec![0xff, 0xff, 0xff, 0xff, 0x0f],
+            valid[..valid.len() - 3].to_vec(),
+            vec![1, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 0],
+            vec![1, 1, 5, 0, 0x1f],
+            huge_client,
+        ];
+        let state_vector = room.state_vector();
+        for update in &bad_updates {
+            for frame in [encode_update(update), encode_sync_step2(update)] {
+                let result = room.receive(ALICE, &frame);
+                assert!(matches!(result, Err(ProtocolError::MalformedUpdate(_))), "{update:?}: {result:?}");
+                assert_eq!(room.text(), "keep this");
+                assert_eq!(room.state_vector(), state_vector);
+                room.check_invariants();
+            }
+        }
+        // Not malformed, though: yrs ignores bytes after the delete set.
+        room.receive(ALICE, &encode_update(&trailing)).unwrap();
+        assert_eq!(room.text(), ">keep this");
+    }
+
+    #[test]
+    fn empty_updates_are_skipped() {
+        let (mut room, _alice) = room_with_text("text");
+        let before = room.size_estimate();
+        for frame in [encode_update(&EMPTY_UPDATE), encode_sync_step2(&EMPTY_UPDATE)] {
+            assert_eq!(room.receive(ALICE, &frame).unwrap(), Effects::default());
+        }
+        assert_eq!(room.size_estimate(), before);
+    }
+
+    #[test]
+    fn malformed_state_vectors_are_refused() {
+        let (mut room, _alice) = room_with_text("text");
+        for state_vector in [vec![], vec![2, 1], vec![1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0]] {
+            let result = room.receive(ALICE, &encode_sync_step1(&state_vector));
+            assert!(matches!(result, Err(ProtocolError::MalformedStateVector(_))), "{state_vector:?}: {result:?}");
+        }
+        assert_eq!(room.text(), "text");
+    }
+
+    #[test]
+    fn a_frame_is_refused_as_a_whole() {
+        let (mut room, alice) = room_with_text("abc");
+        let mut frame = alice.insert(3, "d");
+        frame.extend(awareness_payload(&[(1, 1, "{}")]));
+        frame.push(42);
+        assert_eq!(room.receive(ALICE, &frame), Err(ProtocolError::UnknownMessageType(42)));
+        assert_eq!(room.text(), "abc");
+        assert!(room.awareness().is_empty());
+        room.check_invariants();
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let limits = Limits { max_message_bytes: 64, max_document_bytes: 200 };
+        let mut room = DocRoom::new(limits);
+        let alice = Peer::new(ALICE, true);
+        join(&mut room, &alice, true);
+
+        // Typed by a peer of its own: the room never sees this edit, Alice must not build on it.
+        let frame = Peer::new(ConnId(41), true).insert(0, &"x".repeat(80));
+        assert_eq!(room.receive(ALICE, &frame), Err(ProtocolError::MessageTooLarge { size: frame.len(), max: 64 }));
+        assert_eq!(room.text(), "");
+
+        let mut typed = 0;
+        let error = loop {
+            match room.receive(ALICE, &alice.insert(typed, &"y".repeat(30))) {
+                Ok(_) => typed += 30,
+                Err(error) => break error,
+            }
+            assert!(typed < 1000, "the document limit was never hit");
+        };
+        assert!(matches!(error, ProtocolError::DocumentTooLarge { max: 200, .. }), "{error:?}");
+        assert_eq!(room.text(), "y".repeat(typed));
+        assert!(room.size_estimate() <= 200);
+        room.check_invariants();
+        assert!(matches!(room.replace_text(&"z".repeat(500)), Err(ProtocolError::DocumentTooLarge { .. })));
+        assert_eq!(room.text(), "y".repeat(typed));
+    }
+
+    #[test]
+    fn unknown_connections_are_refused() {
+        let mut room = DocRoom::new(Limits::default());
+        assert_eq!(room.receive(ALICE, &encode_query_awareness()), Err(ProtocolError::UnknownConnection(ALICE)));
+        room.connect(ALICE, true);
+        room.disconnect(ALICE);
+        assert_eq!(room.receive(ALICE, &encode_query_awareness()), Err(ProtocolError::UnknownConnection(ALICE)));
+    }
+
+    #[test]
+    fn query_awareness_is_answered_with_every_state() {
+        let mut room = DocRoom::new(Limits::default());
+        room.connect(ALICE, true);
+        assert_eq!(room.receive(ALICE, &encode_query_awareness()).unwrap().reply, vec![vec![1, 1, 0]]);
+        room.receive(ALICE, &awareness_payload(&[(1, 4, r#"{"a":1}"#)])).unwrap();
+        assert_eq!(
+            room.receive(ALICE, &encode_query_awareness()).unwrap().reply,
+            vec![awareness_payload(&[(1, 4, r#"{"a":1}"#)])]
+        );
+        // Auth messages from clients are ignored.
+        assert_eq!(room.receive(ALICE, &encode_auth_denied("nope")).unwrap(), Effects::default());
+    }
+
+    #[test]
+    fn awareness_is_relayed_once_and_removed_on_disconnect() {
+        let mut room = DocRoom::new(Limits::default());
+        room.connect(ALICE, true);
+        room.connect(BOB, false);
+        let cursor = awareness_payload(&[(1, 3, r#"{"cursor":1}"#)]);
+        let effects = room.receive(ALICE, &cursor).unwrap();
+        assert_eq!(effects.awareness.as_ref(), Some(&cursor));
+        // Bob's client echoes it: nothing to relay.
+        assert_eq!(room.receive(BOB, &cursor).unwrap(), Effects::default());
+        room.check_invariants();
+
+        assert_eq!(room.disconnect(ALICE), Some(awareness_payload(&[(1, 4, "null")])));
+        assert_eq!(room.connection_count(), 1);
+        assert!(room.awareness().is_empty());
+        room.check_invariants();
+        assert_eq!(room.disconnect(BOB), None);
+        assert_eq!(room.connect(ConnId(5), true), vec![vec![0, 0, 1, 0]]);
+    }
+
+    #[test]
+    fn a_reconnecting_tab_is_asked_to_reannounce_itself() {
+        let mut room = DocRoom::new(Limits::default());
+        room.connect(ALICE, true);
+        room.receive(ALICE, &awareness_payload(&[(1, 3, "{}")])).unwrap();
+        room.disconnect(ALICE);
+        let again = ConnId(7);
+        room.connect(again, true);
+        let effects = room.receive(again, &awareness_payload(&[(1, 3, "{}")])).unwrap();
+        assert_eq!(effects.awareness, None);
+        assert_eq!(effects.reply, vec![awareness_payload(&[(1, 4, "null")])]);
+        let effects = room.receive(again, &awareness_payload(&[(1, 5, "{}")])).unwrap();
+        assert_eq!(effects.awareness, Some(awareness_payload(&[(1, 5, "{}")])));
+        room.check_invariants();
+    }
+
+    #[test]
+    fn text_edit_keeps_common_prefix_and_suffix_by_chars() {
+        let cases = [
+            ("", "abc", (0, 0, 3)),
+            ("abc", "", (0, 3, 0)),
+            ("abc", "abXc", (2, 2, 3)),
+            ("abc", "abc!", (3, 3, 4)),
+            ("aaa", "aa", (2, 3, 2)),
+            // 😀 (F0 9F 98 80) and 😁 (F0 9F 98 81) share three bytes: never split a char.
+            ("a😀b", "a😁b", (1, 5, 5)),
+            ("café", "cafe", (3, 5, 4)),
+            ("é", "è", (0, 2, 2)),
+        ];
+        for (old, new, (start, old_end, new_end)) in cases {
+            assert_eq!(TextEdit::between(old, new), TextEdit { start, old_end, new_end }, "{old:?} -> {new:?}");
+        }
+    }
+
+    #[test]
+    fn replace_text_is_minimal_and_correct_for_non_ascii() {
+        let mut room = DocRoom::new(Limits::default());
+        let alice = Peer::new(ALICE, true);
+        let bob = Peer::new(BOB, false);
+        join(&mut room, &alice, true);
+        join(&mut room, &bob, true);
+        let texts = [
+            "héllo wörld",
+            "héllo wörld 😀",
+            "héllo brave wörld 😀😀",
+            "😀 héllo 👩‍👩‍👧 wörld 😁",
+            "naïve café — ½ 😀",
+            "",
+            "日本語のテキスト",
+            "日本語のテキスト\n𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+        ];
+        for text in texts {
+            let update = room.replace_text(text).unwrap().expect("text changed");
+            room.check_invariants();
+            assert_eq!(room.text(), text);
+            for peer in [&alice, &bob] {
+                peer.handle(&encode_update(&update));
+                assert_eq!(peer.text(), text);
+            }
+            // Alice edits after an emoji in UTF-16 offsets; the room's next edit must agree.
+            let frame = alice.insert(alice.text().chars().count(), "✓");
+            send(&mut room, ALICE, &frame, &[&alice, &bob]);
+            assert_eq!(room.text(), format!("{text}✓"));
+            assert_eq!(bob.text(), room.text());
+        }
+        assert_eq!(room.replace_text(&room.text()), Ok(None));
+    }
+
+    #[test]
+    fn replace_text_deletes_only_what_changed() {
+        let (mut room, alice) = room_with_text("one two three");
+        let update = room.replace_text("one 2 three").unwrap().unwrap();
+        let decoded = Update::decode_v1(&update).unwrap();
+        // One insertion of "2" and the deletion of "two".
+        let plain = Peer::new(ConnId(60), true);
+        plain.apply(&alice.doc.transact().encode_state_as_update_v1(&StateVector::default()));
+        plain.doc.transact_mut().apply_update(decoded).unwrap();
+        assert_eq!(plain.text(), "one 2 three");
+        assert!(update.len() < 40, "update of {} bytes: {update:?}", update.len());
+    }
+
+    #[test]
+    fn load_applies_stored_updates_in_order() {
+        let (mut room, alice) = room_with_text("hello");
+        let snapshot = room.encode_state();
+        let later = room.replace_text("hello there").unwrap().unwrap();
+        let by_alice = update_of(&alice.insert(0, ">"));
+        room.receive(ALICE, &encode_update(&by_alice)).unwrap();
+
+        let loaded = DocRoom::load(Limits::default(), [&snapshot, &later, &by_alice]).unwrap();
+        assert_eq!(loaded.text(), ">hello there");
+        assert_eq!(loaded.state_vector(), room.state_vector());
+        assert_eq!(loaded.size_estimate(), loaded.encode_state().len());
+        loaded.check_invariants();
+
+        let empty: [&[u8]; 0] = [];
+        assert_eq!(DocRoom::load(Limits::default(), empty).unwrap().text(), "");
+        assert_eq!(
+            DocRoom::load(Limits::default(), [snapshot.clone(), vec![9, 9]]).unwrap_err(),
+            LoadError::MalformedUpdate {
+                index: 1,
+                reason: DocRoom::load(Limits::default(), [vec![9, 9]])
+                    .unwrap_err()
+                    .to_string()
+                    .trim_start_matches("stored update 0 is malformed: ")
+                    .to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn the_recovery_point_is_renewed_and_the_estimate_rebased() {
+        let (mut room, alice) = room_with_text("");
+        let chunk = "0123456789".repeat(100);
+        for round in 0..100 {
+            send(&mut room, ALICE, &alice.insert(0, &chunk), &[&alice]);
+            // Delete most of it again: GC shrinks the encoded state.
+            if round % 2 == 1 {
+                send(&mut room, ALICE, &alice.delete(0, 1900), &[&alice]);
+            }
+        }
+        room.check_invariants();
+        // 100 KB were typed, most of it deleted: the estimate follows the real size.
+        assert!(room.recovery.updates.len() < 100, "never renewed");
+        assert!(room.size_estimate() < 3 * room.encode_state().len().max(MIN_RECOVERY_LOG_BYTES));
+    }
+
+    /// One step of the convergence property.
+    #[derive(Debug, Clone)]
+    enum Action {
+        /// A peer types `chunk` at a position (taken modulo its text length + 1).
+        Insert { peer: usize, at: usize, chunk: &'static str },
+        /// A peer deletes up to `len` chars at a position.
+        Delete { peer: usize, at: usize, len: usize },
+        /// The network delivers a peer's oldest frame to the room.
+        Send { peer: usize },
+        /// The network delivers the room's oldest frame for a peer.
+        Receive { peer: usize },
+    }
+
+    const PEERS: usize = 3;
+
+    fn action() -> impl Strategy<Value = Action> {
+        let chunk = prop::sample::select(vec!["a", "bc", "é", "😀", "日本", "\n", "x😁y", "👩‍👧"]);
+        prop_oneof![
+            (0..PEERS, any::<usize>(), chunk).prop_map(|(peer, at, chunk)| Action::Insert { peer, at, chunk }),
+            (0..PEERS, any::<usize>(), 1..4usize).prop_map(|(peer, at, len)| Action::Delete { peer, at, len }),
+            (0..PEERS).prop_map(|peer| Action::Send { peer }),
+            (0..PEERS).prop_map(|peer| Action::Receive { peer }),
+        ]
+    }
+
+    /// A room and peers connected by FIFO queues, with a reference document that applies
+    /// every update the room accepted.
+    struct Network {
+        room: DocRoom,
+        peers: Vec<Peer>,
+        to_room: Vec<VecDeque<Vec<u8>>>,
+        to_peer: Vec<VecDeque<Vec<u8>>>,
+        reference: Peer,
+    }
+
+    impl Network {
+        fn new() -> Self {
+            let mut room = DocRoom::new(Limits::default());
+            // Peers index text in UTF-16 like Yjs, except the last one (bytes, like yrs).
+            let peers: Vec<Peer> = (0..PEERS).map(|i| Peer::new(ConnId(i as u64 + 1), i + 1 < PEERS)).collect();
+            let mut to_peer = vec![VecDeque::new(); PEERS];
+            for (peer, queue) in peers.iter().zip(&mut to_peer) {
+                queue.extend(room.connect(peer.conn, true));
+            }
+            let mut to_room = vec![VecDeque::new(); PEERS];
+            for (peer, queue) in peers.iter().zip(&mut to_room) {
+                queue.push_back(peer.step1());
+            }
+            Self { room, peers, to_room, to_peer, reference: Peer::new(ConnId(100), true) }
+        }
+
+        fn run(&mut self, action: &Action) {
+            match *action {
+                Action::Insert { peer, at, chunk } => {
+                    let peer_state = &self.peers[peer];
+                    let at = at % (peer_state.text().chars().count() + 1);
+                    let frame = peer_state.insert(at, chunk);
+                    self.to_room[peer].push_back(frame);
+                }
+                Action::Delete { peer, at, len } => {
+                    let peer_state = &self.peers[peer];
+                    let chars = peer_state.text().chars().count();
+                    if chars > 0 {
+                        let at = at % chars;
+                        let frame = peer_state.delete(at, len.min(chars - at));
+                        self.to_room[peer].push_back(frame);
+                    }
+                }
+                Action::Send { peer } => {
+                    if let Some(frame) = self.to_room[peer].pop_front() {
+                        let effects = self.room.receive(self.peers[peer].conn, &frame).unwrap();
+                        self.to_peer[peer].extend(effects.reply.iter().cloned());
+                        for update in &effects.updates {
+                            self.reference.apply(update);
+                            for queue in &mut self.to_peer {
+                                queue.push_back(encode_update(update));
+                            }
+                        }
+                    }
+                }
+                Action::Receive { peer } => {
+                    if let Some(frame) = self.to_peer[peer].pop_front()
+                        && let Some(answer) = self.peers[peer].handle(&frame)
+                    {
+                        self.to_room[peer].push_back(answer);
+                    }
+                }
+            }
+            self.room.check_invariants();
+        }
+
+        fn settle(&mut self) {
+            while self.to_room.iter().chain(&self.to_peer).any(|queue| !queue.is_empty()) {
+                for peer in 0..PEERS {
+                    self.run(&Action::Send { peer });
+                    self.run(&Action::Receive { peer });
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn concurrent_editors_converge(actions in prop::collection::vec(action(), 0..80)) {
+            let mut network = Network::new();
+            for action in &actions {
+                network.run(action);
+            }
+            network.settle();
+            let text = network.room.text();
+            prop_assert_eq!(&network.reference.text(), &text);
+            for peer in &network.peers {
+                prop_assert_eq!(&peer.text(), &text);
+            }
+            // A late joiner syncing from scratch gets the same text.
+            let late = Peer::new(ConnId(200), true);
+            network.room.connect(late.conn, false);
+            let effects = network.room.receive(late.conn, &late.step1()).unwrap();
+            for frame in &effects.reply {
+                late.handle(frame);
+            }
+            prop_assert_eq!(late.text(), text);
+        }
+    }
+}

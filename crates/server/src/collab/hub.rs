@@ -1,0 +1,191 @@
+//! The registry of open documents. It starts exactly one room task per document
+//! (concurrent first joins share one load) and forgets it when the task stops.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use reynard_collab::ConnId;
+use reynard_proto::{DocumentId, UserId};
+use reynard_store::Store;
+use tokio::sync::{mpsc, oneshot};
+
+use super::room_task::{self, RoomEvent};
+use super::{CollabConfig, Outbox};
+
+/// Why a live-document request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("the document could not be loaded or stored: {0}")]
+    Storage(String),
+    #[error("the document is too large for this change: {0}")]
+    TooLarge(String),
+    #[error("the document was deleted")]
+    Deleted,
+    #[error("the document room stopped")]
+    Stopped,
+}
+
+/// All documents that are open in this process.
+#[derive(Debug)]
+pub struct DocHub {
+    store: Store,
+    config: CollabConfig,
+    rooms: Mutex<HashMap<DocumentId, mpsc::Sender<RoomEvent>>>,
+    next_conn: AtomicU64,
+}
+
+impl DocHub {
+    /// A hub with no open documents.
+    pub fn new(store: Store, config: CollabConfig) -> Arc<DocHub> {
+        Arc::new(DocHub { store, config, rooms: Mutex::new(HashMap::new()), next_conn: AtomicU64::new(1) })
+    }
+
+    /// The settings of live documents.
+    pub fn config(&self) -> &CollabConfig {
+        &self.config
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn(&self) -> ConnId {
+        ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Documents currently in memory.
+    pub fn open_documents(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DocumentId, mpsc::Sender<RoomEvent>>> {
+        self.rooms.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Delivers `event` to the document's room task, starting the task if the
+    /// document is not open. Exactly one task runs per document: it is created
+    /// under the registry lock. A task that stops returns undelivered events
+    /// through [`DocHub::redeliver`], so no event is lost to a stopping room.
+    pub async fn send(self: &Arc<Self>, doc: &DocumentId, mut event: RoomEvent) {
+        loop {
+            let tx = {
+                let mut rooms = self.lock();
+                match rooms.get(doc) {
+                    Some(tx) if !tx.is_closed() => tx.clone(),
+                    _ => {
+                        let (tx, rx) = mpsc::channel(1024);
+                        rooms.insert(doc.clone(), tx.clone());
+                        let task =
+                            room_task::run(self.clone(), doc.clone(), self.store.clone(), self.config.clone(), rx);
+                        tokio::spawn(task);
+                        tx
+                    }
+                }
+            };
+            match tx.send(event).await {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(returned)) => event = returned,
+            }
+        }
+    }
+
+    /// Called by a room task with no clients and an empty queue: removes it from
+    /// the registry and closes its queue. Returns false if an event arrived
+    /// meanwhile (the task goes on).
+    pub(super) fn try_retire(&self, doc: &DocumentId, rx: &mut mpsc::Receiver<RoomEvent>) -> bool {
+        let mut rooms = self.lock();
+        if !rx.is_empty() {
+            return false;
+        }
+        rx.close();
+        rooms.remove(doc);
+        true
+    }
+
+    /// Removes a stopping room task from the registry and closes its queue.
+    pub(super) fn forget(&self, doc: &DocumentId, rx: &mut mpsc::Receiver<RoomEvent>) {
+        let mut rooms = self.lock();
+        rx.close();
+        if rooms.get(doc).is_some_and(|tx| tx.is_closed()) {
+            rooms.remove(doc);
+        }
+    }
+
+    /// Hands events that reached a stopped room task to the document's next task.
+    pub(super) fn redeliver(self: &Arc<Self>, doc: DocumentId, events: Vec<RoomEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let hub = self.clone();
+        tokio::spawn(async move {
+            for event in events {
+                hub.send(&doc, event).await;
+            }
+        });
+    }
+
+    /// Connects a client to a document; completes once the document is loaded
+    /// and the client registered (its first messages are queued).
+    pub async fn join(
+        self: &Arc<Self>,
+        doc: &DocumentId,
+        conn: ConnId,
+        user: UserId,
+        can_write: bool,
+        outbox: Outbox,
+    ) -> Result<(), HubError> {
+        let (joined, rx) = oneshot::channel();
+        self.send(doc, RoomEvent::Join { conn, user, can_write, outbox, joined }).await;
+        rx.await.map_err(|_| HubError::Stopped)?
+    }
+
+    /// Passes a frame a client sent (waits while the room's queue is full).
+    pub async fn frame(self: &Arc<Self>, doc: &DocumentId, conn: ConnId, data: bytes::Bytes) {
+        self.send(doc, RoomEvent::Frame { conn, data }).await;
+    }
+
+    /// Disconnects a client.
+    pub async fn leave(self: &Arc<Self>, doc: &DocumentId, conn: ConnId) {
+        self.send(doc, RoomEvent::Leave { conn }).await;
+    }
+
+    /// The document's text (the `Y.Text` named `monaco`).
+    pub async fn text(self: &Arc<Self>, doc: &DocumentId) -> Result<String, HubError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(doc, RoomEvent::Text { reply }).await;
+        rx.await.map_err(|_| HubError::Stopped)?
+    }
+
+    /// Replaces the document's text with a minimal edit, applied as a normal
+    /// update: logged, then sent to every client. Returns whether it changed.
+    pub async fn replace_text(
+        self: &Arc<Self>,
+        doc: &DocumentId,
+        text: String,
+        user: UserId,
+    ) -> Result<bool, HubError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(doc, RoomEvent::ReplaceText { text, user, reply }).await;
+        rx.await.map_err(|_| HubError::Stopped)?
+    }
+
+    /// Closes every connection of a deleted document and drops it from memory.
+    pub async fn close_document(self: &Arc<Self>, doc: &DocumentId) {
+        let tx = self.lock().get(doc).cloned();
+        if let Some(tx) = tx {
+            let _ =
+                tx.send(RoomEvent::Shutdown { code: super::close_code::GOING_AWAY, reason: "document deleted" }).await;
+        }
+    }
+
+    /// Asks every room to write its snapshot and stop (server shutdown); waits for them.
+    pub async fn shutdown(self: &Arc<Self>) {
+        let senders: Vec<_> = self.lock().values().cloned().collect();
+        for tx in &senders {
+            let _ = tx
+                .send(RoomEvent::Shutdown { code: super::close_code::GOING_AWAY, reason: "server shutting down" })
+                .await;
+        }
+        for tx in senders {
+            tx.closed().await;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Live documents: the y-websocket endpoint and the per-document room tasks.
+//!
+//! # Layout
+//! - [`hub`]: [`hub::DocHub`], the registry of open documents; starts exactly one
+//!   room task per document and stops it after the last client left.
+//! - [`room_task`]: the task that owns a document in memory: it applies frames
+//!   through [`reynard_collab::DocRoom`], appends accepted updates to the log
+//!   (group commit) **before** anyone sees them, then fans out.
+//! - [`socket`]: one WebSocket connection: authentication, the bounded send
+//!   queue, rate and size limits, close codes.
+
+pub mod hub;
+pub mod room_task;
+pub mod socket;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+/// Settings of live documents.
+#[derive(Debug, Clone)]
+pub struct CollabConfig {
+    /// Per-room limits (message and document size).
+    pub limits: reynard_collab::Limits,
+    /// How long a document stays in memory after its last client left.
+    pub idle_grace: Duration,
+    /// Frames queued for one connection before it counts as too slow and is closed.
+    pub send_queue: usize,
+    /// Log entries after which the log is folded into a snapshot.
+    pub compact_after: usize,
+    /// Messages a connection may send per second (sustained; bursts of 4× pass).
+    pub messages_per_second: u32,
+}
+
+impl Default for CollabConfig {
+    fn default() -> Self {
+        Self {
+            limits: reynard_collab::Limits::default(),
+            idle_grace: Duration::from_secs(30),
+            send_queue: 1024,
+            compact_after: 2000,
+            messages_per_second: 500,
+        }
+    }
+}
+
+/// WebSocket close codes used by the document endpoint.
+pub mod close_code {
+    /// The server is going away (shutdown, document deleted).
+    pub const GOING_AWAY: u16 = 1001;
+    /// A frame type the protocol does not use (text frames).
+    pub const UNSUPPORTED: u16 = 1003;
+    /// A frame that does not decode or apply.
+    pub const INVALID_DATA: u16 = 1007;
+    /// Over the rate limit.
+    pub const POLICY: u16 = 1008;
+    /// A message or document over its size limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// A server-side failure (storage).
+    pub const INTERNAL: u16 = 1011;
+    /// The client reads too slowly; it resyncs when it reconnects.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
+}
+
+/// What a room sends to one connection.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    /// A binary frame holding one y-websocket message (shared, never re-encoded).
+    Frame(Bytes),
+    /// Close the connection with this code and reason.
+    Close(u16, String),
+}
+
+/// The sending side of a connection, as the room holds it.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    pub frames: mpsc::Sender<Outgoing>,
+    /// Lets the room close a connection whose queue is full.
+    pub close: mpsc::Sender<(u16, String)>,
+}

@@ -1,0 +1,365 @@
+//! The task that owns one open document. It takes events in batches: frames are
+//! applied through [`DocRoom`], every accepted update of the batch is appended
+//! to the log in **one** transaction (group commit), and only then does anything
+//! leave the room — replies, the batch's updates merged into one message for
+//! everyone, awareness changes. A client that has seen its update echoed knows
+//! it is on disk.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use reynard_collab::{ConnId, DocRoom, ProtocolError};
+use reynard_proto::{DocumentId, UserId};
+use reynard_store::Store;
+use reynard_store::documents::NewUpdate;
+use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
+
+use super::hub::{DocHub, HubError};
+use super::{CollabConfig, Outbox, Outgoing, close_code};
+
+/// Most events handled in one batch (and so in one transaction).
+const MAX_BATCH: usize = 512;
+
+/// What a room task is asked to do.
+#[derive(Debug)]
+pub enum RoomEvent {
+    /// A client connects; `joined` completes once its first messages are queued.
+    Join { conn: ConnId, user: UserId, can_write: bool, outbox: Outbox, joined: oneshot::Sender<Result<(), HubError>> },
+    /// A binary frame from a client.
+    Frame { conn: ConnId, data: Bytes },
+    /// A client disconnected.
+    Leave { conn: ConnId },
+    /// Read the text.
+    Text { reply: oneshot::Sender<Result<String, HubError>> },
+    /// Replace the text (an HTTP `PUT …/content`).
+    ReplaceText { text: String, user: UserId, reply: oneshot::Sender<Result<bool, HubError>> },
+    /// Close every connection and stop.
+    Shutdown { code: u16, reason: &'static str },
+}
+
+#[derive(Debug)]
+struct Client {
+    user: UserId,
+    outbox: Outbox,
+}
+
+/// Answers that wait for the batch's commit.
+#[derive(Debug)]
+enum Ack {
+    Joined(oneshot::Sender<Result<(), HubError>>),
+    Text(oneshot::Sender<Result<String, HubError>>),
+    Replaced(oneshot::Sender<Result<bool, HubError>>, Result<bool, HubError>),
+}
+
+#[derive(Debug)]
+struct RoomTask {
+    doc: DocumentId,
+    store: Store,
+    config: CollabConfig,
+    room: DocRoom,
+    clients: HashMap<ConnId, Client>,
+    /// The log sequence number of the last update appended.
+    seq: i64,
+    /// Log entries not yet folded into a snapshot.
+    unsnapshotted: usize,
+}
+
+/// Runs the room of `doc` until it is idle past the grace period, shut down, or
+/// its storage fails.
+pub async fn run(
+    hub: Arc<DocHub>,
+    doc: DocumentId,
+    store: Store,
+    config: CollabConfig,
+    mut rx: mpsc::Receiver<RoomEvent>,
+) {
+    let span = tracing::info_span!("room", doc = %doc);
+    async move {
+        let mut task = match RoomTask::load(doc.clone(), store, config).await {
+            Ok(task) => task,
+            Err(err) => {
+                tracing::error!(%err, "could not load document");
+                hub.forget(&doc, &mut rx);
+                fail_pending(&mut rx, &err.to_string()).await;
+                return;
+            }
+        };
+        loop {
+            let first = if task.clients.is_empty() {
+                match tokio::time::timeout(task.config.idle_grace, rx.recv()).await {
+                    Ok(Some(event)) => event,
+                    Ok(None) => break,
+                    Err(_idle) => {
+                        // Compact while still registered, so that a task that
+                        // starts after this one loads the finished snapshot.
+                        task.snapshot().await;
+                        if hub.try_retire(&doc, &mut rx) {
+                            break;
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                match rx.recv().await {
+                    Some(event) => event,
+                    None => break,
+                }
+            };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(event) => batch.push(event),
+                    Err(_) => break,
+                }
+            }
+            if task.process(batch).await.is_break() {
+                hub.forget(&doc, &mut rx);
+                break;
+            }
+        }
+        task.snapshot().await;
+        // Events that raced with the stop go to the document's next task.
+        let mut left = Vec::new();
+        while let Some(event) = rx.recv().await {
+            if !matches!(event, RoomEvent::Shutdown { .. }) {
+                left.push(event);
+            }
+        }
+        hub.redeliver(doc, left);
+        tracing::debug!("room closed");
+    }
+    .instrument(span)
+    .await;
+}
+
+/// Answers everything queued for a room that could not load.
+async fn fail_pending(rx: &mut mpsc::Receiver<RoomEvent>, reason: &str) {
+    while let Some(event) = rx.recv().await {
+        let err = || HubError::Storage(reason.to_owned());
+        match event {
+            RoomEvent::Join { joined, .. } => drop(joined.send(Err(err()))),
+            RoomEvent::Text { reply } => drop(reply.send(Err(err()))),
+            RoomEvent::ReplaceText { reply, .. } => drop(reply.send(Err(err()))),
+            RoomEvent::Frame { .. } | RoomEvent::Leave { .. } | RoomEvent::Shutdown { .. } => {}
+        }
+    }
+}
+
+fn close_code_for(err: &ProtocolError) -> u16 {
+    match err {
+        ProtocolError::MessageTooLarge { .. } | ProtocolError::DocumentTooLarge { .. } => close_code::TOO_BIG,
+        _ => close_code::INVALID_DATA,
+    }
+}
+
+impl RoomTask {
+    async fn load(doc: DocumentId, store: Store, config: CollabConfig) -> Result<RoomTask, HubError> {
+        let state = store.load_document_state(&doc).await.map_err(|e| HubError::Storage(e.to_string()))?;
+        let seq = state.last_seq();
+        let unsnapshotted = state.updates.len();
+        let parts = state
+            .snapshot
+            .iter()
+            .map(|(_, data)| data.as_slice())
+            .chain(state.updates.iter().map(|(_, d)| d.as_slice()));
+        let room = DocRoom::load(config.limits, parts).map_err(|e| HubError::Storage(e.to_string()))?;
+        tracing::debug!(seq, unsnapshotted, "document loaded");
+        Ok(RoomTask { doc, store, config, room, clients: HashMap::new(), seq, unsnapshotted })
+    }
+
+    /// Handles one batch of events. Breaks when the room must stop.
+    async fn process(&mut self, batch: Vec<RoomEvent>) -> std::ops::ControlFlow<()> {
+        // Messages for one client, in the order they were produced.
+        let mut direct: Vec<(ConnId, Bytes)> = Vec::new();
+        // Awareness messages for everyone.
+        let mut awareness: Vec<Bytes> = Vec::new();
+        // Accepted updates, with their authors.
+        let mut accepted: Vec<(Vec<u8>, Option<UserId>)> = Vec::new();
+        let mut acks: Vec<Ack> = Vec::new();
+        let mut closing: Vec<(ConnId, u16, String)> = Vec::new();
+        let mut stop: Option<(u16, &'static str)> = None;
+
+        for event in batch {
+            match event {
+                RoomEvent::Join { conn, user, can_write, outbox, joined } => {
+                    for message in self.room.connect(conn, can_write) {
+                        direct.push((conn, Bytes::from(message)));
+                    }
+                    self.clients.insert(conn, Client { user, outbox });
+                    acks.push(Ack::Joined(joined));
+                }
+                RoomEvent::Frame { conn, data } => {
+                    let Some(client) = self.clients.get(&conn) else { continue };
+                    if closing.iter().any(|(c, ..)| *c == conn) {
+                        continue;
+                    }
+                    match self.room.receive(conn, &data) {
+                        Ok(effects) => {
+                            direct.extend(effects.reply.into_iter().map(|m| (conn, Bytes::from(m))));
+                            let author = Some(client.user.clone());
+                            accepted.extend(effects.updates.into_iter().map(|u| (u, author.clone())));
+                            awareness.extend(effects.awareness.map(Bytes::from));
+                        }
+                        Err(err) => {
+                            tracing::debug!(conn = conn.0, %err, "refused frame");
+                            closing.push((conn, close_code_for(&err), err.to_string()));
+                            awareness.extend(self.room.disconnect(conn).map(Bytes::from));
+                        }
+                    }
+                }
+                RoomEvent::Leave { conn } => {
+                    if self.clients.remove(&conn).is_some() {
+                        awareness.extend(self.room.disconnect(conn).map(Bytes::from));
+                    }
+                }
+                RoomEvent::Text { reply } => acks.push(Ack::Text(reply)),
+                RoomEvent::ReplaceText { text, user, reply } => {
+                    let outcome = match self.room.replace_text(&text) {
+                        Ok(Some(update)) => {
+                            accepted.push((update, Some(user)));
+                            Ok(true)
+                        }
+                        Ok(None) => Ok(false),
+                        Err(err) => Err(HubError::TooLarge(err.to_string())),
+                    };
+                    acks.push(Ack::Replaced(reply, outcome));
+                }
+                RoomEvent::Shutdown { code, reason } => stop = Some((code, reason)),
+            }
+        }
+
+        if let Err(err) = self.append(&accepted).await {
+            // The in-memory document holds updates that are not durable: drop
+            // it. Clients keep their edits and resend them on reconnect.
+            let (code, reason) = match err {
+                HubError::Deleted => (close_code::GOING_AWAY, "document deleted"),
+                _ => {
+                    tracing::error!(%err, "could not append to the update log; closing the room");
+                    (close_code::INTERNAL, "could not save the document")
+                }
+            };
+            for client in self.clients.values() {
+                let _ = client.outbox.close.try_send((code, reason.to_owned()));
+            }
+            for ack in acks {
+                ack.fail(&err);
+            }
+            return std::ops::ControlFlow::Break(());
+        }
+
+        // Fan-out: all of this batch is durable now.
+        for (conn, message) in direct {
+            self.deliver(conn, message, &mut closing);
+        }
+        if !accepted.is_empty() {
+            match reynard_collab::encode_updates_message(accepted.iter().map(|(u, _)| u.as_slice())) {
+                Ok(message) => self.broadcast(&Bytes::from(message), &mut closing),
+                Err(messages) => {
+                    for message in messages {
+                        self.broadcast(&Bytes::from(message), &mut closing);
+                    }
+                }
+            }
+        }
+        for message in awareness {
+            self.broadcast(&message, &mut closing);
+        }
+        for ack in acks {
+            match ack {
+                Ack::Joined(tx) => drop(tx.send(Ok(()))),
+                Ack::Text(tx) => drop(tx.send(Ok(self.room.text()))),
+                Ack::Replaced(tx, outcome) => drop(tx.send(outcome)),
+            }
+        }
+        let mut removals = Vec::new();
+        for (conn, code, reason) in closing {
+            if let Some(client) = self.clients.remove(&conn) {
+                removals.extend(self.room.disconnect(conn).map(Bytes::from));
+                let _ = client.outbox.close.try_send((code, reason));
+            }
+        }
+        for message in removals {
+            // Slow clients found here are closed by their next delivery.
+            self.broadcast(&message, &mut Vec::new());
+        }
+        if let Some((code, reason)) = stop {
+            for (_, client) in self.clients.drain() {
+                let _ = client.outbox.close.try_send((code, reason.to_owned()));
+            }
+            return std::ops::ControlFlow::Break(());
+        }
+        if self.unsnapshotted >= self.config.compact_after {
+            self.snapshot().await;
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
+    /// Appends the batch's updates to the log in one transaction.
+    async fn append(&mut self, accepted: &[(Vec<u8>, Option<UserId>)]) -> Result<(), HubError> {
+        if accepted.is_empty() {
+            return Ok(());
+        }
+        let first = self.seq + 1;
+        let entries: Vec<NewUpdate<'_>> = accepted
+            .iter()
+            .zip(first..)
+            .map(|((data, user), seq)| NewUpdate { seq, data, user: user.as_ref() })
+            .collect();
+        self.store.append_updates(&self.doc, &entries).await.map_err(|e| match e {
+            // The document row is gone: it was deleted while clients were editing.
+            reynard_store::Error::NotFound(_) => HubError::Deleted,
+            other => HubError::Storage(other.to_string()),
+        })?;
+        self.seq += accepted.len() as i64;
+        self.unsnapshotted += accepted.len();
+        Ok(())
+    }
+
+    /// Queues a message for one client; a full queue marks it too slow.
+    fn deliver(&self, conn: ConnId, message: Bytes, closing: &mut Vec<(ConnId, u16, String)>) {
+        let Some(client) = self.clients.get(&conn) else { return };
+        if let Err(mpsc::error::TrySendError::Full(_)) = client.outbox.frames.try_send(Outgoing::Frame(message)) {
+            closing.push((conn, close_code::TRY_AGAIN_LATER, "too slow: reconnect to resync".to_owned()));
+        }
+    }
+
+    /// Queues a message for every client (the same bytes for all).
+    fn broadcast(&self, message: &Bytes, closing: &mut Vec<(ConnId, u16, String)>) {
+        for (conn, client) in &self.clients {
+            if let Err(mpsc::error::TrySendError::Full(_)) =
+                client.outbox.frames.try_send(Outgoing::Frame(message.clone()))
+                && !closing.iter().any(|(c, ..)| c == conn)
+            {
+                closing.push((*conn, close_code::TRY_AGAIN_LATER, "too slow: reconnect to resync".to_owned()));
+            }
+        }
+    }
+
+    /// Folds the log into a snapshot, if anything is not folded yet.
+    async fn snapshot(&mut self) {
+        if self.unsnapshotted == 0 {
+            return;
+        }
+        let state = self.room.encode_state();
+        match self.store.write_snapshot(&self.doc, self.seq, &state).await {
+            Ok(()) => {
+                tracing::debug!(seq = self.seq, bytes = state.len(), "snapshot written");
+                self.unsnapshotted = 0;
+            }
+            Err(err) => tracing::warn!(%err, "could not write snapshot; the log is kept"),
+        }
+    }
+}
+
+impl Ack {
+    fn fail(self, err: &HubError) {
+        let err = || HubError::Storage(err.to_string());
+        match self {
+            Ack::Joined(tx) => drop(tx.send(Err(err()))),
+            Ack::Text(tx) => drop(tx.send(Err(err()))),
+            Ack::Replaced(tx, _) => drop(tx.send(Err(err()))),
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! The y-websocket endpoint at protocol level: authentication of the upgrade,
+//! sync and fan-out, viewers, PUT content, durability across restarts, awareness
+//! clean-up, and bad input (each closes only its own connection).
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use reqwest::{Method, StatusCode};
+use reynard_collab::Message as Y;
+use reynard_collab::protocol::{decode_frame, encode_awareness, encode_sync_step1, encode_update};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, GetString, ReadTxn, StateVector, Text, Transact, Update};
+
+use crate::support::{TestServer, TestUser, assert_error};
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A protocol-level client with its own Yjs document.
+struct Client {
+    socket: Socket,
+    doc: Doc,
+    denied: usize,
+    awareness: Vec<Vec<u8>>,
+}
+
+impl Client {
+    async fn connect(server: &TestServer, doc_id: &str, token: &str) -> Client {
+        let url = format!("ws://{}/collab/{doc_id}?token={token}", server.addr);
+        let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
+        let mut client = Client { socket, doc: Doc::new(), denied: 0, awareness: Vec::new() };
+        let sv = client.doc.transact().state_vector().encode_v1();
+        client.send(encode_sync_step1(&sv)).await;
+        client
+    }
+
+    async fn send(&mut self, frame: Vec<u8>) {
+        self.socket.send(Message::Binary(frame.into())).await.expect("send");
+    }
+
+    /// Inserts locally and sends the update.
+    async fn insert(&mut self, index: u32, text: &str) {
+        let update = {
+            let ytext = self.doc.get_or_insert_text("monaco");
+            let mut txn = self.doc.transact_mut();
+            ytext.insert(&mut txn, index, text);
+            txn.encode_update_v1()
+        };
+        self.send(encode_update(&update)).await;
+    }
+
+    fn text(&self) -> String {
+        let ytext = self.doc.get_or_insert_text("monaco");
+        ytext.get_string(&self.doc.transact())
+    }
+
+    /// Reads messages, applying document updates, until `done` holds (or panics
+    /// after 5 s).
+    async fn until(&mut self, what: &str, done: impl Fn(&Client) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !done(self) {
+            let next = tokio::time::timeout_at(deadline, self.socket.next()).await;
+            let frame = match next {
+                Ok(Some(Ok(Message::Binary(frame)))) => frame,
+                Ok(Some(Ok(_))) => continue,
+                other => panic!("waiting for {what}: {other:?}; text {:?}", self.text()),
+            };
+            self.handle(&frame).await;
+        }
+    }
+
+    async fn handle(&mut self, frame: &[u8]) {
+        for message in decode_frame(frame).expect("server frames decode") {
+            match message {
+                Y::SyncStep1(sv) => {
+                    let sv = StateVector::decode_v1(sv).expect("state vector");
+                    let update = self.doc.transact().encode_state_as_update_v1(&sv);
+                    self.send(reynard_collab::protocol::encode_sync_step2(&update)).await;
+                }
+                Y::SyncStep2(update) | Y::Update(update) => {
+                    let update = Update::decode_v1(update).expect("update");
+                    self.doc.transact_mut().apply_update(update).expect("apply");
+                }
+                Y::Auth(_) => self.denied += 1,
+                Y::Awareness(payload) => self.awareness.push(payload.to_vec()),
+                Y::QueryAwareness => {}
+            }
+        }
+    }
+
+    /// Waits for the server to close the connection; returns the close code and reason.
+    async fn closed(&mut self) -> (u16, String) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Ok(Some(Ok(Message::Close(Some(frame))))) => return (frame.code.into(), frame.reason.to_string()),
+                Ok(Some(Ok(Message::Close(None)))) | Ok(None) => return (1005, String::new()),
+                Ok(Some(Ok(_))) => continue,
+                Ok(Some(Err(err))) => return (1006, err.to_string()),
+                Err(_) => panic!("the server did not close the connection"),
+            }
+        }
+    }
+}
+
+struct Setup {
+    server: TestServer,
+    owner: TestUser,
+    editor: TestUser,
+    viewer: TestUser,
+    doc: String,
+}
+
+async fn setup_with(tune: impl FnOnce(&mut reynard_server::config::Config)) -> Setup {
+    let server = TestServer::start_with(tune).await;
+    let owner = server.signup("owner@example.org").await;
+    let editor = server.signup("editor@example.org").await;
+    let viewer = server.signup("viewer@example.org").await;
+    let ws = server.workspace(&owner, "Team").await;
+    server.add(&owner, &ws, &editor, "editor").await;
+    server.add(&owner, &ws, &viewer, "viewer").await;
+    let (status, doc) = server
+        .post(&format!("/api/v1/workspaces/{ws}/documents"), &owner.token, json!({ "path": "src/main.rs" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{doc}");
+    assert_eq!(doc["language"], "rust");
+    let doc = doc["id"].as_str().unwrap().to_owned();
+    Setup { server, owner, editor, viewer, doc }
+}
+
+async fn setup() -> Setup {
+    setup_with(|_| {}).await
+}
+
+async fn content(server: &TestServer, doc: &str, token: &str) -> String {
+    let response = server
+        .client
+        .get(server.url(&format!("/api/v1/documents/{doc}/content")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+/// Waits until the server's copy of the document reads `expected` (a local
+/// insert is visible to its author at once; this waits for the server).
+async fn server_has(server: &TestServer, doc: &str, token: &str, expected: &str) {
+    for _ in 0..250 {
+        if content(server, doc, token).await == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the server never reached {expected:?}; it has {:?}", content(server, doc, token).await);
+}
+
+#[tokio::test]
+async fn upgrade_requires_a_member_token() {
+    let s = setup().await;
+    let outsider = s.server.signup("outsider@example.org").await;
+    let path = format!("/collab/{}", s.doc);
+    assert_error(&s.server.call(Method::GET, &path, None, None).await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let garbage = format!("{path}?token=rnd_nope");
+    assert_error(&s.server.call(Method::GET, &garbage, None, None).await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_error(&s.server.get(&path, &outsider.token).await, StatusCode::FORBIDDEN, "forbidden");
+    assert_error(&s.server.get("/collab/no-such-doc", &s.owner.token).await, StatusCode::NOT_FOUND, "not_found");
+    assert_error(&s.server.get(&path, &s.viewer.token).await, StatusCode::UPGRADE_REQUIRED, "websocket_required");
+    // A refused upgrade never becomes a WebSocket.
+    let url = format!("ws://{}/collab/{}?token={}", s.server.addr, s.doc, outsider.token);
+    assert!(tokio_tungstenite::connect_async(url).await.is_err());
+}
+
+#[tokio::test]
+async fn editors_converge_and_updates_are_echoed_to_everyone() {
+    let s = setup().await;
+    let mut a = Client::connect(&s.server, &s.doc, &s.owner.token).await;
+    let mut b = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+    a.insert(0, "hello").await;
+    b.until("a's edit", |c| c.text() == "hello").await;
+    a.until("the echo", |c| c.text() == "hello").await;
+    b.insert(5, " world").await;
+    a.until("b's edit", |c| c.text() == "hello world").await;
+    // Concurrent inserts at the same place converge.
+    a.insert(0, "A").await;
+    b.insert(0, "B").await;
+    a.until("both", |c| c.text().len() == 13).await;
+    b.until("both", |c| c.text().len() == 13).await;
+    assert_eq!(a.text(), b.text());
+    assert_eq!(content(&s.server, &s.doc, &s.viewer.token).await, a.text());
+
+    // A late joiner gets everything.
+    let mut c = Client::connect(&s.server, &s.doc, &s.viewer.token).await;
+    let expected = a.text();
+    c.until("the full text", |c| c.text() == expected).await;
+}
+
+#[tokio::test]
+async fn viewers_read_but_their_updates_are_refused() {
+    let s = setup().await;
+    let mut editor = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+    let mut viewer = Client::connect(&s.server, &s.doc, &s.viewer.token).await;
+    editor.insert(0, "shared").await;
+    viewer.until("the editor's text", |c| c.text() == "shared").await;
+    viewer.insert(0, "VIEWER").await;
+    viewer.until("permission denied", |c| c.denied == 1).await;
+    editor.insert(6, "!").await;
+    editor.until("own echo", |c| c.text() == "shared!").await;
+    viewer.until("later edits", |c| c.text().ends_with("shared!")).await;
+    assert_eq!(content(&s.server, &s.doc, &s.owner.token).await, "shared!");
+    assert_eq!(editor.text(), "shared!", "the viewer's insert never reached other clients");
+}
+
+#[tokio::test]
+async fn put_content_reaches_live_clients_as_an_update() {
+    let s = setup().await;
+    let mut client = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+    client.insert(0, "fn main() {}\n").await;
+    server_has(&s.server, &s.doc, &s.owner.token, "fn main() {}\n").await;
+    let url = s.server.url(&format!("/api/v1/documents/{}/content", s.doc));
+    let put = |token: &str, body: &'static str| s.server.client.put(&url).bearer_auth(token).body(body).send();
+    let response = put(&s.owner.token, "fn main() { println!(\"héllo 🦊\"); }\n").await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    client.until("the PUT", |c| c.text() == "fn main() { println!(\"héllo 🦊\"); }\n").await;
+    assert_eq!(put(&s.viewer.token, "nope").await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(content(&s.server, &s.doc, &s.viewer.token).await, "fn main() { println!(\"héllo 🦊\"); }\n");
+}
+
+#[tokio::test]
+async fn content_survives_a_restart_and_eviction() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let s = setup_with(|config| {
+        config.data_dir = data.clone();
+        config.database_url = reynard_store::Store::sqlite_url(&data);
+        config.collab.idle_grace = Duration::from_millis(50);
+    })
+    .await;
+    let mut a = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+    for i in 0..50 {
+        a.insert(0, &format!("{i};")).await;
+    }
+    let text = a.text();
+    server_has(&s.server, &s.doc, &s.owner.token, &text).await;
+    drop(a);
+    // Evicted after the grace period, then loaded again from the log.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(content(&s.server, &s.doc, &s.owner.token).await, text);
+    let token = s.owner.token.clone();
+    let doc = s.doc.clone();
+    s.server.stop().await.unwrap();
+
+    let again = TestServer::start_with(|config| {
+        config.data_dir = data.clone();
+        config.database_url = reynard_store::Store::sqlite_url(&data);
+    })
+    .await;
+    assert_eq!(content(&again, &doc, &token).await, text);
+}
+
+#[tokio::test]
+async fn awareness_is_relayed_and_removed_when_a_connection_closes() {
+    let s = setup().await;
+    let mut a = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+    let mut b = Client::connect(&s.server, &s.doc, &s.viewer.token).await;
+    // Client 77 announces itself (clock 1, a JSON state).
+    let mut payload = vec![1, 77, 1];
+    let state = br#"{"user":{"name":"A"}}"#;
+    payload.push(state.len() as u8);
+    payload.extend_from_slice(state);
+    a.send(encode_awareness(&payload)).await;
+    b.until("a's awareness", |c| c.awareness.iter().any(|p| p.windows(state.len()).any(|w| w == state))).await;
+    a.socket.close(None).await.unwrap();
+    drop(a);
+    // The server announces the removal: client 77, state null.
+    b.until("the removal of 77", |c| c.awareness.iter().any(|p| p.len() > 2 && p[1] == 77 && p.ends_with(b"null")))
+        .await;
+}
+
+async fn assert_closed_with(client: &mut Client, code: u16) -> String {
+    let (got, reason) = client.closed().await;
+    assert_eq!(got, code, "close reason: {reason}");
+    assert!(!reason.is_empty(), "a close carries a reason");
+    reason
+}
+
+#[tokio::test]
+async fn bad_input_closes_only_that_connection_and_the_document_stays() {
+    let s = setup_with(|config| {
+        config.collab.limits.max_message_bytes = 64 * 1024;
+        config.collab.messages_per_second = 20;
+    })
+    .await;
+    let mut good = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+    good.insert(0, "intact").await;
+    server_has(&s.server, &s.doc, &s.owner.token, "intact").await;
+
+    let cases: Vec<(&str, Message, u16)> = vec![
+        ("unknown message type", Message::Binary(vec![9, 1, 2].into()), 1007),
+        ("truncated sync message", Message::Binary(vec![0, 2, 50, 1].into()), 1007),
+        ("malformed update", Message::Binary(encode_update(&[255, 255, 255, 1, 2, 3]).into()), 1007),
+        ("empty frame", Message::Binary(Vec::new().into()), 1007),
+        ("text frame", Message::Text("hello".into()), 1003),
+        ("oversized frame", Message::Binary(encode_update(&vec![0u8; 100 * 1024]).into()), 1009),
+    ];
+    for (name, message, code) in cases {
+        let mut bad = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+        bad.socket.send(message).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let reason = assert_closed_with(&mut bad, code).await;
+        eprintln!("{name}: closed {code} {reason}");
+        assert_eq!(content(&s.server, &s.doc, &s.owner.token).await, "intact", "{name}");
+    }
+
+    // Flooding past the rate limit closes with a policy violation.
+    let mut flood = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+    for _ in 0..200 {
+        if flood.socket.send(Message::Binary(encode_sync_step1(&[0]).into())).await.is_err() {
+            break;
+        }
+    }
+    let (code, reason) = flood.closed().await;
+    assert!(code == 1008 || code == 1006, "{code} {reason}");
+
+    // The well-behaved client is still connected and editing.
+    good.insert(6, "!").await;
+    good.until("echo", |c| c.text() == "intact!").await;
+    assert_eq!(content(&s.server, &s.doc, &s.viewer.token).await, "intact!");
+}
+
+#[tokio::test]
+async fn documents_crud_and_paths() {
+    let s = setup().await;
+    let ws_docs = |ws: &str| format!("/api/v1/workspaces/{ws}/documents");
+    let (_, doc) = s.server.get(&format!("/api/v1/documents/{}", s.doc), &s.viewer.token).await;
+    let ws = doc["workspace_id"].as_str().unwrap().to_owned();
+    let bad = s.server.post(&ws_docs(&ws), &s.owner.token, json!({ "path": "../etc/passwd" })).await;
+    assert_error(&bad, StatusCode::BAD_REQUEST, "invalid_path");
+    let dup = s.server.post(&ws_docs(&ws), &s.owner.token, json!({ "path": "/src/main.rs" })).await;
+    assert_error(&dup, StatusCode::CONFLICT, "conflict");
+    let denied = s.server.post(&ws_docs(&ws), &s.viewer.token, json!({ "path": "x.md" })).await;
+    assert_error(&denied, StatusCode::FORBIDDEN, "forbidden");
+
+    let path = format!("/api/v1/documents/{}", s.doc);
+    let (status, moved) =
+        s.server.call(Method::PATCH, &path, Some(&s.editor.token), Some(json!({ "path": "lib/util.py" }))).await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!((moved["path"].as_str(), moved["language"].as_str()), (Some("lib/util.py"), Some("python")));
+    let (_, list) = s.server.get(&ws_docs(&ws), &s.viewer.token).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    let mut live = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+    live.insert(0, "x").await;
+    server_has(&s.server, &s.doc, &s.owner.token, "x").await;
+    assert_eq!(s.server.call(Method::DELETE, &path, Some(&s.editor.token), None).await.0, StatusCode::NO_CONTENT);
+    let (code, _) = live.closed().await;
+    assert_eq!(code, 1001, "live connections of a deleted document are closed");
+    assert_error(&s.server.get(&path, &s.owner.token).await, StatusCode::NOT_FOUND, "not_found");
+}
