@@ -9,15 +9,21 @@
 //!   suppression and removal of a closed connection's states.
 //! - [`room`]: [`DocRoom`], one document with its connections (writers and viewers), limits,
 //!   and recovery from malformed updates.
+//! - [`fanout`]: [`fanout::Fanout`], the seam through which rooms of one document in
+//!   different processes exchange updates (with log sequence numbers) and awareness.
 //! - [`error`]: [`ProtocolError`] (a refused frame) and [`LoadError`] (unloadable stored updates).
+//! - `update_bounds` (private): refuses updates and state vectors whose counts or nesting would
+//!   make yrs allocate far beyond the message or overflow the stack, before yrs decodes them.
 //!
 //! Architecture invariant: this crate does no IO (no sockets, files, clocks or async runtime).
 
 pub mod awareness;
 pub mod broadcast;
 pub mod error;
+pub mod fanout;
 pub mod protocol;
 pub mod room;
+mod update_bounds;
 
 pub use awareness::{AwarenessChange, AwarenessRegistry, ConnId};
 pub use broadcast::encode_updates_message;

@@ -31,6 +31,7 @@ use crate::error::{LoadError, ProtocolError, Result};
 use crate::protocol::{
     Message, decode_frame, encode_auth_denied, encode_awareness, encode_sync_step1, encode_sync_step2, encode_update,
 };
+use crate::update_bounds::{check_state_vector, check_update};
 
 /// Name of the `Y.Text` holding the document's text (the y-monaco convention).
 pub const TEXT_NAME: &str = "monaco";
@@ -104,21 +105,27 @@ impl Document {
 
     /// Decodes and applies one v1 update in its own transaction. On `Err` the document may
     /// have been changed half-way and must be thrown away.
-    fn apply(&self, update: &[u8]) -> Result<(), String> {
+    fn apply(&self, update: &[u8]) -> Result<bool, String> {
         self.integrate(decode_update(update)?)
     }
 
-    /// Applies a decoded update in its own transaction, catching panics. On `Err` the
+    /// Applies a decoded update in its own transaction, catching panics. Returns whether
+    /// it changed anything: an update the document already holds (a reconnecting client's
+    /// sync step 2 repeats everything it has) changes nothing and need not be stored or
+    /// sent on. Updates waiting for missing dependencies count as changes. On `Err` the
     /// document may have been changed half-way and must be thrown away.
-    fn integrate(&self, update: Update) -> Result<(), String> {
+    fn integrate(&self, update: Update) -> Result<bool, String> {
         let doc = &self.doc;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let mut txn = doc.transact_mut();
-            txn.apply_update(update)
+            txn.apply_update(update)?;
+            Ok::<bool, yrs::error::UpdateError>(
+                !txn.insert_set().is_empty() || !txn.delete_set().is_empty() || txn.has_missing_updates(),
+            )
             // The transaction commits when dropped here, still inside `catch_unwind`.
         }));
         match outcome {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(changed)) => Ok(changed),
             Ok(Err(error)) => Err(error.to_string()),
             Err(panic) => Err(format!("yrs panicked: {}", panic_message(panic.as_ref()))),
         }
@@ -145,6 +152,7 @@ impl Document {
 /// encoding decodes and re-encodes to the same bytes; this costs two encodings and a decoding
 /// of the update, linear in its size.
 fn decode_update(bytes: &[u8]) -> Result<Update, String> {
+    check_update(bytes)?;
     let decoded = catch_unwind(|| -> Result<Update, String> {
         let update = Update::decode_v1(bytes).map_err(|error| error.to_string())?;
         let canonical = update.encode_v1();
@@ -163,6 +171,7 @@ fn decode_update(bytes: &[u8]) -> Result<Update, String> {
 
 /// Decodes a v1 state vector, catching panics (yrs debug-asserts that client ids fit in 53 bits).
 fn decode_state_vector(bytes: &[u8]) -> Result<StateVector, String> {
+    check_state_vector(bytes)?;
     match catch_unwind(|| StateVector::decode_v1(bytes)) {
         Ok(Ok(state_vector)) => Ok(state_vector),
         Ok(Err(error)) => Err(error.to_string()),
@@ -344,12 +353,15 @@ impl DocRoom {
                     effects.reply.push(encode_sync_step2(&self.missing_updates(&state_vector)?));
                 }
                 Step::Apply(update, bytes) => {
-                    if let Err(reason) = self.document.integrate(update) {
-                        // Roll back this frame's earlier updates along with the broken one.
-                        self.document = self.recovery.rebuild();
-                        return Err(ProtocolError::MalformedUpdate(reason));
+                    match self.document.integrate(update) {
+                        Ok(true) => effects.updates.push(bytes.to_vec()),
+                        Ok(false) => {}
+                        Err(reason) => {
+                            // Roll back this frame's earlier updates along with the broken one.
+                            self.document = self.recovery.rebuild();
+                            return Err(ProtocolError::MalformedUpdate(reason));
+                        }
                     }
-                    effects.updates.push(bytes.to_vec());
                 }
                 Step::DenyWrite => effects.reply.push(encode_auth_denied(READ_ONLY_REASON)),
                 Step::SendAwareness => effects
@@ -417,6 +429,25 @@ impl DocRoom {
             self.document = self.recovery.rebuild();
             ProtocolError::MalformedStateVector(format!("yrs panicked: {}", panic_message(panic.as_ref())))
         })
+    }
+
+    /// Applies an update that is already durable elsewhere (another process's log
+    /// entry, or one read back from the log to catch up). Returns whether it changed
+    /// the document; on `Err` the document is unchanged.
+    pub fn apply_logged_update(&mut self, update: &[u8]) -> Result<bool> {
+        match self.document.apply(update) {
+            Ok(changed) => {
+                if changed {
+                    self.recovery.push(update.to_vec());
+                    self.renew_recovery_point_if_due();
+                }
+                Ok(changed)
+            }
+            Err(reason) => {
+                self.document = self.recovery.rebuild();
+                Err(ProtocolError::MalformedUpdate(reason))
+            }
+        }
     }
 
     /// The current text of the `Y.Text` named [`TEXT_NAME`].

@@ -7,6 +7,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use reynard_collab::fanout::Fanout;
+use reynard_fanout::InProcessFanout;
 use reynard_store::Store;
 use tokio::net::TcpListener;
 
@@ -52,8 +54,19 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with_fanout(config, store, listener, shutdown, Arc::new(InProcessFanout::default())).await
+}
+
+/// [`serve`] with an explicit fan-out (several servers in one test process share one).
+pub async fn serve_with_fanout(
+    config: Config,
+    store: Store,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    fanout: Arc<dyn Fanout>,
+) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::default());
-    let state = AppState::new(config, store.clone(), metrics.clone());
+    let state = AppState::new(config, store.clone(), metrics.clone(), fanout);
     let hub = state.collab.clone();
     let listener = TunedListener::new(listener, metrics);
     // On shutdown, live documents close their connections (going away) and

@@ -30,14 +30,19 @@ pub struct Inner {
 
 impl AppState {
     /// Builds the state of a server.
-    pub fn new(config: Config, store: Store, metrics: Arc<Metrics>) -> AppState {
+    pub fn new(
+        config: Config,
+        store: Store,
+        metrics: Arc<Metrics>,
+        fanout: Arc<dyn reynard_collab::fanout::Fanout>,
+    ) -> AppState {
         AppState(Arc::new(Inner {
             logins_per_ip: RateLimiter::new(config.login_limit_per_ip, config.login_window_per_ip),
             failed_logins_per_account: RateLimiter::new(
                 config.login_limit_per_account,
                 config.login_window_per_account,
             ),
-            collab: DocHub::new(store.clone(), config.collab.clone()),
+            collab: DocHub::new(store.clone(), config.collab.clone(), fanout),
             config,
             store,
             metrics,

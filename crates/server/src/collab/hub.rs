@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use reynard_collab::ConnId;
+use reynard_collab::fanout::{Fanout, ProcessId};
 use reynard_proto::{DocumentId, UserId};
 use reynard_store::Store;
 use tokio::sync::{mpsc, oneshot};
@@ -31,14 +32,40 @@ pub enum HubError {
 pub struct DocHub {
     store: Store,
     config: CollabConfig,
+    fanout: Arc<dyn Fanout>,
+    process: ProcessId,
     rooms: Mutex<HashMap<DocumentId, mpsc::Sender<RoomEvent>>>,
     next_conn: AtomicU64,
 }
 
 impl DocHub {
-    /// A hub with no open documents.
-    pub fn new(store: Store, config: CollabConfig) -> Arc<DocHub> {
-        Arc::new(DocHub { store, config, rooms: Mutex::new(HashMap::new()), next_conn: AtomicU64::new(1) })
+    /// A hub with no open documents, exchanging document events with other
+    /// processes through `fanout`.
+    pub fn new(store: Store, config: CollabConfig, fanout: Arc<dyn Fanout>) -> Arc<DocHub> {
+        let process = ProcessId(rand_u64());
+        Arc::new(DocHub {
+            store,
+            config,
+            fanout,
+            process,
+            rooms: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(1),
+        })
+    }
+
+    /// The store documents are kept in.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The fan-out to other processes.
+    pub fn fanout(&self) -> &Arc<dyn Fanout> {
+        &self.fanout
+    }
+
+    /// This process's id on the fan-out.
+    pub fn process(&self) -> ProcessId {
+        self.process
     }
 
     /// The settings of live documents.
@@ -73,8 +100,7 @@ impl DocHub {
                     _ => {
                         let (tx, rx) = mpsc::channel(1024);
                         rooms.insert(doc.clone(), tx.clone());
-                        let task =
-                            room_task::run(self.clone(), doc.clone(), self.store.clone(), self.config.clone(), rx);
+                        let task = room_task::run(self.clone(), doc.clone(), tx.downgrade(), rx);
                         tokio::spawn(task);
                         tx
                     }
@@ -188,4 +214,12 @@ impl DocHub {
             tx.closed().await;
         }
     }
+}
+
+/// A random process id (from the standard library's randomly seeded hasher).
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    hasher.finish()
 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use reynard_collab::fanout::{Fanout, FanoutEvent, ProcessId, Published, SubscriptionId};
 use reynard_collab::{ConnId, DocRoom, ProtocolError};
 use reynard_proto::{DocumentId, UserId};
 use reynard_store::Store;
@@ -21,6 +22,8 @@ use super::{CollabConfig, Outbox, Outgoing, close_code};
 
 /// Most events handled in one batch (and so in one transaction).
 const MAX_BATCH: usize = 512;
+/// Attempts to append a batch when other processes keep taking its sequence numbers.
+const MAX_APPEND_ATTEMPTS: usize = 8;
 
 /// What a room task is asked to do.
 #[derive(Debug)]
@@ -37,6 +40,8 @@ pub enum RoomEvent {
     ReplaceText { text: String, user: UserId, reply: oneshot::Sender<Result<bool, HubError>> },
     /// Close every connection and stop.
     Shutdown { code: u16, reason: &'static str },
+    /// An event of this document's room in another process.
+    Remote(Published),
 }
 
 #[derive(Debug)]
@@ -58,6 +63,9 @@ struct RoomTask {
     doc: DocumentId,
     store: Store,
     config: CollabConfig,
+    fanout: Arc<dyn Fanout>,
+    process: ProcessId,
+    subscription: SubscriptionId,
     room: DocRoom,
     clients: HashMap<ConnId, Client>,
     /// The log sequence number of the last update appended.
@@ -71,13 +79,12 @@ struct RoomTask {
 pub async fn run(
     hub: Arc<DocHub>,
     doc: DocumentId,
-    store: Store,
-    config: CollabConfig,
+    tx: mpsc::WeakSender<RoomEvent>,
     mut rx: mpsc::Receiver<RoomEvent>,
 ) {
     let span = tracing::info_span!("room", doc = %doc);
     async move {
-        let mut task = match RoomTask::load(doc.clone(), store, config).await {
+        let mut task = match RoomTask::load(&hub, doc.clone(), tx).await {
             Ok(task) => task,
             Err(err) => {
                 tracing::error!(%err, "could not load document");
@@ -120,10 +127,11 @@ pub async fn run(
             }
         }
         task.snapshot().await;
+        task.fanout.unsubscribe(&task.doc, task.subscription);
         // Events that raced with the stop go to the document's next task.
         let mut left = Vec::new();
         while let Some(event) = rx.recv().await {
-            if !matches!(event, RoomEvent::Shutdown { .. }) {
+            if !matches!(event, RoomEvent::Shutdown { .. } | RoomEvent::Remote(_)) {
                 left.push(event);
             }
         }
@@ -142,7 +150,7 @@ async fn fail_pending(rx: &mut mpsc::Receiver<RoomEvent>, reason: &str) {
             RoomEvent::Join { joined, .. } => drop(joined.send(Err(err()))),
             RoomEvent::Text { reply } => drop(reply.send(Err(err()))),
             RoomEvent::ReplaceText { reply, .. } => drop(reply.send(Err(err()))),
-            RoomEvent::Frame { .. } | RoomEvent::Leave { .. } | RoomEvent::Shutdown { .. } => {}
+            RoomEvent::Frame { .. } | RoomEvent::Leave { .. } | RoomEvent::Shutdown { .. } | RoomEvent::Remote(_) => {}
         }
     }
 }
@@ -155,8 +163,29 @@ fn close_code_for(err: &ProtocolError) -> u16 {
 }
 
 impl RoomTask {
-    async fn load(doc: DocumentId, store: Store, config: CollabConfig) -> Result<RoomTask, HubError> {
-        let state = store.load_document_state(&doc).await.map_err(|e| HubError::Storage(e.to_string()))?;
+    async fn load(hub: &DocHub, doc: DocumentId, tx: mpsc::WeakSender<RoomEvent>) -> Result<RoomTask, HubError> {
+        let (store, config, fanout) = (hub.store().clone(), hub.config().clone(), hub.fanout().clone());
+        // Subscribe before reading the log, so that nothing published meanwhile is missed
+        // (what was already read is recognised by its sequence number).
+        let process = hub.process();
+        let subscription = fanout.subscribe(
+            &doc,
+            Arc::new(move |event: Published| {
+                if event.origin != process
+                    && let Some(tx) = tx.upgrade()
+                {
+                    // A full queue drops the event: the gap is caught up from the log.
+                    let _ = tx.try_send(RoomEvent::Remote(event));
+                }
+            }),
+        );
+        let state = match store.load_document_state(&doc).await {
+            Ok(state) => state,
+            Err(err) => {
+                fanout.unsubscribe(&doc, subscription);
+                return Err(HubError::Storage(err.to_string()));
+            }
+        };
         let seq = state.last_seq();
         let unsnapshotted = state.updates.len();
         let parts = state
@@ -164,9 +193,26 @@ impl RoomTask {
             .iter()
             .map(|(_, data)| data.as_slice())
             .chain(state.updates.iter().map(|(_, d)| d.as_slice()));
-        let room = DocRoom::load(config.limits, parts).map_err(|e| HubError::Storage(e.to_string()))?;
+        let room = match DocRoom::load(config.limits, parts) {
+            Ok(room) => room,
+            Err(err) => {
+                fanout.unsubscribe(&doc, subscription);
+                return Err(HubError::Storage(err.to_string()));
+            }
+        };
         tracing::debug!(seq, unsnapshotted, "document loaded");
-        Ok(RoomTask { doc, store, config, room, clients: HashMap::new(), seq, unsnapshotted })
+        Ok(RoomTask {
+            doc,
+            store,
+            config,
+            fanout,
+            process,
+            subscription,
+            room,
+            clients: HashMap::new(),
+            seq,
+            unsnapshotted,
+        })
     }
 
     /// Handles one batch of events. Breaks when the room must stop.
@@ -180,6 +226,9 @@ impl RoomTask {
         let mut acks: Vec<Ack> = Vec::new();
         let mut closing: Vec<(ConnId, u16, String)> = Vec::new();
         let mut stop: Option<(u16, &'static str)> = None;
+        // Other processes' durable updates and awareness, for local clients only.
+        let mut remote_seqs: Vec<(i64, Arc<[u8]>)> = Vec::new();
+        let mut remote_awareness: Vec<Bytes> = Vec::new();
 
         for event in batch {
             match event {
@@ -227,10 +276,25 @@ impl RoomTask {
                     acks.push(Ack::Replaced(reply, outcome));
                 }
                 RoomEvent::Shutdown { code, reason } => stop = Some((code, reason)),
+                RoomEvent::Remote(published) => match published.event {
+                    FanoutEvent::Update { seq, update } => remote_seqs.push((seq, update)),
+                    FanoutEvent::Awareness { message } => remote_awareness.push(Bytes::from(message.to_vec())),
+                },
             }
         }
 
-        if let Err(err) = self.append(&accepted).await {
+        let mut relayed = match self.apply_remote(remote_seqs).await {
+            Ok(relayed) => relayed,
+            Err(err) => {
+                tracing::warn!(%err, "could not catch up from the log");
+                Vec::new()
+            }
+        };
+        let appended = self.append(&accepted).await;
+        if let Ok(caught_up) = &appended {
+            relayed.extend(caught_up.iter().cloned());
+        }
+        if let Err(err) = appended {
             // The in-memory document holds updates that are not durable: drop
             // it. Clients keep their edits and resend them on reconnect.
             let (code, reason) = match err {
@@ -253,8 +317,10 @@ impl RoomTask {
         for (conn, message) in direct {
             self.deliver(conn, message, &mut closing);
         }
-        if !accepted.is_empty() {
-            match reynard_collab::encode_updates_message(accepted.iter().map(|(u, _)| u.as_slice())) {
+        let outgoing: Vec<&[u8]> =
+            relayed.iter().map(|u| u.as_slice()).chain(accepted.iter().map(|(u, _)| u.as_slice())).collect();
+        if !outgoing.is_empty() {
+            match reynard_collab::encode_updates_message(outgoing) {
                 Ok(message) => self.broadcast(&Bytes::from(message), &mut closing),
                 Err(messages) => {
                     for message in messages {
@@ -263,7 +329,11 @@ impl RoomTask {
                 }
             }
         }
-        for message in awareness {
+        for message in &awareness {
+            self.broadcast(message, &mut closing);
+            self.publish(FanoutEvent::Awareness { message: Arc::from(message.as_ref()) });
+        }
+        for message in remote_awareness {
             self.broadcast(&message, &mut closing);
         }
         for ack in acks {
@@ -296,25 +366,94 @@ impl RoomTask {
         std::ops::ControlFlow::Continue(())
     }
 
-    /// Appends the batch's updates to the log in one transaction.
-    async fn append(&mut self, accepted: &[(Vec<u8>, Option<UserId>)]) -> Result<(), HubError> {
+    /// Appends the batch's updates to the log in one transaction, then publishes
+    /// them. If another process took the next sequence numbers, catches up from
+    /// the log and tries again; returns the updates caught up that way (for local
+    /// clients).
+    async fn append(&mut self, accepted: &[(Vec<u8>, Option<UserId>)]) -> Result<Vec<Vec<u8>>, HubError> {
+        let mut caught_up = Vec::new();
         if accepted.is_empty() {
-            return Ok(());
+            return Ok(caught_up);
         }
-        let first = self.seq + 1;
-        let entries: Vec<NewUpdate<'_>> = accepted
-            .iter()
-            .zip(first..)
-            .map(|((data, user), seq)| NewUpdate { seq, data, user: user.as_ref() })
-            .collect();
-        self.store.append_updates(&self.doc, &entries).await.map_err(|e| match e {
-            // The document row is gone: it was deleted while clients were editing.
-            reynard_store::Error::NotFound(_) => HubError::Deleted,
-            other => HubError::Storage(other.to_string()),
-        })?;
-        self.seq += accepted.len() as i64;
-        self.unsnapshotted += accepted.len();
-        Ok(())
+        for _ in 0..MAX_APPEND_ATTEMPTS {
+            let first = self.seq + 1;
+            let entries: Vec<NewUpdate<'_>> = accepted
+                .iter()
+                .zip(first..)
+                .map(|((data, user), seq)| NewUpdate { seq, data, user: user.as_ref() })
+                .collect();
+            match self.store.append_updates(&self.doc, &entries).await {
+                Ok(()) => {
+                    for (update, seq) in accepted.iter().map(|(u, _)| u).zip(first..) {
+                        self.publish(FanoutEvent::Update { seq, update: Arc::from(update.as_slice()) });
+                    }
+                    self.seq += accepted.len() as i64;
+                    self.unsnapshotted += accepted.len();
+                    return Ok(caught_up);
+                }
+                // The document row is gone: it was deleted while clients were editing.
+                Err(reynard_store::Error::NotFound(_)) => return Err(HubError::Deleted),
+                Err(reynard_store::Error::Conflict(_)) => caught_up.extend(self.catch_up().await?),
+                Err(other) => return Err(HubError::Storage(other.to_string())),
+            }
+        }
+        Err(HubError::Storage("the update log is contended: too many sequence conflicts".to_owned()))
+    }
+
+    /// Applies other processes' updates in sequence order; a gap (a lost or
+    /// overtaken message) is filled from the log. Returns the updates that changed
+    /// this document, for local clients.
+    async fn apply_remote(&mut self, mut remote: Vec<(i64, Arc<[u8]>)>) -> Result<Vec<Vec<u8>>, HubError> {
+        remote.sort_by_key(|(seq, _)| *seq);
+        let mut changed = Vec::new();
+        for (seq, update) in remote {
+            if seq <= self.seq {
+                continue;
+            }
+            if seq > self.seq + 1 {
+                changed.extend(self.catch_up().await?);
+                continue;
+            }
+            match self.room.apply_logged_update(&update) {
+                Ok(true) => changed.push(update.to_vec()),
+                Ok(false) => {}
+                Err(err) => tracing::warn!(seq, %err, "skipped a remote update that does not apply"),
+            }
+            self.seq = seq;
+            self.unsnapshotted += 1;
+        }
+        Ok(changed)
+    }
+
+    /// Reads what other processes appended after `self.seq` (or folded into a
+    /// newer snapshot) and applies it. Returns the updates that changed the document.
+    async fn catch_up(&mut self) -> Result<Vec<Vec<u8>>, HubError> {
+        let state = self.store.load_document_state(&self.doc).await.map_err(|e| HubError::Storage(e.to_string()))?;
+        let mut changed = Vec::new();
+        if let Some((snapshot_seq, snapshot)) = &state.snapshot
+            && *snapshot_seq > self.seq
+        {
+            if let Ok(true) = self.room.apply_logged_update(snapshot) {
+                changed.push(snapshot.clone());
+            }
+            self.seq = *snapshot_seq;
+        }
+        for (seq, update) in state.updates {
+            if seq <= self.seq {
+                continue;
+            }
+            if let Ok(true) = self.room.apply_logged_update(&update) {
+                changed.push(update);
+            }
+            self.seq = seq;
+            self.unsnapshotted += 1;
+        }
+        tracing::debug!(seq = self.seq, updates = changed.len(), "caught up from the log");
+        Ok(changed)
+    }
+
+    fn publish(&self, event: FanoutEvent) {
+        self.fanout.publish(Published { origin: self.process, doc: self.doc.clone(), event });
     }
 
     /// Queues a message for one client; a full queue marks it too slow.

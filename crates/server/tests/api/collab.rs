@@ -19,7 +19,7 @@ use crate::support::{TestServer, TestUser, assert_error};
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A protocol-level client with its own Yjs document.
-struct Client {
+pub struct Client {
     socket: Socket,
     doc: Doc,
     denied: usize,
@@ -27,7 +27,7 @@ struct Client {
 }
 
 impl Client {
-    async fn connect(server: &TestServer, doc_id: &str, token: &str) -> Client {
+    pub async fn connect(server: &TestServer, doc_id: &str, token: &str) -> Client {
         let url = format!("ws://{}/collab/{doc_id}?token={token}", server.addr);
         let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
         let mut client = Client { socket, doc: Doc::new(), denied: 0, awareness: Vec::new() };
@@ -41,7 +41,7 @@ impl Client {
     }
 
     /// Inserts locally and sends the update.
-    async fn insert(&mut self, index: u32, text: &str) {
+    pub async fn insert(&mut self, index: u32, text: &str) {
         let update = {
             let ytext = self.doc.get_or_insert_text("monaco");
             let mut txn = self.doc.transact_mut();
@@ -51,14 +51,14 @@ impl Client {
         self.send(encode_update(&update)).await;
     }
 
-    fn text(&self) -> String {
+    pub fn text(&self) -> String {
         let ytext = self.doc.get_or_insert_text("monaco");
         ytext.get_string(&self.doc.transact())
     }
 
     /// Reads messages, applying document updates, until `done` holds (or panics
     /// after 5 s).
-    async fn until(&mut self, what: &str, done: impl Fn(&Client) -> bool) {
+    pub async fn until(&mut self, what: &str, done: impl Fn(&Client) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         while !done(self) {
             let next = tokio::time::timeout_at(deadline, self.socket.next()).await;
@@ -134,7 +134,7 @@ async fn setup() -> Setup {
     setup_with(|_| {}).await
 }
 
-async fn content(server: &TestServer, doc: &str, token: &str) -> String {
+pub async fn content(server: &TestServer, doc: &str, token: &str) -> String {
     let response = server
         .client
         .get(server.url(&format!("/api/v1/documents/{doc}/content")))
@@ -358,4 +358,38 @@ async fn documents_crud_and_paths() {
     let (code, _) = live.closed().await;
     assert_eq!(code, 1001, "live connections of a deleted document are closed");
     assert_error(&s.server.get(&path, &s.owner.token).await, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn updates_the_document_already_has_are_not_logged_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let s = setup_with(|config| {
+        config.data_dir = data.clone();
+        config.database_url = reynard_store::Store::sqlite_url(&data);
+    })
+    .await;
+    let mut a = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+    for i in 0..5 {
+        a.insert(0, &format!("{i};")).await;
+    }
+    server_has(&s.server, &s.doc, &s.owner.token, &a.text()).await;
+    let store = reynard_store::Store::open(&reynard_store::Store::sqlite_url(&data)).await.unwrap();
+    let doc_id = reynard_proto::DocumentId::new(s.doc.clone());
+    let logged = store.load_document_state(&doc_id).await.unwrap().last_seq();
+    assert_eq!(logged, 5);
+
+    // A second client holding the same content (as after a reconnect) answers the
+    // server's sync step 1 with all of it, and sends it again as an update.
+    let mut b = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+    let state = a.doc.transact().encode_state_as_update_v1(&StateVector::default());
+    b.doc.transact_mut().apply_update(Update::decode_v1(&state).unwrap()).unwrap();
+    b.send(encode_update(&state)).await;
+    b.until("the server's step 1 answered", |c| c.text() == a.text()).await;
+    a.insert(0, "new;").await;
+    let expected = a.text();
+    b.until("the next real edit", |c| c.text() == expected).await;
+    // Let anything b sent in answer to the server's step 1 land before counting.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(store.load_document_state(&doc_id).await.unwrap().last_seq(), 6, "only the real edit was logged");
 }

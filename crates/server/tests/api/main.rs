@@ -6,5 +6,6 @@ mod collab;
 mod layering;
 mod meta;
 mod permissions;
+mod scale_out;
 mod support;
 mod workspaces;

@@ -2,8 +2,11 @@
 //! small JSON client for it.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
+use reynard_collab::fanout::Fanout;
+use reynard_fanout::InProcessFanout;
 use reynard_server::config::Config;
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -31,6 +34,12 @@ impl TestServer {
     }
 
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> TestServer {
+        Self::start_with_fanout(tune, Arc::new(InProcessFanout::default())).await
+    }
+
+    /// A server on the given fan-out: several servers sharing one data directory
+    /// and one fan-out behave like processes of one scaled-out deployment.
+    pub async fn start_with_fanout(tune: impl FnOnce(&mut Config), fanout: Arc<dyn Fanout>) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config::for_tests(dir.path().to_path_buf());
         tune(&mut config);
@@ -38,9 +47,10 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(reynard_server::app::serve(config, store, listener, async move {
+        let shutdown = async move {
             let _ = rx.await;
-        }));
+        };
+        let task = tokio::spawn(reynard_server::app::serve_with_fanout(config, store, listener, shutdown, fanout));
         TestServer { addr, client: reqwest::Client::new(), shutdown: Some(tx), task: Some(task), _dir: dir }
     }
 

@@ -1,0 +1,475 @@
+//! A pre-check of v1 updates and state vectors, run before yrs decodes them: every element
+//! count must fit in the bytes that follow it, and `Any` values may only nest so deep.
+//!
+//! yrs 0.28.1 reserves memory for a count as soon as it reads it, and `HashMap::try_reserve`
+//! zeroes the control bytes of the table it allocates: five bytes announcing 2^29 state-vector
+//! entries cost about a second and half a gigabyte. It also decodes nested `Any` values
+//! recursively, so a deep enough nesting overflows the stack, which aborts the process.
+//!
+//! The walk below mirrors yrs's v1 decoder byte for byte, without allocating. Every element
+//! takes at least one byte, so a count larger than the bytes left means yrs would fail anyway:
+//! refusing early never refuses an update yrs would accept. Whenever the walk meets something
+//! yrs rejects by itself (unknown tags, truncation), it stops and leaves the verdict to yrs.
+
+/// Deepest nesting of `Any` values (arrays and maps) accepted; serde_json's default limit.
+pub(crate) const MAX_ANY_DEPTH: usize = 128;
+
+/// Why the walk stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// yrs will reject the input by itself; let it.
+    Defer,
+    /// A count cannot fit in the bytes that remain.
+    CountTooLarge {
+        /// What is counted.
+        what: &'static str,
+        /// The count announced.
+        count: u64,
+        /// Bytes left after it.
+        available: usize,
+    },
+    /// `Any` values nest deeper than [`MAX_ANY_DEPTH`].
+    TooDeep,
+}
+
+impl Stop {
+    /// The refusal as a message, or `None` if the verdict is left to yrs.
+    fn into_refusal(self) -> Option<String> {
+        match self {
+            Stop::Defer => None,
+            Stop::CountTooLarge { what, count, available } => {
+                Some(format!("announces {count} {what} with only {available} bytes left"))
+            }
+            Stop::TooDeep => Some(format!("nests values deeper than {MAX_ANY_DEPTH} levels")),
+        }
+    }
+}
+
+/// Checks a v1 update; `Err` holds why yrs must not be given it.
+pub(crate) fn check_update(update: &[u8]) -> Result<(), String> {
+    verdict(Walker::new(update).update())
+}
+
+/// Checks a v1 state vector; `Err` holds why yrs must not be given it.
+pub(crate) fn check_state_vector(state_vector: &[u8]) -> Result<(), String> {
+    verdict(Walker::new(state_vector).state_vector())
+}
+
+fn verdict(walk: Result<(), Stop>) -> Result<(), String> {
+    match walk {
+        Ok(()) => Ok(()),
+        Err(stop) => stop.into_refusal().map_or(Ok(()), Err),
+    }
+}
+
+/// Reads the v1 encoding the way yrs 0.28.1 does (`DecoderV1`, `read_var_u32/u64/i64`).
+struct Walker<'a> {
+    rest: &'a [u8],
+}
+
+type Walk<T = ()> = Result<T, Stop>;
+
+impl<'a> Walker<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self { rest: bytes }
+    }
+
+    fn u8(&mut self) -> Walk<u8> {
+        let (&byte, rest) = self.rest.split_first().ok_or(Stop::Defer)?;
+        self.rest = rest;
+        Ok(byte)
+    }
+
+    fn skip(&mut self, len: usize) -> Walk {
+        self.rest = self.rest.get(len..).ok_or(Stop::Defer)?;
+        Ok(())
+    }
+
+    /// yrs `read_var_u64`: wrapping shifts, at most 11 bytes.
+    fn var_u64(&mut self) -> Walk<u64> {
+        let mut value = 0u64;
+        let mut shift = 0u32;
+        loop {
+            let byte = self.u8()?;
+            value |= u64::from(byte & 0x7f).wrapping_shl(shift);
+            shift += 7;
+            if byte < 0x80 {
+                return Ok(value);
+            }
+            if shift > 70 {
+                return Err(Stop::Defer);
+            }
+        }
+    }
+
+    /// yrs `read_var_u32`: wrapping shifts, at most 11 bytes.
+    fn var_u32(&mut self) -> Walk<u32> {
+        let mut value = 0u32;
+        let mut shift = 0u32;
+        loop {
+            let byte = self.u8()?;
+            value |= u32::from(byte & 0x7f).wrapping_shl(shift);
+            shift += 7;
+            if byte < 0x80 {
+                return Ok(value);
+            }
+            if shift > 70 {
+                return Err(Stop::Defer);
+            }
+        }
+    }
+
+    /// yrs `read_var_i64`: a sign bit and 6 bits in the first byte, then 7 bits a byte.
+    fn var_i64(&mut self) -> Walk {
+        let mut byte = self.u8()?;
+        let mut shift = 6u32;
+        while byte >= 0x80 {
+            byte = self.u8()?;
+            shift += 7;
+            if byte >= 0x80 && shift > 70 {
+                return Err(Stop::Defer);
+            }
+        }
+        Ok(())
+    }
+
+    /// A varByteArray (also a varString: yrs checks UTF-8 itself).
+    fn buf(&mut self) -> Walk {
+        let len = self.var_u32()?;
+        self.skip(len as usize)
+    }
+
+    /// An ID: client (u64) and clock (u32).
+    fn id(&mut self) -> Walk {
+        self.var_u64()?;
+        self.var_u32()?;
+        Ok(())
+    }
+
+    /// Refuses a count of elements of at least `min_bytes` each that cannot fit in what is left.
+    fn count(&self, what: &'static str, count: u64, min_bytes: u64) -> Walk<u64> {
+        let available = self.rest.len();
+        if count.saturating_mul(min_bytes) > available as u64 {
+            return Err(Stop::CountTooLarge { what, count, available });
+        }
+        Ok(count)
+    }
+
+    /// `StateVector::decode`: a count, then (client, clock) pairs.
+    fn state_vector(&mut self) -> Walk {
+        let len = self.var_u32()?;
+        let len = self.count("state vector entries", u64::from(len), 2)?;
+        for _ in 0..len {
+            self.var_u64()?;
+            self.var_u32()?;
+        }
+        Ok(())
+    }
+
+    /// `Update::decode`: blocks grouped by client, then the delete set.
+    fn update(&mut self) -> Walk {
+        let clients = self.var_u32()?;
+        let clients = self.count("clients", u64::from(clients), 3)?;
+        for _ in 0..clients {
+            let blocks = self.var_u32()?;
+            self.var_u64()?; // client
+            self.var_u32()?; // clock of the first block
+            let blocks = self.count("blocks", u64::from(blocks), 1)?;
+            for _ in 0..blocks {
+                self.block()?;
+            }
+        }
+        self.delete_set()
+    }
+
+    /// `IdSet::decode`: per client, a list of (clock, length) ranges.
+    fn delete_set(&mut self) -> Walk {
+        let clients = self.var_u32()?;
+        let clients = self.count("delete set clients", u64::from(clients), 2)?;
+        for _ in 0..clients {
+            self.var_u64()?; // client
+            let ranges = self.var_u32()?;
+            let ranges = self.count("deleted ranges", u64::from(ranges), 2)?;
+            for _ in 0..ranges {
+                self.var_u32()?;
+                self.var_u32()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `Update::decode_block`.
+    fn block(&mut self) -> Walk {
+        const GC: u8 = 0;
+        const SKIP: u8 = 10;
+        const HAS_ORIGIN: u8 = 0x80;
+        const HAS_RIGHT_ORIGIN: u8 = 0x40;
+        const HAS_PARENT_SUB: u8 = 0x20;
+        match self.u8()? {
+            GC | SKIP => {
+                self.var_u32()?;
+            }
+            info => {
+                if info & HAS_ORIGIN != 0 {
+                    self.id()?;
+                }
+                if info & HAS_RIGHT_ORIGIN != 0 {
+                    self.id()?;
+                }
+                if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
+                    // Parent: 1 = named root type, anything else = the ID of a type item.
+                    if self.var_u32()? == 1 {
+                        self.buf()?;
+                    } else {
+                        self.id()?;
+                    }
+                    if info & HAS_PARENT_SUB != 0 {
+                        self.buf()?;
+                    }
+                }
+                self.content(info)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `ItemContent::decode`, keyed by the low four bits of the block's info byte.
+    fn content(&mut self, info: u8) -> Walk {
+        match info & 0b1111 {
+            // Deleted: a length.
+            1 => {
+                self.var_u32()?;
+            }
+            // JSON: yrs reads one string more than the count (and fails on a negative i32).
+            2 => {
+                let count = self.var_u32()?;
+                if i32::try_from(count).is_err() {
+                    return Err(Stop::Defer);
+                }
+                let strings = self.count("JSON strings", u64::from(count) + 1, 1)?;
+                for _ in 0..strings {
+                    self.buf()?;
+                }
+            }
+            // Binary, string, embed (JSON text).
+            3..=5 => self.buf()?,
+            // Format: key and JSON text.
+            6 => {
+                self.buf()?;
+                self.buf()?;
+            }
+            // Type: a one-byte type ref; an XML element also has a name.
+            7 => match self.u8()? {
+                3 => self.buf()?,
+                0..=2 | 4..=6 | 9 | 15 => {}
+                _ => return Err(Stop::Defer),
+            },
+            // Any: a count, then the values.
+            8 => {
+                let values = self.var_u32()?;
+                let values = self.count("values", u64::from(values), 1)?;
+                for _ in 0..values {
+                    self.any(1)?;
+                }
+            }
+            // Subdocument: guid, then options as an Any.
+            9 => {
+                self.buf()?;
+                self.any(1)?;
+            }
+            _ => return Err(Stop::Defer),
+        }
+        Ok(())
+    }
+
+    /// `Any::decode` (lib0 `readAny`).
+    fn any(&mut self, depth: usize) -> Walk {
+        if depth > MAX_ANY_DEPTH {
+            return Err(Stop::TooDeep);
+        }
+        match self.u8()? {
+            // undefined, null, false, true
+            127 | 126 | 121 | 120 => Ok(()),
+            // integer
+            125 => self.var_i64(),
+            // float32
+            124 => self.skip(4),
+            // float64, bigint
+            123 | 122 => self.skip(8),
+            // string, buffer
+            119 | 116 => self.buf(),
+            // map: key and value pairs
+            118 => {
+                let entries = self.var_u64()?;
+                let entries = self.count("map entries", entries, 2)?;
+                for _ in 0..entries {
+                    self.buf()?;
+                    self.any(depth + 1)?;
+                }
+                Ok(())
+            }
+            // array
+            117 => {
+                let items = self.var_u64()?;
+                let items = self.count("array items", items, 1)?;
+                for _ in 0..items {
+                    self.any(depth + 1)?;
+                }
+                Ok(())
+            }
+            _ => Err(Stop::Defer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use yrs::types::Attrs;
+    use yrs::updates::decoder::Decode;
+    use yrs::{
+        Any, Array, Doc, Map, ReadTxn, StateVector, Text, Transact, Update, WriteTxn, XmlElementPrelim, XmlFragment,
+    };
+
+    use super::*;
+    use crate::protocol::write_var_uint;
+
+    fn walk_update(bytes: &[u8]) -> Result<(), Stop> {
+        Walker::new(bytes).update()
+    }
+
+    /// An update whose only block holds `any` as Any content of the root text.
+    fn any_update(any: &[u8]) -> Vec<u8> {
+        let mut update = Vec::new();
+        for value in [1, 1, 5, 0] {
+            write_var_uint(&mut update, value); // clients, blocks, client, clock
+        }
+        update.push(8); // Any content, parent follows
+        update.extend([1, 1, b'm']); // named parent "m"
+        update.push(1); // one value
+        update.extend(any);
+        update.push(0); // empty delete set
+        update
+    }
+
+    /// A document exercising every content kind yrs can produce.
+    fn rich_update() -> Vec<u8> {
+        let doc = Doc::with_client_id(3);
+        let text = doc.get_or_insert_text("monaco");
+        let map = doc.get_or_insert_map("meta");
+        let array = doc.get_or_insert_array("list");
+        let mut txn = doc.transact_mut();
+        text.insert(&mut txn, 0, "héllo 😀 world");
+        let bold: Attrs = [("bold".into(), Any::Bool(true))].into_iter().collect();
+        // Offsets in UTF-8 bytes (the default `OffsetKind`), on char boundaries.
+        text.format(&mut txn, 0, 3, bold);
+        text.insert_embed(&mut txn, 0, Any::from(vec![Any::from(1.5), Any::Null]));
+        text.remove_range(&mut txn, 4, 2);
+        map.insert(&mut txn, "count", 42i64);
+        map.insert(&mut txn, "big", Any::from(1i64 << 60));
+        map.insert(&mut txn, "pi", 3.25f64);
+        map.insert(&mut txn, "nested", Any::from(vec![Any::from(vec![Any::from("deep")])]));
+        map.insert(&mut txn, "bytes", Any::Buffer([1u8, 2, 3].as_slice().into()));
+        array.insert_range(&mut txn, 0, [Any::from(true), Any::Undefined, Any::from("s")]);
+        let fragment = txn.get_or_insert_xml_fragment("xml");
+        fragment.insert(&mut txn, 0, XmlElementPrelim::empty("p"));
+        map.remove(&mut txn, "pi");
+        txn.encode_state_as_update_v1(&StateVector::default())
+    }
+
+    #[test]
+    fn valid_updates_pass() {
+        let update = rich_update();
+        assert!(Update::decode_v1(&update).is_ok());
+        assert_eq!(walk_update(&update), Ok(()));
+        assert_eq!(check_update(&[0, 0]), Ok(()));
+        assert_eq!(check_state_vector(&[0]), Ok(()));
+        assert_eq!(check_state_vector(&[2, 1, 5, 2, 7]), Ok(()));
+    }
+
+    #[test]
+    fn the_walk_consumes_exactly_what_yrs_reads() {
+        // Anything appended after the delete set is left over, byte for byte.
+        let mut update = rich_update();
+        update.extend([0xaa, 0xbb]);
+        let mut walker = Walker::new(&update);
+        walker.update().unwrap();
+        assert_eq!(walker.rest, [0xaa, 0xbb]);
+    }
+
+    #[test]
+    fn huge_counts_are_refused() {
+        let mut state_vector = Vec::new();
+        write_var_uint(&mut state_vector, 1 << 29);
+        assert!(check_state_vector(&state_vector).is_err());
+
+        let mut clients = Vec::new();
+        write_var_uint(&mut clients, 1 << 28);
+        assert!(check_update(&clients).is_err());
+
+        let mut map = vec![118];
+        write_var_uint(&mut map, 1 << 26);
+        assert!(matches!(
+            walk_update(&any_update(&map)),
+            Err(Stop::CountTooLarge { what: "map entries", count: 67_108_864, .. })
+        ));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_it_overflows_the_stack() {
+        let mut nested = Vec::new();
+        for _ in 0..100_000 {
+            nested.extend([117, 1]);
+        }
+        nested.push(126);
+        assert_eq!(walk_update(&any_update(&nested)), Err(Stop::TooDeep));
+
+        let mut shallow = Vec::new();
+        for _ in 0..MAX_ANY_DEPTH - 1 {
+            shallow.extend([117, 1]);
+        }
+        shallow.push(126);
+        let update = any_update(&shallow);
+        assert_eq!(walk_update(&update), Ok(()));
+        assert!(Update::decode_v1(&update).is_ok());
+    }
+
+    #[test]
+    fn truncated_or_unknown_input_is_left_to_yrs() {
+        assert_eq!(check_update(&[]), Ok(()));
+        assert_eq!(walk_update(&[1, 1, 5, 0, 0x8f]), Err(Stop::Defer));
+        assert_eq!(walk_update(&any_update(&[42])), Err(Stop::Defer));
+    }
+
+    /// One way of damaging an update.
+    fn damage() -> impl Strategy<Value = (usize, u8, bool)> {
+        (any::<usize>(), any::<u8>(), any::<bool>())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Refusing is sound: whatever the walk refuses, yrs fails to decode as well.
+        #[test]
+        fn refusals_are_sound(damages in prop::collection::vec(damage(), 1..4)) {
+            let mut update = rich_update();
+            for (at, byte, insert) in damages {
+                let at = at % update.len();
+                if insert {
+                    update.insert(at, byte);
+                } else {
+                    update[at] = byte;
+                }
+            }
+            if let Err(Stop::CountTooLarge { count, .. }) = walk_update(&update) {
+                // Keep yrs's reservation small enough for a test.
+                if count < 1 << 20 {
+                    prop_assert!(Update::decode_v1(&update).is_err());
+                }
+            }
+            if walk_update(&update) == Err(Stop::TooDeep) {
+                prop_assert!(false, "random damage cannot nest 128 levels");
+            }
+        }
+    }
+}
