@@ -41,7 +41,7 @@ impl Client {
     }
 
     /// Inserts locally and sends the update.
-    pub async fn insert(&mut self, index: u32, text: &str) {
+    pub async fn insert(&mut self, index: u32, text: &str) -> Vec<u8> {
         let update = {
             let ytext = self.doc.get_or_insert_text("monaco");
             let mut txn = self.doc.transact_mut();
@@ -49,6 +49,28 @@ impl Client {
             txn.encode_update_v1()
         };
         self.send(encode_update(&update)).await;
+        update
+    }
+
+    /// Deletes locally and sends the update; returns it.
+    pub async fn delete(&mut self, index: u32, len: u32) -> Vec<u8> {
+        let update = {
+            let ytext = self.doc.get_or_insert_text("monaco");
+            let mut txn = self.doc.transact_mut();
+            ytext.remove_range(&mut txn, index, len);
+            txn.encode_update_v1()
+        };
+        self.send(encode_update(&update)).await;
+        update
+    }
+
+    /// Reads whatever has arrived within `wait`, applying it.
+    pub async fn drain(&mut self, wait: Duration) {
+        while let Ok(Some(Ok(message))) = tokio::time::timeout(wait, self.socket.next()).await {
+            if let Message::Binary(frame) = message {
+                self.handle(&frame).await;
+            }
+        }
     }
 
     pub fn text(&self) -> String {

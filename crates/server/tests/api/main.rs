@@ -3,6 +3,7 @@
 
 mod accounts;
 mod collab;
+mod convergence;
 mod layering;
 mod meta;
 mod permissions;
