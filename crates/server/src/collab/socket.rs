@@ -24,6 +24,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::presented_token;
 use crate::state::AppState;
 
+/// Read buffer of one connection. The WebSocket library allocates it up front
+/// (128 KiB by default), which would dominate the memory of idle connections;
+/// larger messages are read in several chunks.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// The upgrade handler: checks the token (`?token=`, bearer or cookie) and the
 /// caller's role in the document's workspace before accepting the WebSocket.
 pub async fn collab_socket(
@@ -48,7 +53,8 @@ pub async fn collab_socket(
     let limit = state.collab.config().limits.max_message_bytes;
     let hub = state.collab.clone();
     let metrics = state.metrics.clone();
-    Ok(upgrade.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| async move {
+    let upgrade = upgrade.max_message_size(limit).max_frame_size(limit).read_buffer_size(READ_BUFFER_BYTES);
+    Ok(upgrade.on_upgrade(move |socket| async move {
         metrics.websocket_opened();
         run_connection(socket, hub, doc, user.id, role.can_edit_documents()).await;
         metrics.websocket_closed();
