@@ -1,9 +1,49 @@
 //! What a room sends to everyone after a batch: the batch's accepted updates as
-//! one sync-update message (merged, so that a burst costs each client one frame).
+//! one sync-update message, and its awareness changes as one awareness message
+//! (merged, so that a burst costs each client one frame of each kind).
+
+use std::collections::BTreeMap;
 
 use yrs::merge_updates_v1;
 
-use crate::protocol::encode_update;
+use crate::Message;
+use crate::awareness::{AwarenessEntry, decode_awareness_update, encode_awareness_update};
+use crate::protocol::{decode_frame, encode_awareness, encode_update};
+
+/// One awareness message holding the newest entry of each client found in
+/// `messages` (awareness messages a room produced). Messages that do not decode
+/// — which a room never produces — are returned unmerged after it.
+pub fn merge_awareness_messages(messages: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    if messages.len() < 2 {
+        return messages.to_vec();
+    }
+    let mut newest: BTreeMap<u64, AwarenessEntry<'_>> = BTreeMap::new();
+    let mut unmerged = Vec::new();
+    for message in messages {
+        let entries = match decode_frame(message).as_deref() {
+            Ok([Message::Awareness(payload)]) => decode_awareness_update(payload).ok(),
+            _ => None,
+        };
+        let Some(entries) = entries else {
+            unmerged.push(message.clone());
+            continue;
+        };
+        for entry in entries {
+            match newest.get(&entry.client_id) {
+                Some(known) if known.clock > entry.clock => {}
+                _ => {
+                    newest.insert(entry.client_id, entry);
+                }
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(1 + unmerged.len());
+    if !newest.is_empty() {
+        out.push(encode_awareness(&encode_awareness_update(newest.into_values())));
+    }
+    out.extend(unmerged);
+    out
+}
 
 /// One sync-update message carrying all `updates` (v1). A single update is sent
 /// as it came, without re-encoding; several are merged with yrs (cheap for the
@@ -51,5 +91,22 @@ mod tests {
         let single = encode_updates_message([updates[0].as_slice()]).unwrap();
         assert_eq!(single, encode_update(&updates[0]), "a single update is not re-encoded");
         assert!(encode_updates_message(std::iter::empty()).is_err());
+    }
+
+    #[test]
+    fn awareness_messages_merge_to_the_newest_state_of_each_client() {
+        let message = |entries: &[(u64, u64, &str)]| {
+            encode_awareness(&encode_awareness_update(
+                entries.iter().map(|&(client_id, clock, state)| AwarenessEntry { client_id, clock, state }),
+            ))
+        };
+        let merged = merge_awareness_messages(&[
+            message(&[(1, 1, r#"{"a":1}"#), (2, 5, r#"{"b":1}"#)]),
+            message(&[(1, 2, r#"{"a":2}"#)]),
+            message(&[(2, 4, r#"{"b":0}"#), (3, 1, "null")]),
+        ]);
+        assert_eq!(merged, vec![message(&[(1, 2, r#"{"a":2}"#), (2, 5, r#"{"b":1}"#), (3, 1, "null")])]);
+        let single = vec![message(&[(9, 1, "{}")])];
+        assert_eq!(merge_awareness_messages(&single), single);
     }
 }

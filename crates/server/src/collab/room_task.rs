@@ -219,8 +219,8 @@ impl RoomTask {
     async fn process(&mut self, batch: Vec<RoomEvent>) -> std::ops::ControlFlow<()> {
         // Messages for one client, in the order they were produced.
         let mut direct: Vec<(ConnId, Bytes)> = Vec::new();
-        // Awareness messages for everyone.
-        let mut awareness: Vec<Bytes> = Vec::new();
+        // Awareness messages for everyone (merged into one before sending).
+        let mut awareness: Vec<Vec<u8>> = Vec::new();
         // Accepted updates, with their authors.
         let mut accepted: Vec<(Vec<u8>, Option<UserId>)> = Vec::new();
         let mut acks: Vec<Ack> = Vec::new();
@@ -249,18 +249,18 @@ impl RoomTask {
                             direct.extend(effects.reply.into_iter().map(|m| (conn, Bytes::from(m))));
                             let author = Some(client.user.clone());
                             accepted.extend(effects.updates.into_iter().map(|u| (u, author.clone())));
-                            awareness.extend(effects.awareness.map(Bytes::from));
+                            awareness.extend(effects.awareness);
                         }
                         Err(err) => {
                             tracing::debug!(conn = conn.0, %err, "refused frame");
                             closing.push((conn, close_code_for(&err), err.to_string()));
-                            awareness.extend(self.room.disconnect(conn).map(Bytes::from));
+                            awareness.extend(self.room.disconnect(conn));
                         }
                     }
                 }
                 RoomEvent::Leave { conn } => {
                     if self.clients.remove(&conn).is_some() {
-                        awareness.extend(self.room.disconnect(conn).map(Bytes::from));
+                        awareness.extend(self.room.disconnect(conn));
                     }
                 }
                 RoomEvent::Text { reply } => acks.push(Ack::Text(reply)),
@@ -329,8 +329,9 @@ impl RoomTask {
                 }
             }
         }
-        for message in &awareness {
-            self.broadcast(message, &mut closing);
+        for message in reynard_collab::merge_awareness_messages(&awareness) {
+            let message = Bytes::from(message);
+            self.broadcast(&message, &mut closing);
             self.publish(FanoutEvent::Awareness { message: Arc::from(message.as_ref()) });
         }
         for message in remote_awareness {
