@@ -27,7 +27,7 @@ pub fn app(state: AppState) -> Router {
         router = router.route(route.spec.path, route.handler);
     }
     router
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such endpoint").into_response() })
+        .fallback(crate::web::serve)
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this endpoint")
                 .into_response()

@@ -11,6 +11,7 @@
 //! - [`error`]: [`error::ApiError`], the JSON error answer.
 //! - [`net`]: the listener (`TCP_NODELAY`, connection gauge).
 //! - [`metrics`]: Prometheus metrics.
+//! - [`web`]: the embedded browser client (built from `web/dist`).
 //! - [`state`]: [`state::AppState`], shared by handlers.
 
 pub mod api;
@@ -23,3 +24,4 @@ pub mod metrics;
 pub mod net;
 pub mod routes;
 pub mod state;
+pub mod web;

@@ -84,3 +84,19 @@ async fn graceful_shutdown_finishes_and_frees_the_port() {
     stopped.expect("shutdown completes").expect("clean exit");
     assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "no longer listening");
 }
+
+#[tokio::test]
+async fn client_pages_are_served_for_deep_links_and_server_paths_stay_json() {
+    let server = TestServer::start().await;
+    for path in ["/", "/login", "/w/some-workspace/d/some-doc"] {
+        let response = server.client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let kind = response.headers()[header::CONTENT_TYPE].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("text/html"), "{path}: {kind}");
+        assert!(response.text().await.unwrap().contains("<html"), "{path}");
+    }
+    let missing = server.client.get(server.url("/assets/missing-abc.js")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_error(&server.call(Method::GET, "/api/v1/nope", None, None).await, StatusCode::NOT_FOUND, "no_route");
+    assert_error(&server.call(Method::GET, "/collab", None, None).await, StatusCode::NOT_FOUND, "no_route");
+}
