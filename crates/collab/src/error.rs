@@ -86,6 +86,12 @@ pub enum ProtocolError {
         /// The limit in bytes.
         max: usize,
     },
+    /// Too many updates already wait for what they build on.
+    #[error("too many updates wait for updates they build on (at most {max})")]
+    TooManyWaitingUpdates {
+        /// The limit.
+        max: usize,
+    },
     /// The connection was never connected to the room, or has left it.
     #[error("connection {0} is not connected to this room")]
     UnknownConnection(ConnId),

@@ -11,6 +11,7 @@
 //!   and recovery from malformed updates.
 //! - [`fanout`]: [`fanout::Fanout`], the seam through which rooms of one document in
 //!   different processes exchange updates (with log sequence numbers) and awareness.
+//! - [`history`]: rebuilding a version from stored updates, and line diffs.
 //! - [`error`]: [`ProtocolError`] (a refused frame) and [`LoadError`] (unloadable stored updates).
 //! - `update_bounds` (private): refuses updates and state vectors whose counts or nesting would
 //!   make yrs allocate far beyond the message or overflow the stack, before yrs decodes them.
@@ -21,6 +22,7 @@ pub mod awareness;
 pub mod broadcast;
 pub mod error;
 pub mod fanout;
+pub mod history;
 pub mod protocol;
 pub mod room;
 mod update_bounds;

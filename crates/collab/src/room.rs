@@ -17,8 +17,17 @@
 //!
 //! Validating every update on a scratch copy first was rejected: copying a yrs document means
 //! encoding and re-applying it, which would make every keystroke cost O(document size).
+//!
+//! Before yrs sees an update, `update_bounds` checks its counts and nesting and records what it
+//! refers to. An update that builds on something the document lacks (a client's live edit
+//! overtaking the sync step 2 with the offline edits it builds on, after a reconnect) is not
+//! given to yrs, whose own "pending" mechanism can be driven into reading freed memory by
+//! crafted updates: it waits in the room, unacknowledged, and is applied (then returned for
+//! persistence and broadcast) as soon as what it needs has arrived. A room holds at most
+//! [`MAX_WAITING_UPDATES`] such updates, dropped when their connection leaves (the client sends
+//! them again in its next sync step 2).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -31,7 +40,7 @@ use crate::error::{LoadError, ProtocolError, Result};
 use crate::protocol::{
     Message, decode_frame, encode_auth_denied, encode_awareness, encode_sync_step1, encode_sync_step2, encode_update,
 };
-use crate::update_bounds::{check_state_vector, check_update};
+use crate::update_bounds::{UpdateShape, check_state_vector, check_update};
 
 /// Name of the `Y.Text` holding the document's text (the y-monaco convention).
 pub const TEXT_NAME: &str = "monaco";
@@ -44,6 +53,12 @@ const EMPTY_UPDATE: [u8; 2] = [0, 0];
 
 /// An awareness update payload with no entries.
 const EMPTY_AWARENESS_UPDATE: [u8; 1] = [0];
+
+/// Most updates a room keeps waiting for what they build on.
+pub const MAX_WAITING_UPDATES: usize = 64;
+
+/// Why [`Document::apply`] refuses an update that builds on something missing.
+const INCOMPLETE: &str = "it builds on updates the document does not have";
 
 /// The recovery point is re-encoded once the updates since it weigh more than the larger of
 /// this and the encoded recovery point itself.
@@ -103,30 +118,43 @@ impl Document {
         Self { doc, text }
     }
 
-    /// Decodes and applies one v1 update in its own transaction. On `Err` the document may
-    /// have been changed half-way and must be thrown away.
+    /// Decodes and applies one complete v1 update in its own transaction (an update that
+    /// builds on something missing is refused untouched). On `Err` the document may have been
+    /// changed half-way and must be thrown away.
     fn apply(&self, update: &[u8]) -> Result<bool, String> {
-        self.integrate(decode_update(update)?)
+        let (update, shape) = decode_update(update)?;
+        if !shape.is_complete_for(&self.state()) {
+            return Err(INCOMPLETE.to_owned());
+        }
+        self.integrate(update)
+    }
+
+    /// The state vector as client → next clock.
+    fn state(&self) -> HashMap<u64, u64> {
+        let state_vector = self.doc.transact().state_vector();
+        state_vector.iter().map(|(client, clock)| (client.get(), u64::from(*clock))).collect()
     }
 
     /// Applies a decoded update in its own transaction, catching panics. Returns whether
     /// it changed anything: an update the document already holds (a reconnecting client's
     /// sync step 2 repeats everything it has) changes nothing and need not be stored or
-    /// sent on. Updates waiting for missing dependencies count as changes. On `Err` the
-    /// document may have been changed half-way and must be thrown away.
+    /// sent on. Only give it updates that are complete for the document: one that yrs keeps
+    /// pending anyway is an `Err`. On `Err` the document may have been changed half-way and
+    /// must be thrown away.
     fn integrate(&self, update: Update) -> Result<bool, String> {
         let doc = &self.doc;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let mut txn = doc.transact_mut();
-            txn.apply_update(update)?;
-            Ok::<bool, yrs::error::UpdateError>(
-                !txn.insert_set().is_empty() || !txn.delete_set().is_empty() || txn.has_missing_updates(),
-            )
+            txn.apply_update(update).map_err(|error| error.to_string())?;
+            if txn.has_missing_updates() {
+                return Err("yrs kept part of it pending".to_owned());
+            }
+            Ok(!txn.insert_set().is_empty() || !txn.delete_set().is_empty())
             // The transaction commits when dropped here, still inside `catch_unwind`.
         }));
         match outcome {
             Ok(Ok(changed)) => Ok(changed),
-            Ok(Err(error)) => Err(error.to_string()),
+            Ok(Err(error)) => Err(error),
             Err(panic) => Err(format!("yrs panicked: {}", panic_message(panic.as_ref()))),
         }
     }
@@ -151,8 +179,8 @@ impl Document {
 /// would panic while merging pending structs. So an update is only accepted if its canonical
 /// encoding decodes and re-encodes to the same bytes; this costs two encodings and a decoding
 /// of the update, linear in its size.
-fn decode_update(bytes: &[u8]) -> Result<Update, String> {
-    check_update(bytes)?;
+fn decode_update(bytes: &[u8]) -> Result<(Update, UpdateShape), String> {
+    let shape = check_update(bytes)?;
     let decoded = catch_unwind(|| -> Result<Update, String> {
         let update = Update::decode_v1(bytes).map_err(|error| error.to_string())?;
         let canonical = update.encode_v1();
@@ -163,10 +191,12 @@ fn decode_update(bytes: &[u8]) -> Result<Update, String> {
         }
         Ok(update)
     });
-    match decoded {
-        Ok(result) => result,
-        Err(panic) => Err(format!("yrs panicked: {}", panic_message(panic.as_ref()))),
-    }
+    let update = match decoded {
+        Ok(result) => result?,
+        Err(panic) => return Err(format!("yrs panicked: {}", panic_message(panic.as_ref()))),
+    };
+    let shape = shape.ok_or("yrs decodes it, but the pre-check does not understand it")?;
+    Ok((update, shape))
 }
 
 /// Decodes a v1 state vector, catching panics (yrs debug-asserts that client ids fit in 53 bits).
@@ -234,12 +264,21 @@ impl RecoveryPoint {
 enum Step<'a> {
     /// Answer a sync step 1 with what the sender lacks.
     SendMissing(StateVector),
-    /// Apply an update (decoded, with its original bytes).
-    Apply(Update, &'a [u8]),
+    /// Apply an update (decoded, with its shape and original bytes).
+    Apply(Update, UpdateShape, &'a [u8]),
     /// Tell a viewer its update was refused.
     DenyWrite,
     /// Send the full awareness state.
     SendAwareness,
+}
+
+/// An update that builds on something the document does not have yet.
+#[derive(Debug, Clone)]
+struct Waiting {
+    /// The connection that sent it (`None` when loaded from storage).
+    conn: Option<ConnId>,
+    bytes: Vec<u8>,
+    shape: UpdateShape,
 }
 
 /// One document in memory, with the connections editing or viewing it.
@@ -249,6 +288,8 @@ pub struct DocRoom {
     recovery: RecoveryPoint,
     awareness: AwarenessRegistry,
     connections: BTreeMap<ConnId, Connection>,
+    /// Updates waiting for what they build on, oldest first.
+    waiting: Vec<Waiting>,
 }
 
 impl fmt::Debug for DocRoom {
@@ -258,6 +299,7 @@ impl fmt::Debug for DocRoom {
             .field("size_estimate", &self.size_estimate())
             .field("connections", &self.connections)
             .field("awareness", &self.awareness)
+            .field("waiting_updates", &self.waiting.len())
             .finish_non_exhaustive()
     }
 }
@@ -267,24 +309,41 @@ impl DocRoom {
     pub fn new(limits: Limits) -> Self {
         let document = Document::new();
         let recovery = RecoveryPoint::new(document.encode_state());
-        Self { limits, document, recovery, awareness: AwarenessRegistry::new(), connections: BTreeMap::new() }
+        Self {
+            limits,
+            document,
+            recovery,
+            awareness: AwarenessRegistry::new(),
+            connections: BTreeMap::new(),
+            waiting: Vec::new(),
+        }
     }
 
     /// A document rebuilt from stored v1 updates (a snapshot, then the log), applied in order.
     ///
-    /// The document limit is not enforced here: a stored document is always loadable.
+    /// The document limit is not enforced here: a stored document is always loadable. An
+    /// update that builds on one stored after it waits for it; one that builds on something
+    /// never stored keeps waiting (see [`DocRoom::waiting_updates`]).
     pub fn load<I>(limits: Limits, updates: I) -> Result<Self, LoadError>
     where
         I: IntoIterator,
         I::Item: AsRef<[u8]>,
     {
-        let document = Document::new();
+        let mut room = Self::new(limits);
         for (index, update) in updates.into_iter().enumerate() {
-            document.apply(update.as_ref()).map_err(|reason| LoadError::MalformedUpdate { index, reason })?;
+            let bytes = update.as_ref();
+            let malformed = |reason| LoadError::MalformedUpdate { index, reason };
+            let (update, shape) = decode_update(bytes).map_err(malformed)?;
+            if shape.is_complete_for(&room.document.state()) {
+                room.document.integrate(update).map_err(malformed)?;
+                room.integrate_waiting(&mut Vec::new(), &mut false).map_err(|error| malformed(error.to_string()))?;
+            } else {
+                room.waiting.push(Waiting { conn: None, bytes: bytes.to_vec(), shape });
+            }
         }
-        let state = document.try_encode_state().map_err(|reason| LoadError::Unencodable { reason })?;
-        let recovery = RecoveryPoint::new(state);
-        Ok(Self { limits, document, recovery, awareness: AwarenessRegistry::new(), connections: BTreeMap::new() })
+        let state = room.document.try_encode_state().map_err(|reason| LoadError::Unencodable { reason })?;
+        room.recovery = RecoveryPoint::new(state);
+        Ok(room)
     }
 
     /// The room's limits.
@@ -320,6 +379,7 @@ impl DocRoom {
     /// Forgets a connection; returns the awareness message announcing its clients gone.
     pub fn disconnect(&mut self, conn: ConnId) -> Option<Vec<u8>> {
         self.connections.remove(&conn);
+        self.waiting.retain(|waiting| waiting.conn != Some(conn));
         self.awareness.remove_connection(conn)
     }
 
@@ -331,6 +391,11 @@ impl DocRoom {
     /// The awareness states of the room.
     pub fn awareness(&self) -> &AwarenessRegistry {
         &self.awareness
+    }
+
+    /// Number of updates waiting for what they build on.
+    pub fn waiting_updates(&self) -> usize {
+        self.waiting.len()
     }
 
     /// Handles one frame from a connection.
@@ -347,27 +412,15 @@ impl DocRoom {
         self.awareness.check_ownership(conn, &awareness)?;
 
         let mut effects = Effects::default();
-        for step in steps {
-            match step {
-                Step::SendMissing(state_vector) => {
-                    effects.reply.push(encode_sync_step2(&self.missing_updates(&state_vector)?));
-                }
-                Step::Apply(update, bytes) => {
-                    match self.document.integrate(update) {
-                        Ok(true) => effects.updates.push(bytes.to_vec()),
-                        Ok(false) => {}
-                        Err(reason) => {
-                            // Roll back this frame's earlier updates along with the broken one.
-                            self.document = self.recovery.rebuild();
-                            return Err(ProtocolError::MalformedUpdate(reason));
-                        }
-                    }
-                }
-                Step::DenyWrite => effects.reply.push(encode_auth_denied(READ_ONLY_REASON)),
-                Step::SendAwareness => effects
-                    .reply
-                    .push(self.awareness.full_message().unwrap_or_else(|| encode_awareness(&EMPTY_AWARENESS_UPDATE))),
+        let waiting_before = self.waiting.clone();
+        let mut document_touched = false;
+        if let Err(error) = self.carry_out(conn, steps, &mut effects, &mut document_touched) {
+            // Roll back this frame's earlier updates along with the broken one.
+            if document_touched {
+                self.document = self.recovery.rebuild();
             }
+            self.waiting = waiting_before;
+            return Err(error);
         }
         for update in &effects.updates {
             self.recovery.push(update.clone());
@@ -378,6 +431,69 @@ impl DocRoom {
         effects.awareness = change.broadcast;
         effects.reply.extend(change.reply);
         Ok(effects)
+    }
+
+    /// Carries out a validated frame's steps. On `Err` the caller rolls back: the document if
+    /// `document_touched`, and the waiting updates.
+    fn carry_out(
+        &mut self,
+        conn: ConnId,
+        steps: Vec<Step<'_>>,
+        effects: &mut Effects,
+        document_touched: &mut bool,
+    ) -> Result<()> {
+        for step in steps {
+            match step {
+                Step::SendMissing(state_vector) => {
+                    effects.reply.push(encode_sync_step2(&self.missing_updates(&state_vector)?));
+                }
+                Step::Apply(update, shape, bytes) => {
+                    if shape.is_complete_for(&self.document.state()) {
+                        *document_touched = true;
+                        if self.document.integrate(update).map_err(ProtocolError::MalformedUpdate)? {
+                            effects.updates.push(bytes.to_vec());
+                        }
+                        self.integrate_waiting(&mut effects.updates, document_touched)?;
+                    } else {
+                        self.wait(conn, bytes.to_vec(), shape)?;
+                    }
+                }
+                Step::DenyWrite => effects.reply.push(encode_auth_denied(READ_ONLY_REASON)),
+                Step::SendAwareness => effects
+                    .reply
+                    .push(self.awareness.full_message().unwrap_or_else(|| encode_awareness(&EMPTY_AWARENESS_UPDATE))),
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps an update from `conn` until what it builds on has arrived.
+    fn wait(&mut self, conn: ConnId, bytes: Vec<u8>, shape: UpdateShape) -> Result<()> {
+        let bytes_waiting: usize = self.waiting.iter().map(|waiting| waiting.bytes.len()).sum();
+        if self.waiting.len() >= MAX_WAITING_UPDATES
+            || bytes_waiting.saturating_add(bytes.len()) > self.limits.max_message_bytes
+        {
+            return Err(ProtocolError::TooManyWaitingUpdates { max: MAX_WAITING_UPDATES });
+        }
+        self.waiting.push(Waiting { conn: Some(conn), bytes, shape });
+        Ok(())
+    }
+
+    /// Applies every waiting update that has become complete, oldest first, appending those
+    /// that changed the document to `applied`.
+    fn integrate_waiting(&mut self, applied: &mut Vec<Vec<u8>>, document_touched: &mut bool) -> Result<()> {
+        loop {
+            let state = self.document.state();
+            let Some(index) = self.waiting.iter().position(|waiting| waiting.shape.is_complete_for(&state)) else {
+                return Ok(());
+            };
+            let waiting = self.waiting.remove(index);
+            let (update, _) = decode_update(&waiting.bytes).map_err(ProtocolError::MalformedUpdate)?;
+            *document_touched = true;
+            if self.document.integrate(update).map_err(ProtocolError::MalformedUpdate)? {
+                applied.push(waiting.bytes);
+            }
+        }
     }
 
     /// Decodes a frame and checks every message against the limits without changing anything.
@@ -401,7 +517,7 @@ impl DocRoom {
                         steps.push(Step::DenyWrite);
                         continue;
                     }
-                    let update = decode_update(bytes).map_err(ProtocolError::MalformedUpdate)?;
+                    let (update, shape) = decode_update(bytes).map_err(ProtocolError::MalformedUpdate)?;
                     if update.is_empty() {
                         continue;
                     }
@@ -409,7 +525,7 @@ impl DocRoom {
                     if size > self.limits.max_document_bytes {
                         return Err(ProtocolError::DocumentTooLarge { size, max: self.limits.max_document_bytes });
                     }
-                    steps.push(Step::Apply(update, bytes));
+                    steps.push(Step::Apply(update, shape, bytes));
                 }
                 Message::Awareness(payload) => awareness.extend(decode_awareness_update(payload)?),
                 Message::Auth(_) => {}
@@ -420,15 +536,20 @@ impl DocRoom {
     }
 
     /// What a peer with `state_vector` lacks, as one v1 update.
-    fn missing_updates(&mut self, state_vector: &StateVector) -> Result<Vec<u8>> {
+    fn missing_updates(&self, state_vector: &StateVector) -> Result<Vec<u8>> {
         let doc = &self.document.doc;
         let encoded = catch_unwind(AssertUnwindSafe(|| doc.transact().encode_state_as_update_v1(state_vector)));
+        // The caller rolls back this frame's earlier updates as the frame is refused.
         encoded.map_err(|panic| {
-            // Nothing should have changed in a read transaction, but this frame's earlier
-            // updates must be rolled back as the frame is refused.
-            self.document = self.recovery.rebuild();
             ProtocolError::MalformedStateVector(format!("yrs panicked: {}", panic_message(panic.as_ref())))
         })
+    }
+
+    /// What the document holds beyond `state_vector` (v1), as one v1 update: the
+    /// change since a version, or what a branch adds since its fork.
+    pub fn encode_since(&mut self, state_vector: &[u8]) -> Result<Vec<u8>> {
+        let state_vector = decode_state_vector(state_vector).map_err(ProtocolError::MalformedStateVector)?;
+        self.missing_updates(&state_vector)
     }
 
     /// Applies an update that is already durable elsewhere (another process's log
@@ -539,6 +660,15 @@ impl DocRoom {
             "the recovery point does not rebuild the current state vector"
         );
         assert_eq!(self.size_estimate(), self.recovery.size());
+        assert!(!self.document.doc.transact().has_missing_updates(), "yrs keeps an update pending");
+        let state = self.document.state();
+        for waiting in &self.waiting {
+            assert!(!waiting.shape.is_complete_for(&state), "a waiting update could be applied");
+            if let Some(conn) = waiting.conn {
+                assert!(self.connections.contains_key(&conn), "an update waits for {conn}, which is not connected");
+            }
+        }
+        assert!(self.waiting.iter().filter(|waiting| waiting.conn.is_some()).count() <= MAX_WAITING_UPDATES);
     }
 }
 
@@ -687,6 +817,14 @@ mod tests {
         effects
     }
 
+    /// The update carried by a sync step 2 frame.
+    fn update_of_step2(frame: &[u8]) -> Vec<u8> {
+        match decode_frame(frame).unwrap()[..] {
+            [Message::SyncStep2(update)] => update.to_vec(),
+            ref other => panic!("not a step 2 frame: {other:?}"),
+        }
+    }
+
     /// The update carried by a sync update frame.
     fn update_of(frame: &[u8]) -> Vec<u8> {
         match decode_frame(frame).unwrap()[..] {
@@ -816,14 +954,21 @@ mod tests {
         assert!(effects.awareness.is_some());
         room.check_invariants();
 
-        // A permission change takes effect on the next frame. (Typed at the end, so that the
-        // edit does not depend on the refused one, which the room never saw.)
+        // A permission change takes effect on the next frame. The viewer's next edit follows
+        // its refused one in its own clock, so it waits for it...
         assert!(room.set_can_write(VIEWER, true));
         assert!(room.can_write(VIEWER));
         let end = viewer.text().chars().count();
-        let effects = room.receive(VIEWER, &viewer.insert(end, "?")).unwrap();
+        assert_eq!(room.receive(VIEWER, &viewer.insert(end, "?")).unwrap(), Effects::default());
+        assert_eq!(room.waiting_updates(), 1);
+        // ...which its next sync step 2 (after a reconnect, say) brings.
+        let missing =
+            viewer.doc.transact().encode_state_as_update_v1(&StateVector::decode_v1(&room.state_vector()).unwrap());
+        let effects = room.receive(VIEWER, &encode_sync_step2(&missing)).unwrap();
         assert_eq!(effects.updates.len(), 1);
-        assert_eq!(room.text(), "read me!?");
+        assert_eq!(room.waiting_updates(), 0);
+        assert_eq!(room.text(), viewer.text());
+        room.check_invariants();
     }
 
     /// A v1 update with a valid insertion by Yjs client 99 and then, by client 98, an item
@@ -911,6 +1056,134 @@ mod tests {
         );
         assert_eq!(room.text(), "safe");
         assert!(DocRoom::load(Limits::default(), [room.encode_state()]).is_ok());
+    }
+
+    /// A frame of crafted eleven-byte updates (each "complete" for yrs's decoder) with which
+    /// the fuzzer made yrs 0.28.1 read freed memory while retrying its pending updates.
+    const PENDING_USE_AFTER_FREE: [u8; 260] = [
+        0, 1, 11, 1, 1, 17, 1, 1, 128, 0, 1, 0, 1, 0, 0, 1, 11, 1, 1, 18, 1, 1, 128, 0, 1, 0, 1, 0, 0, 1, 11, 1, 1, 1,
+        17, 1, 128, 0, 1, 0, 1, 0, 0, 1, 11, 1, 1, 1, 53, 0, 1, 2, 0, 0, 3, 0, 0, 1, 11, 1, 1, 1, 1, 1, 128, 2, 1, 8,
+        0, 0, 0, 0, 1, 0, 0, 1, 11, 1, 1, 1, 25, 1, 128, 0, 1, 0, 1, 0, 0, 1, 11, 1, 1, 49, 1, 1, 128, 0, 1, 0, 1, 0,
+        0, 1, 11, 1, 1, 17, 35, 1, 128, 0, 1, 9, 1, 0, 0, 1, 11, 1, 1, 42, 1, 1, 128, 0, 1, 0, 1, 0, 0, 1, 11, 1, 1, 1,
+        47, 1, 128, 0, 1, 0, 1, 0, 0, 1, 11, 1, 1, 48, 1, 1, 128, 0, 1, 0, 1, 0, 0, 1, 11, 1, 1, 1, 0, 0, 1, 2, 0, 0,
+        3, 0, 0, 1, 11, 1, 1, 1, 1, 1, 128, 2, 1, 8, 64, 0, 0, 0, 1, 0, 0, 1, 11, 1, 1, 1, 21, 1, 128, 0, 1, 0, 1, 0,
+        0, 1, 11, 1, 1, 1, 12, 1, 128, 0, 1, 0, 1, 0, 0, 1, 11, 1, 1, 1, 0, 0, 1, 2, 0, 0, 3, 0, 0, 1, 11, 1, 1, 1, 80,
+        0, 1, 2, 0, 0, 3, 0, 0, 1, 11, 1, 1, 1, 1, 1, 128, 2, 0, 0, 119, 0,
+    ];
+
+    #[test]
+    fn updates_yrs_would_keep_pending_never_reach_it() {
+        let (mut room, _alice) = room_with_text("fn main() {}\n");
+        let state_vector = room.state_vector();
+        // Refused as a whole: one of its updates names a text item of Alice's as a parent.
+        let result = room.receive(ALICE, &PENDING_USE_AFTER_FREE);
+        assert!(matches!(result, Err(ProtocolError::MalformedUpdate(_))), "{result:?}");
+        room.check_invariants();
+        assert_eq!(room.text(), "fn main() {}\n");
+        assert_eq!(room.state_vector(), state_vector);
+        // The same updates one frame at a time.
+        for message in decode_frame(&PENDING_USE_AFTER_FREE).unwrap() {
+            if let Message::SyncStep2(update) | Message::Update(update) = message {
+                let _ = room.receive(ALICE, &encode_update(update));
+                room.check_invariants();
+            }
+        }
+        assert_eq!(room.text(), "fn main() {}\n");
+        assert!(DocRoom::load(Limits::default(), [room.encode_state()]).is_ok());
+    }
+
+    #[test]
+    fn deletions_inside_a_surrogate_pair_are_stored_like_any_change() {
+        let (mut room, _alice) = room_with_text("a😀b");
+        let before = room.encode_state();
+        // An empty range at the middle of 😀 (UTF-16 clock 2 of Alice's item): yrs would split
+        // the pair into two U+FFFD while reporting no change. Refused.
+        let empty = [0, 1, 1, 1, 2, 0];
+        assert!(matches!(room.receive(ALICE, &encode_update(&empty)), Err(ProtocolError::MalformedUpdate(_))));
+        assert_eq!(room.text(), "a😀b");
+        // Deleting the second half: Yjs semantics, the first half becomes U+FFFD. It is a
+        // change like any other, returned for storage, and reloads to the same text.
+        let half = [0, 1, 1, 1, 2, 1];
+        let effects = room.receive(ALICE, &encode_update(&half)).unwrap();
+        assert_eq!(effects.updates, vec![half.to_vec()]);
+        assert_eq!(room.text(), "a\u{fffd}b");
+        let reloaded = DocRoom::load(Limits::default(), [before, half.to_vec()]).unwrap();
+        assert_eq!(reloaded.text(), room.text());
+        room.check_invariants();
+    }
+
+    #[test]
+    fn a_live_edit_waits_for_the_offline_edits_it_builds_on() {
+        let (mut room, alice) = room_with_text("shared");
+        let bob = Peer::new(BOB, true);
+        join(&mut room, &bob, true);
+        // Bob loses his connection and types offline.
+        room.disconnect(BOB);
+        let _offline = bob.insert(6, " offline");
+        // He reconnects; an edit typed now overtakes the sync step 2 with his offline edit.
+        let frames = room.connect(BOB, true);
+        let live = bob.insert(14, " live");
+        let effects = room.receive(BOB, &live).unwrap();
+        assert_eq!(effects, Effects::default(), "nothing is acknowledged yet");
+        assert_eq!(room.waiting_updates(), 1);
+        assert_eq!(room.text(), "shared");
+        room.check_invariants();
+
+        // Bob's answer to the room's step 1 brings the offline edit (and the live one).
+        let step2 = bob.handle(&frames[0]).expect("step 2");
+        let effects = room.receive(BOB, &step2).unwrap();
+        assert_eq!(effects.updates, vec![update_of_step2(&step2)]);
+        assert_eq!(room.waiting_updates(), 0);
+        assert_eq!(room.text(), "shared offline live");
+        room.check_invariants();
+
+        // The same race with single updates: both are acknowledged, in causal order.
+        let first = alice.insert(0, "1");
+        let second = alice.insert(1, "2");
+        assert_eq!(room.receive(ALICE, &second).unwrap(), Effects::default());
+        let effects = room.receive(ALICE, &first).unwrap();
+        assert_eq!(effects.updates, vec![update_of(&first), update_of(&second)]);
+        assert_eq!(room.text(), "12shared offline live");
+        room.check_invariants();
+    }
+
+    #[test]
+    fn waiting_updates_are_bounded_and_dropped_with_their_connection() {
+        let (mut room, alice) = room_with_text("x");
+        let bob = Peer::new(BOB, true);
+        join(&mut room, &bob, true);
+        // Bob's edits all build on a first one the room never gets.
+        let _lost = bob.insert(0, "lost");
+        for i in 0..MAX_WAITING_UPDATES {
+            room.receive(BOB, &bob.insert(i + 1, "w")).unwrap();
+        }
+        assert_eq!(room.waiting_updates(), MAX_WAITING_UPDATES);
+        assert_eq!(
+            room.receive(BOB, &bob.insert(0, "w")),
+            Err(ProtocolError::TooManyWaitingUpdates { max: MAX_WAITING_UPDATES })
+        );
+        room.check_invariants();
+        // Others are not blocked.
+        send(&mut room, ALICE, &alice.insert(1, "y"), &[&alice]);
+        assert_eq!(room.text(), "xy");
+        room.disconnect(BOB);
+        assert_eq!(room.waiting_updates(), 0);
+        room.check_invariants();
+    }
+
+    #[test]
+    fn load_applies_stored_updates_that_arrive_before_what_they_build_on() {
+        let alice = Peer::new(ALICE, true);
+        let first = update_of(&alice.insert(0, "first"));
+        let second = update_of(&alice.insert(5, " second"));
+        let room = DocRoom::load(Limits::default(), [&second, &first]).unwrap();
+        assert_eq!(room.text(), "first second");
+        assert_eq!(room.waiting_updates(), 0);
+        room.check_invariants();
+        // One whose base was never stored keeps waiting; the rest loads.
+        let room = DocRoom::load(Limits::default(), [&second]).unwrap();
+        assert_eq!(room.text(), "");
+        assert_eq!(room.waiting_updates(), 1);
     }
 
     #[test]

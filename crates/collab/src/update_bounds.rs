@@ -1,15 +1,26 @@
 //! A pre-check of v1 updates and state vectors, run before yrs decodes them: every element
-//! count must fit in the bytes that follow it, and `Any` values may only nest so deep.
+//! count must fit in the bytes that follow it, `Any` values may only nest so deep, and an
+//! update must be complete: everything it refers to is in the document or in the update.
 //!
 //! yrs 0.28.1 reserves memory for a count as soon as it reads it, and `HashMap::try_reserve`
 //! zeroes the control bytes of the table it allocates: five bytes announcing 2^29 state-vector
 //! entries cost about a second and half a gigabyte. It also decodes nested `Any` values
 //! recursively, so a deep enough nesting overflows the stack, which aborts the process.
 //!
-//! The walk below mirrors yrs's v1 decoder byte for byte, without allocating. Every element
-//! takes at least one byte, so a count larger than the bytes left means yrs would fail anyway:
-//! refusing early never refuses an update yrs would accept. Whenever the walk meets something
-//! yrs rejects by itself (unknown tags, truncation), it stops and leaves the verdict to yrs.
+//! The walk below mirrors yrs's v1 decoder byte for byte, without allocating for counts. Every
+//! element takes at least one byte, so a count larger than the bytes left means yrs would fail
+//! anyway: refusing early never refuses an update yrs would accept. Whenever the walk meets
+//! something yrs rejects by itself (unknown tags, truncation), it stops and leaves the verdict
+//! to yrs.
+//!
+//! On the way it records the [`UpdateShape`]: which IDs every block occupies and which it
+//! refers to (origins, parent), and which ranges the update deletes. A room only hands yrs an
+//! update whose references all resolve ([`UpdateShape::is_complete_for`]); others wait in the
+//! room until what they need arrives. yrs has its own "pending" mechanism for such updates,
+//! but crafted pending updates make yrs 0.28.1 read freed memory (fuzzing found a sequence of
+//! eleven-byte updates that does), so the room never lets yrs keep one.
+
+use std::collections::{HashMap, VecDeque};
 
 /// Deepest nesting of `Any` values (arrays and maps) accepted; serde_json's default limit.
 pub(crate) const MAX_ANY_DEPTH: usize = 128;
@@ -30,6 +41,10 @@ pub(crate) enum Stop {
     },
     /// `Any` values nest deeper than [`MAX_ANY_DEPTH`].
     TooDeep,
+    /// The delete set holds an empty range. yrs accepts it, and splits the item it falls in
+    /// (replacing the halves of a surrogate pair with U+FFFD) while reporting no change, so the
+    /// update would change the document without being stored. Yjs never writes one.
+    EmptyDeletion,
 }
 
 impl Stop {
@@ -41,22 +56,99 @@ impl Stop {
                 Some(format!("announces {count} {what} with only {available} bytes left"))
             }
             Stop::TooDeep => Some(format!("nests values deeper than {MAX_ANY_DEPTH} levels")),
+            Stop::EmptyDeletion => Some("deletes an empty range".to_owned()),
         }
     }
 }
 
-/// Checks a v1 update; `Err` holds why yrs must not be given it.
-pub(crate) fn check_update(update: &[u8]) -> Result<(), String> {
-    verdict(Walker::new(update).update())
+/// Client IDs are 53-bit numbers: yrs keeps the low 53 bits of what it reads.
+const CLIENT_MASK: u64 = (1 << 53) - 1;
+
+/// An ID as yrs sees it: (client, clock).
+type BlockId = (u64, u64);
+
+/// The IDs an update occupies and needs, as recorded by the pre-check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct UpdateShape {
+    /// The blocks in the order yrs decodes them.
+    blocks: Vec<BlockShape>,
+    /// Deleted ranges: (client, first clock, end clock).
+    deletes: Vec<(u64, u64, u64)>,
+}
+
+/// Left origin, right origin and parent item of a block, when given.
+type Needs = [Option<BlockId>; 3];
+
+/// What the walk learns from one block, before it knows the block's ID.
+struct BlockBody {
+    len: u64,
+    skip: bool,
+    needs: Needs,
+}
+
+/// One block of an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct BlockShape {
+    client: u64,
+    clock: u64,
+    len: u64,
+    /// A skip block holds nothing: yrs passes over it.
+    skip: bool,
+    /// Left origin, right origin and parent item, when given.
+    needs: Needs,
+}
+
+impl UpdateShape {
+    /// Whether yrs can integrate the whole update into a document whose state vector is
+    /// `state` (client → next clock) without keeping anything pending: every block starts
+    /// where its client's known blocks end (or before), everything it refers to is known or
+    /// comes earlier in the update, and every deleted range is known once the blocks are in.
+    pub(crate) fn is_complete_for(&self, state: &HashMap<u64, u64>) -> bool {
+        let mut known = state.clone();
+        let mut queues: HashMap<u64, VecDeque<&BlockShape>> = HashMap::new();
+        for block in &self.blocks {
+            queues.entry(block.client).or_default().push_back(block);
+        }
+        let clock_of = |known: &HashMap<u64, u64>, client: u64| known.get(&client).copied().unwrap_or(0);
+        loop {
+            let mut progressed = false;
+            for (&client, queue) in &mut queues {
+                while let Some(block) = queue.front() {
+                    if !block.skip {
+                        let next = clock_of(&known, client);
+                        let ready = block.clock <= next
+                            && block.needs.iter().flatten().all(|&(c, clock)| clock < clock_of(&known, c));
+                        if !ready {
+                            break;
+                        }
+                        known.insert(client, next.max(block.clock + block.len));
+                    }
+                    queue.pop_front();
+                    progressed = true;
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+        queues.values().all(VecDeque::is_empty)
+            && self.deletes.iter().all(|&(client, _, end)| end <= clock_of(&known, client))
+    }
+}
+
+/// Checks a v1 update. `Err` holds why yrs must not be given it; `Ok(None)` means the walk
+/// stopped where yrs will fail too.
+pub(crate) fn check_update(update: &[u8]) -> Result<Option<UpdateShape>, String> {
+    let mut walker = Walker::new(update);
+    match walker.update() {
+        Ok(()) => Ok(Some(walker.shape)),
+        Err(stop) => stop.into_refusal().map_or(Ok(None), Err),
+    }
 }
 
 /// Checks a v1 state vector; `Err` holds why yrs must not be given it.
 pub(crate) fn check_state_vector(state_vector: &[u8]) -> Result<(), String> {
-    verdict(Walker::new(state_vector).state_vector())
-}
-
-fn verdict(walk: Result<(), Stop>) -> Result<(), String> {
-    match walk {
+    match Walker::new(state_vector).state_vector() {
         Ok(()) => Ok(()),
         Err(stop) => stop.into_refusal().map_or(Ok(()), Err),
     }
@@ -65,13 +157,14 @@ fn verdict(walk: Result<(), Stop>) -> Result<(), String> {
 /// Reads the v1 encoding the way yrs 0.28.1 does (`DecoderV1`, `read_var_u32/u64/i64`).
 struct Walker<'a> {
     rest: &'a [u8],
+    shape: UpdateShape,
 }
 
 type Walk<T = ()> = Result<T, Stop>;
 
 impl<'a> Walker<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        Self { rest: bytes }
+        Self { rest: bytes, shape: UpdateShape::default() }
     }
 
     fn u8(&mut self) -> Walk<u8> {
@@ -140,10 +233,10 @@ impl<'a> Walker<'a> {
     }
 
     /// An ID: client (u64) and clock (u32).
-    fn id(&mut self) -> Walk {
-        self.var_u64()?;
-        self.var_u32()?;
-        Ok(())
+    fn id(&mut self) -> Walk<BlockId> {
+        let client = self.var_u64()? & CLIENT_MASK;
+        let clock = self.var_u32()?;
+        Ok((client, u64::from(clock)))
     }
 
     /// Refuses a count of elements of at least `min_bytes` each that cannot fit in what is left.
@@ -172,11 +265,19 @@ impl<'a> Walker<'a> {
         let clients = self.count("clients", u64::from(clients), 3)?;
         for _ in 0..clients {
             let blocks = self.var_u32()?;
-            self.var_u64()?; // client
-            self.var_u32()?; // clock of the first block
+            let client = self.var_u64()? & CLIENT_MASK;
+            let mut clock = u64::from(self.var_u32()?);
             let blocks = self.count("blocks", u64::from(blocks), 1)?;
             for _ in 0..blocks {
-                self.block()?;
+                // Blocks of no length (an empty string) are dropped by yrs without a clock.
+                if let Some(BlockBody { len, skip, needs }) = self.block()? {
+                    self.shape.blocks.push(BlockShape { client, clock, len, skip, needs });
+                    clock += len;
+                    if clock > u64::from(u32::MAX) {
+                        // yrs's u32 clock would overflow: it panics or wraps.
+                        return Err(Stop::Defer);
+                    }
+                }
             }
         }
         self.delete_set()
@@ -187,59 +288,69 @@ impl<'a> Walker<'a> {
         let clients = self.var_u32()?;
         let clients = self.count("delete set clients", u64::from(clients), 2)?;
         for _ in 0..clients {
-            self.var_u64()?; // client
+            let client = self.var_u64()? & CLIENT_MASK;
             let ranges = self.var_u32()?;
             let ranges = self.count("deleted ranges", u64::from(ranges), 2)?;
             for _ in 0..ranges {
-                self.var_u32()?;
-                self.var_u32()?;
+                let start = u64::from(self.var_u32()?);
+                let len = u64::from(self.var_u32()?);
+                let end = start + len;
+                if end > u64::from(u32::MAX) {
+                    return Err(Stop::Defer);
+                }
+                if len == 0 {
+                    return Err(Stop::EmptyDeletion);
+                }
+                self.shape.deletes.push((client, start, end));
             }
         }
         Ok(())
     }
 
-    /// `Update::decode_block`.
-    fn block(&mut self) -> Walk {
+    /// `Update::decode_block`: the block's length, whether it is a skip, and the IDs it needs;
+    /// `None` for an item yrs drops because its content is empty.
+    fn block(&mut self) -> Walk<Option<BlockBody>> {
         const GC: u8 = 0;
         const SKIP: u8 = 10;
         const HAS_ORIGIN: u8 = 0x80;
         const HAS_RIGHT_ORIGIN: u8 = 0x40;
         const HAS_PARENT_SUB: u8 = 0x20;
-        match self.u8()? {
-            GC | SKIP => {
-                self.var_u32()?;
+        let info = self.u8()?;
+        if info == GC || info == SKIP {
+            let len = self.var_u32()?;
+            if len == 0 {
+                return Err(Stop::Defer);
             }
-            info => {
-                if info & HAS_ORIGIN != 0 {
-                    self.id()?;
-                }
-                if info & HAS_RIGHT_ORIGIN != 0 {
-                    self.id()?;
-                }
-                if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
-                    // Parent: 1 = named root type, anything else = the ID of a type item.
-                    if self.var_u32()? == 1 {
-                        self.buf()?;
-                    } else {
-                        self.id()?;
-                    }
-                    if info & HAS_PARENT_SUB != 0 {
-                        self.buf()?;
-                    }
-                }
-                self.content(info)?;
+            return Ok(Some(BlockBody { len: u64::from(len), skip: info == SKIP, needs: [None; 3] }));
+        }
+        let mut needs = [None; 3];
+        if info & HAS_ORIGIN != 0 {
+            needs[0] = Some(self.id()?);
+        }
+        if info & HAS_RIGHT_ORIGIN != 0 {
+            needs[1] = Some(self.id()?);
+        }
+        if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
+            // Parent: 1 = named root type, anything else = the ID of a type item.
+            if self.var_u32()? == 1 {
+                self.buf()?;
+            } else {
+                needs[2] = Some(self.id()?);
+            }
+            if info & HAS_PARENT_SUB != 0 {
+                self.buf()?;
             }
         }
-        Ok(())
+        let len = self.content(info)?;
+        Ok((len > 0).then_some(BlockBody { len, skip: false, needs }))
     }
 
-    /// `ItemContent::decode`, keyed by the low four bits of the block's info byte.
-    fn content(&mut self, info: u8) -> Walk {
-        match info & 0b1111 {
+    /// `ItemContent::decode`, keyed by the low four bits of the block's info byte; returns the
+    /// content's length in clock units (`ItemContent::len_utf16`).
+    fn content(&mut self, info: u8) -> Walk<u64> {
+        let len = match info & 0b1111 {
             // Deleted: a length.
-            1 => {
-                self.var_u32()?;
-            }
+            1 => u64::from(self.var_u32()?),
             // JSON: yrs reads one string more than the count (and fails on a negative i32).
             2 => {
                 let count = self.var_u32()?;
@@ -250,20 +361,36 @@ impl<'a> Walker<'a> {
                 for _ in 0..strings {
                     self.buf()?;
                 }
+                strings
             }
-            // Binary, string, embed (JSON text).
-            3..=5 => self.buf()?,
+            // String: its length in UTF-16 code units.
+            4 => {
+                let len = self.var_u32()?;
+                let bytes = self.rest.get(..len as usize).ok_or(Stop::Defer)?;
+                let text = std::str::from_utf8(bytes).map_err(|_| Stop::Defer)?;
+                self.skip(len as usize)?;
+                text.encode_utf16().count() as u64
+            }
+            // Binary, embed (JSON text).
+            3 | 5 => {
+                self.buf()?;
+                1
+            }
             // Format: key and JSON text.
             6 => {
                 self.buf()?;
                 self.buf()?;
+                1
             }
             // Type: a one-byte type ref; an XML element also has a name.
-            7 => match self.u8()? {
-                3 => self.buf()?,
-                0..=2 | 4..=6 | 9 | 15 => {}
-                _ => return Err(Stop::Defer),
-            },
+            7 => {
+                match self.u8()? {
+                    3 => self.buf()?,
+                    0..=2 | 4..=6 | 9 | 15 => {}
+                    _ => return Err(Stop::Defer),
+                }
+                1
+            }
             // Any: a count, then the values.
             8 => {
                 let values = self.var_u32()?;
@@ -271,15 +398,17 @@ impl<'a> Walker<'a> {
                 for _ in 0..values {
                     self.any(1)?;
                 }
+                values
             }
             // Subdocument: guid, then options as an Any.
             9 => {
                 self.buf()?;
                 self.any(1)?;
+                1
             }
             _ => return Err(Stop::Defer),
-        }
-        Ok(())
+        };
+        Ok(len)
     }
 
     /// `Any::decode` (lib0 `readAny`).
@@ -382,7 +511,7 @@ mod tests {
         let update = rich_update();
         assert!(Update::decode_v1(&update).is_ok());
         assert_eq!(walk_update(&update), Ok(()));
-        assert_eq!(check_update(&[0, 0]), Ok(()));
+        assert_eq!(check_update(&[0, 0]), Ok(Some(UpdateShape::default())));
         assert_eq!(check_state_vector(&[0]), Ok(()));
         assert_eq!(check_state_vector(&[2, 1, 5, 2, 7]), Ok(()));
     }
@@ -436,9 +565,85 @@ mod tests {
 
     #[test]
     fn truncated_or_unknown_input_is_left_to_yrs() {
-        assert_eq!(check_update(&[]), Ok(()));
+        assert_eq!(check_update(&[]), Ok(None));
         assert_eq!(walk_update(&[1, 1, 5, 0, 0x8f]), Err(Stop::Defer));
         assert_eq!(walk_update(&any_update(&[42])), Err(Stop::Defer));
+    }
+
+    fn shape(update: &[u8]) -> UpdateShape {
+        check_update(update).unwrap().expect("a complete walk")
+    }
+
+    fn state_of(doc: &Doc) -> HashMap<u64, u64> {
+        doc.transact().state_vector().iter().map(|(client, clock)| (client.get(), u64::from(*clock))).collect()
+    }
+
+    #[test]
+    fn the_shape_matches_what_yrs_decodes() {
+        let update = rich_update();
+        let decoded = Update::decode_v1(&update).unwrap();
+        let shape = shape(&update);
+        let mut ends: HashMap<u64, u64> = HashMap::new();
+        for block in &shape.blocks {
+            let end = ends.entry(block.client).or_default();
+            assert_eq!(block.clock, *end, "blocks of a full state are contiguous");
+            *end = block.clock + block.len;
+        }
+        let expected: HashMap<u64, u64> =
+            decoded.state_vector().iter().map(|(client, clock)| (client.get(), u64::from(*clock))).collect();
+        assert_eq!(ends, expected);
+        assert!(!shape.deletes.is_empty());
+        assert!(shape.is_complete_for(&HashMap::new()));
+    }
+
+    #[test]
+    fn an_update_is_complete_only_where_its_dependencies_are() {
+        let base = Doc::with_client_id(1);
+        let text = base.get_or_insert_text("monaco");
+        text.insert(&mut base.transact_mut(), 0, "hello world");
+        let base_state = base.transact().encode_state_as_update_v1(&StateVector::default());
+
+        let editor = Doc::with_client_id(2);
+        let editor_text = editor.get_or_insert_text("monaco");
+        editor.transact_mut().apply_update(Update::decode_v1(&base_state).unwrap()).unwrap();
+        let edit = {
+            let mut txn = editor.transact_mut();
+            editor_text.insert(&mut txn, 5, ",");
+            editor_text.remove_range(&mut txn, 0, 1);
+            txn.encode_update_v1()
+        };
+        let edit = shape(&edit);
+        assert!(edit.is_complete_for(&state_of(&base)));
+        assert!(!edit.is_complete_for(&HashMap::new()), "its origins are missing");
+
+        // The editor's next edit builds on its first: it must come after it.
+        let next = {
+            let mut txn = editor.transact_mut();
+            editor_text.insert(&mut txn, 5, "!");
+            txn.encode_update_v1()
+        };
+        assert!(!shape(&next).is_complete_for(&state_of(&base)));
+        // Both together, in one update, are complete.
+        let both = editor.transact().encode_state_as_update_v1(&base.transact().state_vector());
+        assert!(shape(&both).is_complete_for(&state_of(&base)));
+    }
+
+    #[test]
+    fn self_references_gaps_and_unknown_deletions_are_incomplete() {
+        // Client 1's item at clock 1 (length 64, content deleted) whose parent is (1, 8):
+        // inside itself. One of the updates with which fuzzing made yrs read freed memory.
+        let self_parent = [1, 1, 1, 1, 1, 128, 2, 1, 8, 64, 0];
+        assert!(!shape(&self_parent).is_complete_for(&HashMap::from([(1, 1)])));
+        // A block starting after its client's known clock.
+        let gap = [1, 1, 7, 5, 4, 1, 1, b'm', 1, b'x', 0];
+        assert!(!shape(&gap).is_complete_for(&HashMap::from([(7, 4)])));
+        assert!(shape(&gap).is_complete_for(&HashMap::from([(7, 5)])));
+        // An empty deleted range is refused outright.
+        assert_eq!(walk_update(&[0, 1, 7, 1, 41, 0]), Err(Stop::EmptyDeletion));
+        // Deleting what is not known yet.
+        let delete = [0, 1, 7, 1, 0, 3];
+        assert!(!shape(&delete).is_complete_for(&HashMap::from([(7, 2)])));
+        assert!(shape(&delete).is_complete_for(&HashMap::from([(7, 3)])));
     }
 
     /// One way of damaging an update.

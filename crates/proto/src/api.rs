@@ -157,3 +157,80 @@ pub struct DocumentView {
     pub created_at: i64,
     pub updated_at: i64,
 }
+
+/// `POST /api/v1/documents/{doc}/versions`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CreateVersionRequest {
+    pub name: Option<String>,
+}
+
+/// Lines added and removed since the previous version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeSummary {
+    pub added: i64,
+    pub removed: i64,
+}
+
+/// A version of a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionView {
+    pub id: String,
+    /// `named`, `auto`, `restore` or `merge`.
+    pub kind: String,
+    pub name: Option<String>,
+    pub created_at: i64,
+    /// The people whose changes the version holds since the previous one.
+    pub author_ids: Vec<UserId>,
+    pub summary: ChangeSummary,
+    /// Log position of the document at this version.
+    pub seq: i64,
+}
+
+/// One block of a line diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffHunk {
+    pub old_start: usize,
+    pub old_lines: usize,
+    pub new_start: usize,
+    pub new_lines: usize,
+    /// `" context"`, `"-removed"`, `"+added"`.
+    pub lines: Vec<String>,
+}
+
+/// `GET /api/v1/documents/{doc}/diff`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffView {
+    pub hunks: Vec<DiffHunk>,
+}
+
+/// `POST /api/v1/documents/{doc}/versions/{v}/restore`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreResponse {
+    pub version: VersionView,
+}
+
+/// `POST /api/v1/documents/{doc}/branches`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateBranchRequest {
+    pub name: String,
+    pub from_version: Option<String>,
+}
+
+/// A branch of a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchView {
+    pub id: crate::DocumentId,
+    pub path: String,
+    pub branch_of: crate::DocumentId,
+    /// The version it was forked at; none when forked from the present.
+    pub forked_at: Option<String>,
+    /// Whether it has changes not merged back yet.
+    pub unmerged: bool,
+}
+
+/// `POST /api/v1/documents/{branch}/merge`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeResponse {
+    /// Branch updates merged by this call (0 when nothing was new).
+    pub merged_updates: i64,
+}

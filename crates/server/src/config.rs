@@ -75,6 +75,12 @@ pub struct ServeArgs {
     /// Seconds a document stays in memory after its last client left.
     #[arg(long, env = "REYNARD_DOC_IDLE_SECONDS", default_value_t = 30)]
     pub doc_idle_seconds: u64,
+    /// Seconds without edits after which an automatic version is recorded.
+    #[arg(long, env = "REYNARD_VERSION_IDLE_SECONDS", default_value_t = 30)]
+    pub version_idle_seconds: u64,
+    /// Minutes of continuous editing after which an automatic version is recorded.
+    #[arg(long, env = "REYNARD_VERSION_MAX_MINUTES", default_value_t = 10)]
+    pub version_max_minutes: u64,
 }
 
 /// Validated settings of a running server.
@@ -129,6 +135,8 @@ impl Config {
             idle_grace: Duration::from_secs(args.doc_idle_seconds),
             send_queue: args.ws_send_queue,
             messages_per_second: args.ws_messages_per_second.max(1),
+            version_after_idle: Duration::from_secs(args.version_idle_seconds.max(1)),
+            version_max_interval: Duration::from_secs(args.version_max_minutes.max(1) * 60),
             ..crate::collab::CollabConfig::default()
         };
         let public_url = args

@@ -28,9 +28,16 @@ pub struct StoredState {
     pub snapshot: Option<(i64, Vec<u8>)>,
     /// Log entries after the snapshot, in `seq` order.
     pub updates: Vec<(i64, Vec<u8>)>,
+    /// Author of each log entry in `updates` (none for server-made ones).
+    pub authors: Vec<Option<UserId>>,
 }
 
 impl StoredState {
+    /// The distinct authors of the log entries after `seq`.
+    pub fn authors_after(&self, seq: i64) -> std::collections::BTreeSet<UserId> {
+        self.updates.iter().zip(&self.authors).filter(|((s, _), _)| *s > seq).filter_map(|(_, a)| a.clone()).collect()
+    }
+
     /// The greatest `seq` stored (0 for an empty document).
     pub fn last_seq(&self) -> i64 {
         self.updates.last().map(|(seq, _)| *seq).or(self.snapshot.as_ref().map(|(seq, _)| *seq)).unwrap_or(0)
@@ -135,7 +142,10 @@ impl Store {
     /// the snapshot: a compaction that lands between the two reads folds entries
     /// into the snapshot, so they are skipped, never lost.
     pub async fn load_document_state(&self, id: &DocumentId) -> Result<StoredState> {
-        let log = self.updates_since(id, 0).await?;
+        let rows = sqlx::query("SELECT seq, data, user_id FROM doc_updates WHERE doc_id = $1 ORDER BY seq")
+            .bind(id.as_str())
+            .fetch_all(&self.pool)
+            .await?;
         let snapshot = sqlx::query("SELECT seq, data FROM doc_snapshots WHERE doc_id = $1")
             .bind(id.as_str())
             .fetch_optional(&self.pool)
@@ -143,8 +153,16 @@ impl Store {
             .map(|row| Ok::<_, Error>((row.try_get::<i64, _>("seq")?, row.try_get::<Vec<u8>, _>("data")?)))
             .transpose()?;
         let after = snapshot.as_ref().map_or(0, |(seq, _)| *seq);
-        let updates = log.into_iter().filter(|(seq, _)| *seq > after).collect();
-        Ok(StoredState { snapshot, updates })
+        let mut updates = Vec::with_capacity(rows.len());
+        let mut authors = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let seq: i64 = row.try_get("seq")?;
+            if seq > after {
+                updates.push((seq, row.try_get::<Vec<u8>, _>("data")?));
+                authors.push(row.try_get::<Option<String>, _>("user_id")?.map(UserId::new));
+            }
+        }
+        Ok(StoredState { snapshot, updates, authors })
     }
 
     /// Appends updates to a document's log in one transaction (group commit).

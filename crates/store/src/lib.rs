@@ -6,6 +6,7 @@
 //! - [`error`]: [`Error`], which turns constraint violations into domain errors.
 //! - [`accounts`]: users and their sessions/tokens; signup claims pending invitations.
 //! - [`documents`]: documents, their update log and snapshots (group-committed appends).
+//! - [`history`]: versions (checkpoints and deltas) and branches of documents.
 //! - [`workspaces`]: workspaces, members with roles, invitations; the last owner rule.
 //!
 //! Queries are written once in the SQL both backends accept (`$1` placeholders,
@@ -16,6 +17,7 @@ pub mod accounts;
 pub mod db;
 pub mod documents;
 pub mod error;
+pub mod history;
 pub mod workspaces;
 
 pub use accounts::{NewUser, SessionKind, User};

@@ -2,5 +2,6 @@
 
 pub mod accounts;
 pub mod documents;
+pub mod history;
 pub mod meta;
 pub mod workspaces;

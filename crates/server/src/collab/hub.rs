@@ -11,7 +11,9 @@ use reynard_proto::{DocumentId, UserId};
 use reynard_store::Store;
 use tokio::sync::{mpsc, oneshot};
 
-use super::room_task::{self, RoomEvent};
+use reynard_store::history::VersionRecord;
+
+use super::room_task::{self, Export, RoomEvent, VersionKind};
 use super::{CollabConfig, Outbox};
 
 /// Why a live-document request failed.
@@ -21,6 +23,8 @@ pub enum HubError {
     Storage(String),
     #[error("the document is too large for this change: {0}")]
     TooLarge(String),
+    #[error("{0}")]
+    Invalid(String),
     #[error("the document was deleted")]
     Deleted,
     #[error("the document room stopped")]
@@ -190,6 +194,34 @@ impl DocHub {
     ) -> Result<bool, HubError> {
         let (reply, rx) = oneshot::channel();
         self.send(doc, RoomEvent::ReplaceText { text, user, reply }).await;
+        rx.await.map_err(|_| HubError::Stopped)?
+    }
+
+    /// Records a version of the document as it is now (`None`: an automatic
+    /// version found nothing new).
+    pub async fn create_version(
+        self: &Arc<Self>,
+        doc: &DocumentId,
+        kind: VersionKind,
+        name: Option<String>,
+    ) -> Result<Option<VersionRecord>, HubError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(doc, RoomEvent::CreateVersion { kind, name, reply }).await;
+        rx.await.map_err(|_| HubError::Stopped)?
+    }
+
+    /// The document beyond `since` (a state vector), or all of it, with its
+    /// state vector and log position.
+    pub async fn export(self: &Arc<Self>, doc: &DocumentId, since: Option<Vec<u8>>) -> Result<Export, HubError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(doc, RoomEvent::Export { since, reply }).await;
+        rx.await.map_err(|_| HubError::Stopped)?
+    }
+
+    /// Applies an update made elsewhere as a normal, logged and broadcast update.
+    pub async fn apply(self: &Arc<Self>, doc: &DocumentId, update: Vec<u8>, user: UserId) -> Result<bool, HubError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(doc, RoomEvent::Apply { update, user, reply }).await;
         rx.await.map_err(|_| HubError::Stopped)?
     }
 

@@ -31,6 +31,10 @@ pub struct CollabConfig {
     pub compact_after: usize,
     /// Messages a connection may send per second (sustained; bursts of 4× pass).
     pub messages_per_second: u32,
+    /// An automatic version is recorded once editing pauses this long…
+    pub version_after_idle: Duration,
+    /// …or after this long of continuous editing.
+    pub version_max_interval: Duration,
 }
 
 impl Default for CollabConfig {
@@ -41,6 +45,8 @@ impl Default for CollabConfig {
             send_queue: 1024,
             compact_after: 2000,
             messages_per_second: 500,
+            version_after_idle: Duration::from_secs(30),
+            version_max_interval: Duration::from_secs(10 * 60),
         }
     }
 }

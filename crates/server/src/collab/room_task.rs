@@ -5,15 +5,18 @@
 //! everyone, awareness changes. A client that has seen its update echoed knows
 //! it is on disk.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use reynard_collab::fanout::{Fanout, FanoutEvent, ProcessId, Published, SubscriptionId};
+use reynard_collab::history::{Rebuilt, count_changes};
 use reynard_collab::{ConnId, DocRoom, ProtocolError};
 use reynard_proto::{DocumentId, UserId};
 use reynard_store::Store;
 use reynard_store::documents::NewUpdate;
+use reynard_store::history::{NewVersion, VersionRecord};
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
@@ -22,6 +25,8 @@ use super::{CollabConfig, Outbox, Outgoing, close_code};
 
 /// Most events handled in one batch (and so in one transaction).
 const MAX_BATCH: usize = 512;
+/// Versions between two whole-state checkpoints (the others store deltas).
+const CHECKPOINT_EVERY: i64 = 16;
 /// Attempts to append a batch when other processes keep taking its sequence numbers.
 const MAX_APPEND_ATTEMPTS: usize = 8;
 
@@ -42,6 +47,47 @@ pub enum RoomEvent {
     Shutdown { code: u16, reason: &'static str },
     /// An event of this document's room in another process.
     Remote(Published),
+    /// Record a version of the document as it is now.
+    CreateVersion {
+        kind: VersionKind,
+        name: Option<String>,
+        reply: oneshot::Sender<Result<Option<VersionRecord>, HubError>>,
+    },
+    /// Export the document: everything beyond `since` (a state vector), or all.
+    Export { since: Option<Vec<u8>>, reply: oneshot::Sender<Result<Export, HubError>> },
+    /// Apply an update made elsewhere (a branch being merged), as a normal update.
+    Apply { update: Vec<u8>, user: UserId, reply: oneshot::Sender<Result<bool, HubError>> },
+}
+
+/// Why a version is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionKind {
+    Named,
+    Auto,
+    Restore,
+    Merge,
+}
+
+impl VersionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            VersionKind::Named => "named",
+            VersionKind::Auto => "auto",
+            VersionKind::Restore => "restore",
+            VersionKind::Merge => "merge",
+        }
+    }
+}
+
+/// A document exported from its room.
+#[derive(Debug, Clone)]
+pub struct Export {
+    /// One v1 update.
+    pub update: Vec<u8>,
+    /// The document's state vector at the export.
+    pub state_vector: Vec<u8>,
+    /// The log position at the export.
+    pub seq: i64,
 }
 
 #[derive(Debug)]
@@ -56,6 +102,8 @@ enum Ack {
     Joined(oneshot::Sender<Result<(), HubError>>),
     Text(oneshot::Sender<Result<String, HubError>>),
     Replaced(oneshot::Sender<Result<bool, HubError>>, Result<bool, HubError>),
+    Version(oneshot::Sender<Result<Option<VersionRecord>, HubError>>, VersionKind, Option<String>),
+    Export(oneshot::Sender<Result<Export, HubError>>, Option<Vec<u8>>),
 }
 
 #[derive(Debug)]
@@ -72,6 +120,16 @@ struct RoomTask {
     seq: i64,
     /// Log entries not yet folded into a snapshot.
     unsnapshotted: usize,
+    /// Who changed the document since its last version.
+    authors: BTreeSet<UserId>,
+    /// Log position of the last version (0 without versions).
+    version_seq: i64,
+    /// Text of the last version, once known (for the next version's summary).
+    version_text: Option<String>,
+    /// When the last version was recorded (or the room loaded).
+    version_at: Instant,
+    /// When the last local update was accepted.
+    updated_at: Option<Instant>,
 }
 
 /// Runs the room of `doc` until it is idle past the grace period, shut down, or
@@ -93,25 +151,33 @@ pub async fn run(
                 return;
             }
         };
+        let mut idle_since = Some(Instant::now());
         loop {
-            let first = if task.clients.is_empty() {
-                match tokio::time::timeout(task.config.idle_grace, rx.recv()).await {
-                    Ok(Some(event)) => event,
-                    Ok(None) => break,
-                    Err(_idle) => {
-                        // Compact while still registered, so that a task that
-                        // starts after this one loads the finished snapshot.
+            // Wake for the next automatic version, or for eviction when idle.
+            let evict_at = idle_since.map(|since| since + task.config.idle_grace);
+            let wake = [task.auto_version_due(), evict_at].into_iter().flatten().min();
+            let next = match wake {
+                Some(at) => tokio::time::timeout_at(at.into(), rx.recv()).await.ok(),
+                None => Some(rx.recv().await),
+            };
+            let first = match next {
+                Some(Some(event)) => event,
+                Some(None) => break,
+                None => {
+                    if task.auto_version_due().is_some_and(|due| due <= Instant::now()) {
+                        task.auto_version().await;
+                    }
+                    if evict_at.is_some_and(|at| at <= Instant::now()) {
+                        // Version and compact while still registered, so that a task
+                        // that starts after this one loads the finished state.
+                        task.auto_version().await;
                         task.snapshot().await;
                         if hub.try_retire(&doc, &mut rx) {
                             break;
                         }
-                        continue;
+                        idle_since = Some(Instant::now());
                     }
-                }
-            } else {
-                match rx.recv().await {
-                    Some(event) => event,
-                    None => break,
+                    continue;
                 }
             };
             let mut batch = vec![first];
@@ -125,6 +191,7 @@ pub async fn run(
                 hub.forget(&doc, &mut rx);
                 break;
             }
+            idle_since = if task.clients.is_empty() { idle_since.or(Some(Instant::now())) } else { None };
         }
         task.snapshot().await;
         task.fanout.unsubscribe(&task.doc, task.subscription);
@@ -150,6 +217,9 @@ async fn fail_pending(rx: &mut mpsc::Receiver<RoomEvent>, reason: &str) {
             RoomEvent::Join { joined, .. } => drop(joined.send(Err(err()))),
             RoomEvent::Text { reply } => drop(reply.send(Err(err()))),
             RoomEvent::ReplaceText { reply, .. } => drop(reply.send(Err(err()))),
+            RoomEvent::CreateVersion { reply, .. } => drop(reply.send(Err(err()))),
+            RoomEvent::Export { reply, .. } => drop(reply.send(Err(err()))),
+            RoomEvent::Apply { reply, .. } => drop(reply.send(Err(err()))),
             RoomEvent::Frame { .. } | RoomEvent::Leave { .. } | RoomEvent::Shutdown { .. } | RoomEvent::Remote(_) => {}
         }
     }
@@ -188,6 +258,14 @@ impl RoomTask {
         };
         let seq = state.last_seq();
         let unsnapshotted = state.updates.len();
+        let version_seq = match store.version_base(&doc).await {
+            Ok(base) => base.map_or(0, |b| b.seq),
+            Err(err) => {
+                fanout.unsubscribe(&doc, subscription);
+                return Err(HubError::Storage(err.to_string()));
+            }
+        };
+        let authors = state.authors_after(version_seq);
         let parts = state
             .snapshot
             .iter()
@@ -212,6 +290,11 @@ impl RoomTask {
             clients: HashMap::new(),
             seq,
             unsnapshotted,
+            authors,
+            version_seq,
+            version_text: None,
+            version_at: Instant::now(),
+            updated_at: (seq > version_seq).then(Instant::now),
         })
     }
 
@@ -276,6 +359,19 @@ impl RoomTask {
                     acks.push(Ack::Replaced(reply, outcome));
                 }
                 RoomEvent::Shutdown { code, reason } => stop = Some((code, reason)),
+                RoomEvent::CreateVersion { kind, name, reply } => acks.push(Ack::Version(reply, kind, name)),
+                RoomEvent::Export { since, reply } => acks.push(Ack::Export(reply, since)),
+                RoomEvent::Apply { update, user, reply } => {
+                    let outcome = match self.room.apply_logged_update(&update) {
+                        Ok(true) => {
+                            accepted.push((update, Some(user)));
+                            Ok(true)
+                        }
+                        Ok(false) => Ok(false),
+                        Err(err) => Err(HubError::Invalid(err.to_string())),
+                    };
+                    acks.push(Ack::Replaced(reply, outcome));
+                }
                 RoomEvent::Remote(published) => match published.event {
                     FanoutEvent::Update { seq, update } => remote_seqs.push((seq, update)),
                     FanoutEvent::Awareness { message } => remote_awareness.push(Bytes::from(message.to_vec())),
@@ -342,6 +438,20 @@ impl RoomTask {
                 Ack::Joined(tx) => drop(tx.send(Ok(()))),
                 Ack::Text(tx) => drop(tx.send(Ok(self.room.text()))),
                 Ack::Replaced(tx, outcome) => drop(tx.send(outcome)),
+                Ack::Version(tx, kind, name) => {
+                    let _ = tx.send(self.create_version(kind, name).await);
+                }
+                Ack::Export(tx, since) => {
+                    let update = match since {
+                        Some(state_vector) => {
+                            self.room.encode_since(&state_vector).map_err(|e| HubError::Invalid(e.to_string()))
+                        }
+                        None => Ok(self.room.encode_state()),
+                    };
+                    let export =
+                        update.map(|update| Export { update, state_vector: self.room.state_vector(), seq: self.seq });
+                    let _ = tx.send(export);
+                }
             }
         }
         let mut removals = Vec::new();
@@ -390,6 +500,8 @@ impl RoomTask {
                     }
                     self.seq += accepted.len() as i64;
                     self.unsnapshotted += accepted.len();
+                    self.authors.extend(accepted.iter().filter_map(|(_, user)| user.clone()));
+                    self.updated_at = Some(Instant::now());
                     return Ok(caught_up);
                 }
                 // The document row is gone: it was deleted while clients were editing.
@@ -453,6 +565,86 @@ impl RoomTask {
         Ok(changed)
     }
 
+    /// When the next automatic version is due: a burst of editing ended, or
+    /// editing went on for the longest interval without a version.
+    fn auto_version_due(&self) -> Option<Instant> {
+        if self.seq <= self.version_seq {
+            return None;
+        }
+        let updated_at = self.updated_at?;
+        Some((updated_at + self.config.version_after_idle).min(self.version_at + self.config.version_max_interval))
+    }
+
+    async fn auto_version(&mut self) {
+        if self.seq <= self.version_seq {
+            return;
+        }
+        if let Err(err) = self.create_version(VersionKind::Auto, None).await {
+            tracing::warn!(%err, "could not record an automatic version");
+            // Try again after the next interval rather than in a loop.
+            self.version_at = Instant::now();
+            self.updated_at = None;
+        }
+    }
+
+    /// Records the document as it is now: the change since the last version
+    /// (or, every few versions, the whole state), its authors and a summary.
+    async fn create_version(
+        &mut self,
+        kind: VersionKind,
+        name: Option<String>,
+    ) -> Result<Option<VersionRecord>, HubError> {
+        let storage = |e: reynard_store::Error| HubError::Storage(e.to_string());
+        let base = self.store.version_base(&self.doc).await.map_err(storage)?;
+        let text = self.room.text();
+        let previous = match (&self.version_text, &base) {
+            (Some(text), _) => text.clone(),
+            (None, Some(base)) => {
+                let updates = self.store.version_updates(&self.doc, &base.id).await.map_err(storage)?;
+                Rebuilt::from_updates(updates.iter().map(Vec::as_slice))
+                    .map_err(|e| HubError::Storage(e.to_string()))?
+                    .text()
+            }
+            (None, None) => String::new(),
+        };
+        let (added, removed) = count_changes(&previous, &text);
+        let (is_checkpoint, data) = match &base {
+            Some(base) if base.since_checkpoint < CHECKPOINT_EVERY => {
+                (false, self.room.encode_since(&base.state_vector).map_err(|e| HubError::Invalid(e.to_string()))?)
+            }
+            _ => (true, self.room.encode_state()),
+        };
+        let authors: Vec<UserId> = std::mem::take(&mut self.authors).into_iter().collect();
+        let state_vector = self.room.state_vector();
+        let record = self
+            .store
+            .create_version(NewVersion {
+                doc_id: &self.doc,
+                seq: self.seq,
+                kind: kind.as_str(),
+                name: name.as_deref(),
+                author_ids: &authors,
+                added: added as i64,
+                removed: removed as i64,
+                state_vector: &state_vector,
+                is_checkpoint,
+                data: &data,
+            })
+            .await;
+        let record = match record {
+            Ok(record) => record,
+            Err(err) => {
+                self.authors.extend(authors);
+                return Err(storage(err));
+            }
+        };
+        self.version_seq = self.seq;
+        self.version_text = Some(text);
+        self.version_at = Instant::now();
+        tracing::debug!(kind = kind.as_str(), seq = self.seq, is_checkpoint, "version recorded");
+        Ok(Some(record))
+    }
+
     fn publish(&self, event: FanoutEvent) {
         self.fanout.publish(Published { origin: self.process, doc: self.doc.clone(), event });
     }
@@ -500,6 +692,8 @@ impl Ack {
             Ack::Joined(tx) => drop(tx.send(Err(err()))),
             Ack::Text(tx) => drop(tx.send(Err(err()))),
             Ack::Replaced(tx, _) => drop(tx.send(Err(err()))),
+            Ack::Version(tx, ..) => drop(tx.send(Err(err()))),
+            Ack::Export(tx, _) => drop(tx.send(Err(err()))),
         }
     }
 }

@@ -180,6 +180,9 @@ impl IntoResponse for super::hub::HubError {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "document_too_large", message).into_response()
             }
             super::hub::HubError::Deleted => ApiError::not_found("document").into_response(),
+            super::hub::HubError::Invalid(message) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_update", message).into_response()
+            }
             other => ApiError::internal(other).into_response(),
         }
     }

@@ -180,6 +180,11 @@ async fn server_has(server: &TestServer, doc: &str, token: &str, expected: &str)
     panic!("the server never reached {expected:?}; it has {:?}", content(server, doc, token).await);
 }
 
+/// [`server_has`] for other test modules.
+pub async fn server_has_public(server: &TestServer, doc: &str, token: &str, expected: &str) {
+    server_has(server, doc, token, expected).await;
+}
+
 #[tokio::test]
 async fn upgrade_requires_a_member_token() {
     let s = setup().await;

@@ -4,6 +4,7 @@
 mod accounts;
 mod collab;
 mod convergence;
+mod history;
 mod layering;
 mod meta;
 mod permissions;

@@ -34,6 +34,8 @@ struct Row {
 struct Fixture {
     ws: String,
     doc: String,
+    version: String,
+    branch: String,
     target: TestUser,
     invited_email: String,
     fresh_email: String,
@@ -143,6 +145,44 @@ fn rows() -> Vec<Row> {
             body: |_| Some(json!("new text")),
             expect: [204, 204, 403, 403, 401],
         },
+        Row {
+            method: M::POST,
+            path: "/api/v1/documents/{doc}/versions",
+            body: |_| Some(json!({ "name": "v" })),
+            expect: [201, 201, 403, 403, 401],
+        },
+        Row { method: M::GET, path: "/api/v1/documents/{doc}/versions", body: none, expect: [200, 200, 200, 403, 401] },
+        Row {
+            method: M::GET,
+            path: "/api/v1/documents/{doc}/versions/{version}/content",
+            body: none,
+            expect: [200, 200, 200, 403, 401],
+        },
+        Row {
+            method: M::GET,
+            path: "/api/v1/documents/{doc}/diff?from={version}&to=current",
+            body: none,
+            expect: [200, 200, 200, 403, 401],
+        },
+        Row {
+            method: M::POST,
+            path: "/api/v1/documents/{doc}/versions/{version}/restore",
+            body: none,
+            expect: [200, 200, 403, 403, 401],
+        },
+        Row {
+            method: M::POST,
+            path: "/api/v1/documents/{doc}/branches",
+            body: |_| Some(json!({ "name": "b" })),
+            expect: [201, 201, 403, 403, 401],
+        },
+        Row { method: M::GET, path: "/api/v1/documents/{doc}/branches", body: none, expect: [200, 200, 200, 403, 401] },
+        Row {
+            method: M::POST,
+            path: "/api/v1/documents/{branch}/merge",
+            body: none,
+            expect: [200, 200, 403, 403, 401],
+        },
         // A plain GET (no upgrade headers) gets past authorization to 426.
         Row { method: M::GET, path: "/collab/{doc}", body: none, expect: [426, 426, 426, 403, 401] },
     ]
@@ -152,7 +192,11 @@ fn rows() -> Vec<Row> {
 fn the_table_covers_every_route() {
     let served: BTreeSet<_> =
         reynard_server::routes::all().into_iter().map(|r| (r.spec.method.to_string(), r.spec.path)).collect();
-    let tested: BTreeSet<_> = rows().into_iter().map(|r| (r.method.to_string(), r.path)).collect();
+    let tested: BTreeSet<_> = rows()
+        .into_iter()
+        .map(|r| (r.method.to_string(), r.path.split('?').next().unwrap_or(r.path).replace("{branch}", "{doc}")))
+        .collect();
+    let served: BTreeSet<_> = served.into_iter().map(|(m, p)| (m, p.to_owned())).collect();
     assert_eq!(served, tested);
 }
 
@@ -182,8 +226,14 @@ async fn every_route_for_every_role() {
                 .post(&format!("/api/v1/workspaces/{ws}/documents"), &owner.token, json!({ "path": "main.rs" }))
                 .await;
             let doc = doc["id"].as_str().expect("document id").to_owned();
-            let fixture =
-                Fixture { ws, doc, target, invited_email, fresh_email: format!("fresh{counter}@example.org") };
+            let versions = format!("/api/v1/documents/{doc}/versions");
+            let (_, version) = server.post(&versions, &owner.token, json!({ "name": "v0" })).await;
+            let version = version["id"].as_str().expect("version id").to_owned();
+            let branches = format!("/api/v1/documents/{doc}/branches");
+            let (_, branch) = server.post(&branches, &owner.token, json!({ "name": "fixture" })).await;
+            let branch = branch["id"].as_str().expect("branch id").to_owned();
+            let fresh_email = format!("fresh{counter}@example.org");
+            let fixture = Fixture { ws, doc, version, branch, target, invited_email, fresh_email };
 
             let user = match caller {
                 Caller::Owner => Some(&owner),
@@ -202,6 +252,8 @@ async fn every_route_for_every_role() {
                 .path
                 .replace("{ws}", &fixture.ws)
                 .replace("{doc}", &fixture.doc)
+                .replace("{version}", &fixture.version)
+                .replace("{branch}", &fixture.branch)
                 .replace("{user_id}", &fixture.target.id)
                 .replace("{email}", &fixture.invited_email);
             let (status, body) = server.call(row.method.clone(), &path, token.as_deref(), (row.body)(&fixture)).await;

@@ -1,0 +1,314 @@
+//! Version history without IO: rebuilding a version's text from its stored
+//! updates, and line diffs between texts.
+
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, GetString, ReadTxn, StateVector, Transact, Update};
+
+use crate::error::LoadError;
+use crate::room::TEXT_NAME;
+
+/// A document rebuilt from stored updates (a checkpoint and the deltas after it).
+#[derive(Debug)]
+pub struct Rebuilt {
+    doc: Doc,
+}
+
+impl Rebuilt {
+    /// Applies `updates` (v1) in order to an empty document.
+    pub fn from_updates<'a>(updates: impl IntoIterator<Item = &'a [u8]>) -> Result<Rebuilt, LoadError> {
+        let doc = Doc::new();
+        for (index, bytes) in updates.into_iter().enumerate() {
+            let update =
+                Update::decode_v1(bytes).map_err(|e| LoadError::MalformedUpdate { index, reason: e.to_string() })?;
+            doc.transact_mut()
+                .apply_update(update)
+                .map_err(|e| LoadError::MalformedUpdate { index, reason: e.to_string() })?;
+        }
+        Ok(Rebuilt { doc })
+    }
+
+    /// The text (the `Y.Text` named `monaco`).
+    pub fn text(&self) -> String {
+        let text = self.doc.get_or_insert_text(TEXT_NAME);
+        text.get_string(&self.doc.transact())
+    }
+
+    /// The whole state as one v1 update.
+    pub fn encode_state(&self) -> Vec<u8> {
+        self.doc.transact().encode_state_as_update_v1(&StateVector::default())
+    }
+
+    /// The v1-encoded state vector.
+    pub fn state_vector(&self) -> Vec<u8> {
+        self.doc.transact().state_vector().encode_v1()
+    }
+}
+
+/// A block of changed lines with its context, as in a unified diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hunk {
+    /// First line of the hunk in the old text (1-based; 0 when it has no old lines).
+    pub old_start: usize,
+    pub old_lines: usize,
+    /// First line of the hunk in the new text (1-based; 0 when it has no new lines).
+    pub new_start: usize,
+    pub new_lines: usize,
+    /// Lines prefixed with `' '` (context), `'-'` (removed) or `'+'` (added).
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Edit {
+    Keep,
+    Remove,
+    Add,
+}
+
+/// Line-level edit script from `old` to `new` (Myers' algorithm after trimming
+/// the common prefix and suffix).
+fn edit_script(old: &[&str], new: &[&str]) -> Vec<Edit> {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..].iter().rev().zip(new[prefix..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let a = &old[prefix..old.len() - suffix];
+    let b = &new[prefix..new.len() - suffix];
+    let mut script = vec![Edit::Keep; prefix];
+    script.extend(myers(a, b));
+    script.extend(std::iter::repeat_n(Edit::Keep, suffix));
+    script
+}
+
+fn myers(a: &[&str], b: &[&str]) -> Vec<Edit> {
+    let (n, m) = (a.len() as isize, b.len() as isize);
+    if n == 0 {
+        return vec![Edit::Add; b.len()];
+    }
+    if m == 0 {
+        return vec![Edit::Remove; a.len()];
+    }
+    let max = (n + m) as usize;
+    let offset = max as isize;
+    let mut v = vec![0isize; 2 * max + 2];
+    let mut trace: Vec<Vec<isize>> = Vec::new();
+    'search: for d in 0..=max as isize {
+        trace.push(v.clone());
+        let mut k = -d;
+        while k <= d {
+            let index = (k + offset) as usize;
+            let mut x =
+                if k == -d || (k != d && v[index - 1] < v[index + 1]) { v[index + 1] } else { v[index - 1] + 1 };
+            let mut y = x - k;
+            while x < n && y < m && a[x as usize] == b[y as usize] {
+                x += 1;
+                y += 1;
+            }
+            v[index] = x;
+            if x >= n && y >= m {
+                break 'search;
+            }
+            k += 2;
+        }
+    }
+    // Walk back through the saved frontiers.
+    let mut edits = Vec::with_capacity((n + m) as usize);
+    let (mut x, mut y) = (n, m);
+    for (d, v) in trace.iter().enumerate().rev() {
+        let d = d as isize;
+        let k = x - y;
+        let index = (k + offset) as usize;
+        let prev_k = if k == -d || (k != d && v[index - 1] < v[index + 1]) { k + 1 } else { k - 1 };
+        let prev_x = v[(prev_k + offset) as usize];
+        let prev_y = prev_x - prev_k;
+        while x > prev_x && y > prev_y {
+            edits.push(Edit::Keep);
+            x -= 1;
+            y -= 1;
+        }
+        if d > 0 {
+            if x == prev_x {
+                edits.push(Edit::Add);
+            } else {
+                edits.push(Edit::Remove);
+            }
+        }
+        x = prev_x;
+        y = prev_y;
+    }
+    edits.reverse();
+    edits
+}
+
+fn split_lines(text: &str) -> Vec<&str> {
+    if text.is_empty() { Vec::new() } else { text.split_inclusive('\n').map(|l| l.trim_end_matches('\n')).collect() }
+}
+
+/// Lines added and removed from `old` to `new`.
+pub fn count_changes(old: &str, new: &str) -> (usize, usize) {
+    let (old, new) = (split_lines(old), split_lines(new));
+    let script = edit_script(&old, &new);
+    let added = script.iter().filter(|e| **e == Edit::Add).count();
+    let removed = script.iter().filter(|e| **e == Edit::Remove).count();
+    (added, removed)
+}
+
+/// The hunks turning `old` into `new`, with `context` unchanged lines around
+/// each change (hunks whose context touches are joined).
+pub fn line_diff(old: &str, new: &str, context: usize) -> Vec<Hunk> {
+    let (old_lines, new_lines) = (split_lines(old), split_lines(new));
+    let script = edit_script(&old_lines, &new_lines);
+    // Positions (in the script) of changes.
+    let changes: Vec<usize> = script.iter().enumerate().filter(|(_, e)| **e != Edit::Keep).map(|(i, _)| i).collect();
+    let mut hunks = Vec::new();
+    let mut i = 0;
+    while i < changes.len() {
+        let start = changes[i].saturating_sub(context);
+        let mut end = changes[i];
+        while i + 1 < changes.len() && changes[i + 1] <= end + 2 * context + 1 {
+            i += 1;
+            end = changes[i];
+        }
+        let end = (end + context + 1).min(script.len());
+        // Line numbers at `start`.
+        let (mut old_no, mut new_no) = (0, 0);
+        for edit in &script[..start] {
+            match edit {
+                Edit::Keep => {
+                    old_no += 1;
+                    new_no += 1;
+                }
+                Edit::Remove => old_no += 1,
+                Edit::Add => new_no += 1,
+            }
+        }
+        let mut hunk =
+            Hunk { old_start: old_no + 1, old_lines: 0, new_start: new_no + 1, new_lines: 0, lines: Vec::new() };
+        for edit in &script[start..end] {
+            match edit {
+                Edit::Keep => {
+                    hunk.lines.push(format!(" {}", old_lines[old_no]));
+                    old_no += 1;
+                    new_no += 1;
+                    hunk.old_lines += 1;
+                    hunk.new_lines += 1;
+                }
+                Edit::Remove => {
+                    hunk.lines.push(format!("-{}", old_lines[old_no]));
+                    old_no += 1;
+                    hunk.old_lines += 1;
+                }
+                Edit::Add => {
+                    hunk.lines.push(format!("+{}", new_lines[new_no]));
+                    new_no += 1;
+                    hunk.new_lines += 1;
+                }
+            }
+        }
+        if hunk.old_lines == 0 {
+            hunk.old_start -= 1;
+        }
+        if hunk.new_lines == 0 {
+            hunk.new_start -= 1;
+        }
+        hunks.push(hunk);
+        i += 1;
+    }
+    hunks
+}
+
+#[cfg(test)]
+mod tests {
+    use yrs::Text;
+
+    use super::*;
+
+    fn apply(old: &str, hunks: &[Hunk]) -> String {
+        // Rebuild the new text from the old one and the hunks.
+        let old_lines = split_lines(old);
+        let mut out: Vec<String> = Vec::new();
+        let mut next = 0;
+        for hunk in hunks {
+            let start = if hunk.old_lines == 0 { hunk.old_start } else { hunk.old_start - 1 };
+            out.extend(old_lines[next..start].iter().map(|s| s.to_string()));
+            next = start;
+            for line in &hunk.lines {
+                match line.split_at(1) {
+                    (" ", rest) => {
+                        out.push(rest.to_owned());
+                        next += 1;
+                    }
+                    ("-", _) => next += 1,
+                    ("+", rest) => out.push(rest.to_owned()),
+                    _ => unreachable!(),
+                }
+            }
+        }
+        out.extend(old_lines[next..].iter().map(|s| s.to_string()));
+        out.join("\n")
+    }
+
+    #[test]
+    fn unified_hunks() {
+        let old = "a\nb\nc\nd\ne\nf\ng\nh\ni\nj";
+        let new = "a\nB\nc\nd\ne\nf\ng\nh\ni\nj\nk";
+        let hunks = line_diff(old, new, 1);
+        assert_eq!(
+            hunks,
+            vec![
+                Hunk {
+                    old_start: 1,
+                    old_lines: 3,
+                    new_start: 1,
+                    new_lines: 3,
+                    lines: vec![" a".into(), "-b".into(), "+B".into(), " c".into()]
+                },
+                Hunk {
+                    old_start: 10,
+                    old_lines: 1,
+                    new_start: 10,
+                    new_lines: 2,
+                    lines: vec![" j".into(), "+k".into()]
+                },
+            ]
+        );
+        assert_eq!(count_changes(old, new), (2, 1));
+        assert!(line_diff(old, old, 3).is_empty());
+        assert_eq!(
+            line_diff("", "x\ny", 3),
+            vec![Hunk {
+                old_start: 0,
+                old_lines: 0,
+                new_start: 1,
+                new_lines: 2,
+                lines: vec!["+x".into(), "+y".into()]
+            }]
+        );
+    }
+
+    #[test]
+    fn hunks_reproduce_the_new_text() {
+        let cases = [
+            ("one\ntwo\nthree", "zero\none\nthree\nfour"),
+            ("x", ""),
+            ("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl", "a\nc\nd\ne\nf\nX\ng\nh\ni\nj\nk\nl\nm"),
+            ("same\nlines\nhere", "same\nlines\nhere"),
+        ];
+        for (old, new) in cases {
+            assert_eq!(apply(old, &line_diff(old, new, 2)), new, "{old:?} -> {new:?}");
+        }
+    }
+
+    #[test]
+    fn rebuilds_text_from_a_checkpoint_and_deltas() {
+        let doc = Doc::new();
+        let text = doc.get_or_insert_text(TEXT_NAME);
+        text.insert(&mut doc.transact_mut(), 0, "hello");
+        let checkpoint = doc.transact().encode_state_as_update_v1(&StateVector::default());
+        let sv = doc.transact().state_vector();
+        text.insert(&mut doc.transact_mut(), 5, " world");
+        text.remove_range(&mut doc.transact_mut(), 0, 1);
+        let delta = doc.transact().encode_state_as_update_v1(&sv);
+        let rebuilt = Rebuilt::from_updates([checkpoint.as_slice(), delta.as_slice()]).unwrap();
+        assert_eq!(rebuilt.text(), "ello world");
+        assert!(Rebuilt::from_updates([&[1u8, 2, 3][..]]).is_err());
+    }
+}

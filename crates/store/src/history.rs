@@ -1,0 +1,265 @@
+//! Versions and branches of documents.
+
+use reynard_proto::{DocumentId, UserId};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Error, Result, Store, new_id, now_millis};
+
+/// A version as listed (without its stored state).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRecord {
+    pub id: String,
+    pub doc_id: DocumentId,
+    pub ordinal: i64,
+    pub seq: i64,
+    pub kind: String,
+    pub name: Option<String>,
+    pub created_at: i64,
+    pub author_ids: Vec<UserId>,
+    pub added: i64,
+    pub removed: i64,
+}
+
+/// A version to store.
+#[derive(Debug, Clone)]
+pub struct NewVersion<'a> {
+    pub doc_id: &'a DocumentId,
+    pub seq: i64,
+    pub kind: &'a str,
+    pub name: Option<&'a str>,
+    pub author_ids: &'a [UserId],
+    pub added: i64,
+    pub removed: i64,
+    pub state_vector: &'a [u8],
+    pub is_checkpoint: bool,
+    pub data: &'a [u8],
+}
+
+/// What the next version of a document is encoded against.
+#[derive(Debug, Clone)]
+pub struct VersionBase {
+    pub id: String,
+    pub ordinal: i64,
+    pub seq: i64,
+    pub state_vector: Vec<u8>,
+    /// Versions since (and including) the last checkpoint.
+    pub since_checkpoint: i64,
+}
+
+/// A branch as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchRecord {
+    pub id: DocumentId,
+    pub path: String,
+    pub branch_of: DocumentId,
+    pub forked_at: Option<String>,
+    pub merged_seq: i64,
+    /// The branch's last log position.
+    pub seq: i64,
+}
+
+/// Where a branch stands against its origin.
+#[derive(Debug, Clone)]
+pub struct BranchState {
+    pub branch_of: DocumentId,
+    pub merged_state_vector: Vec<u8>,
+    pub merged_seq: i64,
+}
+
+const VERSION_COLUMNS: &str = "id, doc_id, ordinal, seq, kind, name, created_at, author_ids, added, removed";
+
+fn version_from_row(row: &AnyRow) -> Result<VersionRecord> {
+    let authors: String = row.try_get("author_ids")?;
+    let author_ids = if authors.is_empty() { Vec::new() } else { authors.split(',').map(UserId::new).collect() };
+    Ok(VersionRecord {
+        id: row.try_get("id")?,
+        doc_id: DocumentId::new(row.try_get::<String, _>("doc_id")?),
+        ordinal: row.try_get("ordinal")?,
+        seq: row.try_get("seq")?,
+        kind: row.try_get("kind")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+        author_ids,
+        added: row.try_get("added")?,
+        removed: row.try_get("removed")?,
+    })
+}
+
+impl Store {
+    /// Stores a version after the document's last one.
+    pub async fn create_version(&self, new: NewVersion<'_>) -> Result<VersionRecord> {
+        let id = new_id();
+        let now = now_millis();
+        let authors = new.author_ids.iter().map(UserId::as_str).collect::<Vec<_>>().join(",");
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT COALESCE(MAX(ordinal), 0) AS n FROM doc_versions WHERE doc_id = $1")
+            .bind(new.doc_id.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        let ordinal: i64 = row.try_get::<i64, _>("n")? + 1;
+        sqlx::query(
+            "INSERT INTO doc_versions (id, doc_id, ordinal, seq, kind, name, created_at, author_ids, added, removed, \
+             state_vector, is_checkpoint, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&id)
+        .bind(new.doc_id.as_str())
+        .bind(ordinal)
+        .bind(new.seq)
+        .bind(new.kind)
+        .bind(new.name)
+        .bind(now)
+        .bind(&authors)
+        .bind(new.added)
+        .bind(new.removed)
+        .bind(new.state_vector)
+        .bind(i64::from(new.is_checkpoint))
+        .bind(new.data)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(VersionRecord {
+            id,
+            doc_id: new.doc_id.clone(),
+            ordinal,
+            seq: new.seq,
+            kind: new.kind.to_owned(),
+            name: new.name.map(str::to_owned),
+            created_at: now,
+            author_ids: new.author_ids.to_vec(),
+            added: new.added,
+            removed: new.removed,
+        })
+    }
+
+    /// A document's versions, newest first.
+    pub async fn versions(&self, doc: &DocumentId) -> Result<Vec<VersionRecord>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {VERSION_COLUMNS} FROM doc_versions WHERE doc_id = $1 ORDER BY ordinal DESC"
+        ));
+        let rows = sqlx::query(sql).bind(doc.as_str()).fetch_all(&self.pool).await?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    /// One version of a document.
+    pub async fn version(&self, doc: &DocumentId, id: &str) -> Result<VersionRecord> {
+        let sql =
+            sqlx::AssertSqlSafe(format!("SELECT {VERSION_COLUMNS} FROM doc_versions WHERE doc_id = $1 AND id = $2"));
+        let row = sqlx::query(sql).bind(doc.as_str()).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(version_from_row).transpose()?.ok_or(Error::NotFound("version"))
+    }
+
+    /// The stored updates that rebuild a version: the nearest checkpoint at or
+    /// before it, then every delta up to it, in order.
+    pub async fn version_updates(&self, doc: &DocumentId, id: &str) -> Result<Vec<Vec<u8>>> {
+        let version = self.version(doc, id).await?;
+        let rows = sqlx::query(
+            "SELECT data FROM doc_versions WHERE doc_id = $1 AND ordinal <= $2 AND ordinal >= \
+             (SELECT COALESCE(MAX(ordinal), 1) FROM doc_versions WHERE doc_id = $1 AND ordinal <= $2 AND is_checkpoint = 1) \
+             ORDER BY ordinal",
+        )
+        .bind(doc.as_str())
+        .bind(version.ordinal)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok(row.try_get::<Vec<u8>, _>("data")?)).collect()
+    }
+
+    /// What a new version of `doc` is encoded against, if it has versions.
+    pub async fn version_base(&self, doc: &DocumentId) -> Result<Option<VersionBase>> {
+        let row = sqlx::query(
+            "SELECT id, ordinal, seq, state_vector, \
+             ordinal - (SELECT COALESCE(MAX(ordinal), 0) FROM doc_versions WHERE doc_id = $1 AND is_checkpoint = 1) + 1 \
+             AS since_checkpoint FROM doc_versions WHERE doc_id = $1 ORDER BY ordinal DESC LIMIT 1",
+        )
+        .bind(doc.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(VersionBase {
+                id: row.try_get("id")?,
+                ordinal: row.try_get("ordinal")?,
+                seq: row.try_get("seq")?,
+                state_vector: row.try_get("state_vector")?,
+                since_checkpoint: row.try_get("since_checkpoint")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Marks `branch` as a branch of `origin` forked at `forked_at` (a version id,
+    /// or none for "now"), with the state vector and log position of the fork.
+    pub async fn set_branch(
+        &self,
+        branch: &DocumentId,
+        origin: &DocumentId,
+        forked_at: Option<&str>,
+        state_vector: &[u8],
+        seq: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE documents SET branch_of = $1, forked_at = $2, merged_state_vector = $3, merged_seq = $4 WHERE id = $5",
+        )
+        .bind(origin.as_str())
+        .bind(forked_at)
+        .bind(state_vector)
+        .bind(seq)
+        .bind(branch.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Where a branch stands, or `None` if the document is not a branch.
+    pub async fn branch_state(&self, branch: &DocumentId) -> Result<Option<BranchState>> {
+        let row = sqlx::query("SELECT branch_of, merged_state_vector, merged_seq FROM documents WHERE id = $1")
+            .bind(branch.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(Error::NotFound("document"))?;
+        let Some(origin) = row.try_get::<Option<String>, _>("branch_of")? else {
+            return Ok(None);
+        };
+        Ok(Some(BranchState {
+            branch_of: DocumentId::new(origin),
+            merged_state_vector: row.try_get::<Option<Vec<u8>>, _>("merged_state_vector")?.unwrap_or_default(),
+            merged_seq: row.try_get::<Option<i64>, _>("merged_seq")?.unwrap_or(0),
+        }))
+    }
+
+    /// Records a merge of `branch`: its state vector and log position at the merge.
+    pub async fn set_merged(&self, branch: &DocumentId, state_vector: &[u8], seq: i64) -> Result<()> {
+        sqlx::query("UPDATE documents SET merged_state_vector = $1, merged_seq = $2 WHERE id = $3")
+            .bind(state_vector)
+            .bind(seq)
+            .bind(branch.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The branches of a document, by path, with their last log position.
+    pub async fn branches(&self, origin: &DocumentId) -> Result<Vec<BranchRecord>> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.path, d.branch_of, d.forked_at, COALESCE(d.merged_seq, 0) AS merged_seq, \
+             COALESCE((SELECT MAX(u.seq) FROM doc_updates u WHERE u.doc_id = d.id), \
+                      (SELECT s.seq FROM doc_snapshots s WHERE s.doc_id = d.id), 0) AS seq \
+             FROM documents d WHERE d.branch_of = $1 ORDER BY d.path",
+        )
+        .bind(origin.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(BranchRecord {
+                    id: DocumentId::new(row.try_get::<String, _>("id")?),
+                    path: row.try_get("path")?,
+                    branch_of: DocumentId::new(row.try_get::<String, _>("branch_of")?),
+                    forked_at: row.try_get("forked_at")?,
+                    merged_seq: row.try_get("merged_seq")?,
+                    seq: row.try_get("seq")?,
+                })
+            })
+            .collect()
+    }
+}
