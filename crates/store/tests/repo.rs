@@ -4,6 +4,7 @@
 
 use reynard_proto::{Role, UserId};
 use reynard_store::documents::NewUpdate;
+use reynard_store::history::NewVersion;
 use reynard_store::workspaces::Access;
 use reynard_store::{Error, NewUser, SessionKind, Store, now_millis};
 
@@ -71,6 +72,8 @@ on_both_backends!(
     migrations_are_idempotent,
     documents_paths_and_conflicts,
     update_log_and_snapshots,
+    versions_chain_from_checkpoints,
+    branches_track_their_merges,
 );
 
 async fn user(store: &Store, email: &str) -> UserId {
@@ -267,4 +270,65 @@ async fn update_log_and_snapshots(store: &Store) {
     store.delete_document(&doc.id).await.unwrap();
     let gone = store.load_document_state(&doc.id).await.unwrap();
     assert!(gone.snapshot.is_none() && gone.updates.is_empty(), "log and snapshot go with the document");
+}
+
+async fn versions_chain_from_checkpoints(store: &Store) {
+    let owner = user(store, "o@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let doc = store.create_document(&ws.id, "a.txt", "plaintext", &owner).await.unwrap();
+    assert!(store.version_base(&doc.id).await.unwrap().is_none());
+    let authors = [owner.clone()];
+    let mut ids = Vec::new();
+    // Checkpoint, two deltas, checkpoint, one delta.
+    for (i, checkpoint) in [true, false, false, true, false].into_iter().enumerate() {
+        let data = [i as u8; 3];
+        let version = store
+            .create_version(NewVersion {
+                doc_id: &doc.id,
+                seq: i as i64 * 10,
+                kind: if i == 0 { "auto" } else { "named" },
+                name: (i > 0).then_some("v"),
+                author_ids: &authors,
+                added: 1,
+                removed: 0,
+                state_vector: &[i as u8],
+                is_checkpoint: checkpoint,
+                data: &data,
+            })
+            .await
+            .unwrap();
+        assert_eq!(version.ordinal, i as i64 + 1);
+        ids.push(version.id);
+    }
+    let listed = store.versions(&doc.id).await.unwrap();
+    assert_eq!(listed.iter().map(|v| v.ordinal).collect::<Vec<_>>(), [5, 4, 3, 2, 1], "newest first");
+    assert_eq!(listed[4].author_ids, authors);
+    assert_eq!(listed[4].name, None);
+    assert_eq!(store.version_updates(&doc.id, &ids[2]).await.unwrap(), vec![vec![0; 3], vec![1; 3], vec![2; 3]]);
+    assert_eq!(store.version_updates(&doc.id, &ids[4]).await.unwrap(), vec![vec![3; 3], vec![4; 3]]);
+    let base = store.version_base(&doc.id).await.unwrap().unwrap();
+    assert_eq!(
+        (base.id.as_str(), base.seq, base.since_checkpoint, base.state_vector),
+        (ids[4].as_str(), 40, 2, vec![4])
+    );
+    assert!(matches!(store.version(&doc.id, "missing").await, Err(Error::NotFound(_))));
+}
+
+async fn branches_track_their_merges(store: &Store) {
+    let owner = user(store, "o@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let origin = store.create_document(&ws.id, "a.txt", "plaintext", &owner).await.unwrap();
+    let branch = store.create_document(&ws.id, "a@b.txt", "plaintext", &owner).await.unwrap();
+    assert!(store.branch_state(&origin.id).await.unwrap().is_none());
+    store.append_updates(&branch.id, &[NewUpdate { seq: 1, data: &[1], user: Some(&owner) }]).await.unwrap();
+    store.set_branch(&branch.id, &origin.id, None, &[7], 1).await.unwrap();
+    let listed = store.branches(&origin.id).await.unwrap();
+    assert_eq!((listed.len(), listed[0].seq, listed[0].merged_seq), (1, 1, 1));
+    store.append_updates(&branch.id, &[NewUpdate { seq: 2, data: &[2], user: None }]).await.unwrap();
+    assert_eq!(store.branches(&origin.id).await.unwrap()[0].seq, 2, "unmerged work shows");
+    store.set_merged(&branch.id, &[8], 2).await.unwrap();
+    let state = store.branch_state(&branch.id).await.unwrap().unwrap();
+    assert_eq!((state.branch_of, state.merged_state_vector, state.merged_seq), (origin.id.clone(), vec![8], 2));
+    store.write_snapshot(&branch.id, 2, &[9]).await.unwrap();
+    assert_eq!(store.branches(&origin.id).await.unwrap()[0].seq, 2, "compacted branches keep their position");
 }
