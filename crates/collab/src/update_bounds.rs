@@ -20,7 +20,7 @@
 //! but crafted pending updates make yrs 0.28.1 read freed memory (fuzzing found a sequence of
 //! eleven-byte updates that does), so the room never lets yrs keep one.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Deepest nesting of `Any` values (arrays and maps) accepted; serde_json's default limit.
 pub(crate) const MAX_ANY_DEPTH: usize = 128;
@@ -45,6 +45,10 @@ pub(crate) enum Stop {
     /// (replacing the halves of a surrogate pair with U+FFFD) while reporting no change, so the
     /// update would change the document without being stored. Yjs never writes one.
     EmptyDeletion,
+    /// The update lists a client twice. yrs then holds two blocks for the same IDs (an item and
+    /// a GC block over it, say) and reads freed memory while integrating them. Encoders write
+    /// each client once, its blocks in one run.
+    RepeatedClient(u64),
 }
 
 impl Stop {
@@ -57,6 +61,7 @@ impl Stop {
             }
             Stop::TooDeep => Some(format!("nests values deeper than {MAX_ANY_DEPTH} levels")),
             Stop::EmptyDeletion => Some("deletes an empty range".to_owned()),
+            Stop::RepeatedClient(client) => Some(format!("lists client {client} twice")),
         }
     }
 }
@@ -263,10 +268,14 @@ impl<'a> Walker<'a> {
     fn update(&mut self) -> Walk {
         let clients = self.var_u32()?;
         let clients = self.count("clients", u64::from(clients), 3)?;
+        let mut seen = HashSet::new();
         for _ in 0..clients {
             let blocks = self.var_u32()?;
             let client = self.var_u64()? & CLIENT_MASK;
             let mut clock = u64::from(self.var_u32()?);
+            if !seen.insert(client) {
+                return Err(Stop::RepeatedClient(client));
+            }
             let blocks = self.count("blocks", u64::from(blocks), 1)?;
             for _ in 0..blocks {
                 // Blocks of no length (an empty string) are dropped by yrs without a clock.
@@ -638,6 +647,9 @@ mod tests {
         let gap = [1, 1, 7, 5, 4, 1, 1, b'm', 1, b'x', 0];
         assert!(!shape(&gap).is_complete_for(&HashMap::from([(7, 4)])));
         assert!(shape(&gap).is_complete_for(&HashMap::from([(7, 5)])));
+        // A client listed twice (here: an item, then a GC block over it) is refused outright.
+        let twice = [2, 1, 39, 0, 4, 1, 1, b'm', 1, b'x', 1, 39, 0, 0, 1, 0];
+        assert_eq!(walk_update(&twice), Err(Stop::RepeatedClient(39)));
         // An empty deleted range is refused outright.
         assert_eq!(walk_update(&[0, 1, 7, 1, 41, 0]), Err(Stop::EmptyDeletion));
         // Deleting what is not known yet.

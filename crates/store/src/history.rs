@@ -263,3 +263,34 @@ impl Store {
             .collect()
     }
 }
+
+/// Bytes a document's history takes in storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryStorage {
+    /// Stored version data (checkpoints and deltas).
+    pub versions: i64,
+    /// The compacted state.
+    pub snapshot: i64,
+    /// Log entries not yet compacted.
+    pub log: i64,
+}
+
+impl Store {
+    /// How many bytes `doc`'s versions, snapshot and log take.
+    pub async fn history_storage(&self, doc: &DocumentId) -> Result<HistoryStorage> {
+        let size = |sql: &'static str| {
+            let pool = self.pool.clone();
+            let doc = doc.as_str().to_owned();
+            async move {
+                let row = sqlx::query(sql).bind(doc).fetch_one(&pool).await?;
+                Ok::<i64, Error>(row.try_get::<Option<i64>, _>("n")?.unwrap_or(0))
+            }
+        };
+        Ok(HistoryStorage {
+            versions: size("SELECT CAST(SUM(LENGTH(data)) AS BIGINT) AS n FROM doc_versions WHERE doc_id = $1").await?,
+            snapshot: size("SELECT CAST(SUM(LENGTH(data)) AS BIGINT) AS n FROM doc_snapshots WHERE doc_id = $1")
+                .await?,
+            log: size("SELECT CAST(SUM(LENGTH(data)) AS BIGINT) AS n FROM doc_updates WHERE doc_id = $1").await?,
+        })
+    }
+}

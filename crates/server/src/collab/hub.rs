@@ -2,7 +2,7 @@
 //! (concurrent first joins share one load) and forgets it when the task stops.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use reynard_collab::ConnId;
@@ -40,6 +40,9 @@ pub struct DocHub {
     process: ProcessId,
     rooms: Mutex<HashMap<DocumentId, mpsc::Sender<RoomEvent>>>,
     next_conn: AtomicU64,
+    /// Room tasks still running (they finish after their final snapshot).
+    running: AtomicUsize,
+    stopped: tokio::sync::Notify,
 }
 
 impl DocHub {
@@ -54,6 +57,8 @@ impl DocHub {
             process,
             rooms: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
+            running: AtomicUsize::new(0),
+            stopped: tokio::sync::Notify::new(),
         })
     }
 
@@ -105,7 +110,13 @@ impl DocHub {
                         let (tx, rx) = mpsc::channel(1024);
                         rooms.insert(doc.clone(), tx.clone());
                         let task = room_task::run(self.clone(), doc.clone(), tx.downgrade(), rx);
-                        tokio::spawn(task);
+                        self.running.fetch_add(1, Ordering::SeqCst);
+                        let hub = self.clone();
+                        tokio::spawn(async move {
+                            task.await;
+                            hub.running.fetch_sub(1, Ordering::SeqCst);
+                            hub.stopped.notify_waiters();
+                        });
                         tx
                     }
                 }
@@ -234,7 +245,8 @@ impl DocHub {
         }
     }
 
-    /// Asks every room to write its snapshot and stop (server shutdown); waits for them.
+    /// Asks every room to write its snapshot and stop (server shutdown); waits
+    /// until every room task has finished.
     pub async fn shutdown(self: &Arc<Self>) {
         let senders: Vec<_> = self.lock().values().cloned().collect();
         for tx in &senders {
@@ -242,8 +254,12 @@ impl DocHub {
                 .send(RoomEvent::Shutdown { code: super::close_code::GOING_AWAY, reason: "server shutting down" })
                 .await;
         }
-        for tx in senders {
-            tx.closed().await;
+        loop {
+            let stopped = self.stopped.notified();
+            if self.running.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            stopped.await;
         }
     }
 }
