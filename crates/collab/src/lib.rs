@@ -13,8 +13,9 @@
 //!   different processes exchange updates (with log sequence numbers) and awareness.
 //! - [`history`]: rebuilding a version from stored updates, and line diffs.
 //! - [`error`]: [`ProtocolError`] (a refused frame) and [`LoadError`] (unloadable stored updates).
-//! - `update_bounds` (private): refuses updates and state vectors whose counts or nesting would
-//!   make yrs allocate far beyond the message or overflow the stack, before yrs decodes them.
+//! - `update_bounds` (private): checks updates and state vectors before yrs decodes them
+//!   (counts that would make yrs allocate far beyond the message, nesting that would overflow
+//!   the stack, shapes that make yrs read freed memory) and records what an update builds on.
 //!
 //! Architecture invariant: this crate does no IO (no sockets, files, clocks or async runtime).
 
