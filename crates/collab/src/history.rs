@@ -3,7 +3,7 @@
 
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{Doc, GetString, ReadTxn, StateVector, Transact, Update};
+use yrs::{Doc, GetString, IdSet, ReadTxn, StateVector, Transact, Update};
 
 use crate::error::LoadError;
 use crate::room::TEXT_NAME;
@@ -39,10 +39,40 @@ impl Rebuilt {
         self.doc.transact().encode_state_as_update_v1(&StateVector::default())
     }
 
+    /// The v1-encoded delete set.
+    pub fn delete_set(&self) -> Vec<u8> {
+        self.doc.transact().snapshot().delete_set.encode_v1()
+    }
+
     /// The v1-encoded state vector.
     pub fn state_vector(&self) -> Vec<u8> {
         self.doc.transact().state_vector().encode_v1()
     }
+}
+
+/// Removes from `delta` (a v1 update made with `encode_state_as_update`, which
+/// always carries the document's whole delete set) the deletions listed in
+/// `known` (a v1-encoded delete set the receiver already has, e.g. the previous
+/// version's). Version deltas then hold only what changed, instead of every
+/// deletion ever made. Returns `delta` unchanged when it cannot be stripped.
+pub fn strip_known_deletions(delta: &[u8], known: &[u8]) -> Vec<u8> {
+    let stripped = || -> Option<Vec<u8>> {
+        let update = Update::decode_v1(delta).ok()?;
+        let known = IdSet::decode_v1(known).ok()?;
+        let all = update.delete_set().encode_v1();
+        let blocks = delta.strip_suffix(all.as_slice())?;
+        let mut out = blocks.to_vec();
+        out.extend(update.delete_set().diff(&known).encode_v1());
+        // Must still be an update yrs reads.
+        Update::decode_v1(&out).ok()?;
+        Some(out)
+    };
+    std::panic::catch_unwind(stripped).ok().flatten().unwrap_or_else(|| delta.to_vec())
+}
+
+/// The v1-encoded delete set of a document given as one v1 update (its state).
+pub fn delete_set_of(state: &[u8]) -> Option<Vec<u8>> {
+    Update::decode_v1(state).ok().map(|update| update.delete_set().encode_v1())
 }
 
 /// A block of changed lines with its context, as in a unified diff.
@@ -310,5 +340,28 @@ mod tests {
         let rebuilt = Rebuilt::from_updates([checkpoint.as_slice(), delta.as_slice()]).unwrap();
         assert_eq!(rebuilt.text(), "ello world");
         assert!(Rebuilt::from_updates([&[1u8, 2, 3][..]]).is_err());
+    }
+
+    #[test]
+    fn stripped_deltas_rebuild_the_same_text_and_are_smaller() {
+        let doc = Doc::new();
+        let text = doc.get_or_insert_text(TEXT_NAME);
+        for i in 0..200 {
+            text.insert(&mut doc.transact_mut(), 0, &format!("word{i} "));
+        }
+        for i in 0..100 {
+            text.remove_range(&mut doc.transact_mut(), i * 3, 2);
+        }
+        let v1 = doc.transact().encode_state_as_update_v1(&StateVector::default());
+        let v1_sv = doc.transact().state_vector();
+        let v1_ds = delete_set_of(&v1).unwrap();
+        text.insert(&mut doc.transact_mut(), 5, "new");
+        text.remove_range(&mut doc.transact_mut(), 0, 1);
+        let full_delta = doc.transact().encode_state_as_update_v1(&v1_sv);
+        let delta = strip_known_deletions(&full_delta, &v1_ds);
+        assert!(delta.len() < full_delta.len(), "{} !< {}", delta.len(), full_delta.len());
+        let rebuilt = Rebuilt::from_updates([v1.as_slice(), delta.as_slice()]).unwrap();
+        assert_eq!(rebuilt.text(), doc.get_or_insert_text(TEXT_NAME).get_string(&doc.transact()));
+        assert_eq!(strip_known_deletions(&[1, 2], &v1_ds), vec![1, 2], "not an update: unchanged");
     }
 }

@@ -547,6 +547,11 @@ impl DocRoom {
         })
     }
 
+    /// The v1-encoded delete set of the document (everything deleted so far).
+    pub fn delete_set(&self) -> Vec<u8> {
+        self.document.doc.transact().snapshot().delete_set.encode_v1()
+    }
+
     /// What the document holds beyond `state_vector` (v1), as one v1 update: the
     /// change since a version, or what a branch adds since its fork.
     pub fn encode_since(&mut self, state_vector: &[u8]) -> Result<Vec<u8>> {

@@ -45,6 +45,10 @@ pub struct VersionBase {
     pub state_vector: Vec<u8>,
     /// Versions since (and including) the last checkpoint.
     pub since_checkpoint: i64,
+    /// Stored size of the last checkpoint.
+    pub checkpoint_bytes: i64,
+    /// Stored size of the deltas after the last checkpoint.
+    pub bytes_since_checkpoint: i64,
 }
 
 /// A branch as listed.
@@ -168,9 +172,13 @@ impl Store {
     /// What a new version of `doc` is encoded against, if it has versions.
     pub async fn version_base(&self, doc: &DocumentId) -> Result<Option<VersionBase>> {
         let row = sqlx::query(
-            "SELECT id, ordinal, seq, state_vector, \
-             ordinal - (SELECT COALESCE(MAX(ordinal), 0) FROM doc_versions WHERE doc_id = $1 AND is_checkpoint = 1) + 1 \
-             AS since_checkpoint FROM doc_versions WHERE doc_id = $1 ORDER BY ordinal DESC LIMIT 1",
+            "WITH cp AS (SELECT COALESCE(MAX(ordinal), 0) AS ordinal FROM doc_versions WHERE doc_id = $1 AND is_checkpoint = 1) \
+             SELECT v.id, v.ordinal, v.seq, v.state_vector, v.ordinal - cp.ordinal + 1 AS since_checkpoint, \
+             CAST(COALESCE((SELECT LENGTH(c.data) FROM doc_versions c WHERE c.doc_id = $1 AND c.ordinal = cp.ordinal), 0) AS BIGINT) \
+               AS checkpoint_bytes, \
+             CAST(COALESCE((SELECT SUM(LENGTH(d.data)) FROM doc_versions d WHERE d.doc_id = $1 AND d.ordinal > cp.ordinal), 0) AS BIGINT) \
+               AS bytes_since_checkpoint \
+             FROM doc_versions v, cp WHERE v.doc_id = $1 ORDER BY v.ordinal DESC LIMIT 1",
         )
         .bind(doc.as_str())
         .fetch_optional(&self.pool)
@@ -182,6 +190,8 @@ impl Store {
                 seq: row.try_get("seq")?,
                 state_vector: row.try_get("state_vector")?,
                 since_checkpoint: row.try_get("since_checkpoint")?,
+                checkpoint_bytes: row.try_get("checkpoint_bytes")?,
+                bytes_since_checkpoint: row.try_get("bytes_since_checkpoint")?,
             })
         })
         .transpose()

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use reynard_collab::fanout::{Fanout, FanoutEvent, ProcessId, Published, SubscriptionId};
-use reynard_collab::history::{Rebuilt, count_changes};
+use reynard_collab::history::{Rebuilt, count_changes, strip_known_deletions};
 use reynard_collab::{ConnId, DocRoom, ProtocolError};
 use reynard_proto::{DocumentId, UserId};
 use reynard_store::Store;
@@ -25,8 +25,6 @@ use super::{CollabConfig, Outbox, Outgoing, close_code};
 
 /// Most events handled in one batch (and so in one transaction).
 const MAX_BATCH: usize = 512;
-/// Versions between two whole-state checkpoints (the others store deltas).
-const CHECKPOINT_EVERY: i64 = 16;
 /// Attempts to append a batch when other processes keep taking its sequence numbers.
 const MAX_APPEND_ATTEMPTS: usize = 8;
 
@@ -126,6 +124,8 @@ struct RoomTask {
     version_seq: i64,
     /// Text of the last version, once known (for the next version's summary).
     version_text: Option<String>,
+    /// Delete set of the last version, once known (the next delta leaves it out).
+    version_deletions: Option<Vec<u8>>,
     /// When the last version was recorded (or the room loaded).
     version_at: Instant,
     /// When the last local update was accepted.
@@ -293,6 +293,7 @@ impl RoomTask {
             authors,
             version_seq,
             version_text: None,
+            version_deletions: None,
             version_at: Instant::now(),
             updated_at: (seq > version_seq).then(Instant::now),
         })
@@ -597,20 +598,27 @@ impl RoomTask {
         let storage = |e: reynard_store::Error| HubError::Storage(e.to_string());
         let base = self.store.version_base(&self.doc).await.map_err(storage)?;
         let text = self.room.text();
-        let previous = match (&self.version_text, &base) {
-            (Some(text), _) => text.clone(),
-            (None, Some(base)) => {
-                let updates = self.store.version_updates(&self.doc, &base.id).await.map_err(storage)?;
-                Rebuilt::from_updates(updates.iter().map(Vec::as_slice))
-                    .map_err(|e| HubError::Storage(e.to_string()))?
-                    .text()
+        if let (None, Some(base)) = (&self.version_text, &base) {
+            let updates = self.store.version_updates(&self.doc, &base.id).await.map_err(storage)?;
+            let rebuilt = Rebuilt::from_updates(updates.iter().map(Vec::as_slice))
+                .map_err(|e| HubError::Storage(e.to_string()))?;
+            self.version_text = Some(rebuilt.text());
+            self.version_deletions = Some(rebuilt.delete_set());
+        }
+        let (added, removed) = count_changes(self.version_text.as_deref().unwrap_or(""), &text);
+        // A delta holds what changed since the last version; a checkpoint (the
+        // whole state) is written once the deltas since the last one outweigh it
+        // twice, which bounds both storage and the work to rebuild a version.
+        let delta = match (&base, &self.version_deletions) {
+            (Some(base), Some(known)) => {
+                let full = self.room.encode_since(&base.state_vector).map_err(|e| HubError::Invalid(e.to_string()))?;
+                Some((base, strip_known_deletions(&full, known)))
             }
-            (None, None) => String::new(),
+            _ => None,
         };
-        let (added, removed) = count_changes(&previous, &text);
-        let (is_checkpoint, data) = match &base {
-            Some(base) if base.since_checkpoint < CHECKPOINT_EVERY => {
-                (false, self.room.encode_since(&base.state_vector).map_err(|e| HubError::Invalid(e.to_string()))?)
+        let (is_checkpoint, data) = match delta {
+            Some((base, delta)) if base.bytes_since_checkpoint + delta.len() as i64 <= 2 * base.checkpoint_bytes => {
+                (false, delta)
             }
             _ => (true, self.room.encode_state()),
         };
@@ -640,6 +648,7 @@ impl RoomTask {
         };
         self.version_seq = self.seq;
         self.version_text = Some(text);
+        self.version_deletions = Some(self.room.delete_set());
         self.version_at = Instant::now();
         tracing::debug!(kind = kind.as_str(), seq = self.seq, is_checkpoint, "version recorded");
         Ok(Some(record))
