@@ -1,0 +1,183 @@
+// The API agent: the client's only `fetch` wrapper. Every call goes to the
+// same origin (the session cookie authenticates it); a bearer token is added
+// when one is known. Failures throw `ApiError` carrying the server's message.
+
+import type {
+  AddMemberResult,
+  AuthResponse,
+  Branch,
+  DiffResult,
+  DocumentInfo,
+  Invitation,
+  Member,
+  Role,
+  User,
+  Version,
+  Workspace
+} from './types'
+
+export const API_BASE = '/api/v1'
+
+/** An API call that failed: `status` 0 means the server could not be reached. */
+export class ApiError extends Error {
+  readonly status: number
+  readonly code: string
+
+  constructor (status: number, code: string, message: string) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = code
+  }
+}
+
+/** A sentence for a person, whatever was thrown. */
+export function errorMessage (err: unknown): string {
+  if (err instanceof ApiError) return err.message
+  if (err instanceof Error) return err.message
+  return String(err)
+}
+
+let token: string | null = null
+let onUnauthorized: (() => void) | null = null
+
+/** The bearer token sent with each call (null: rely on the session cookie). */
+export function setToken (value: string | null): void {
+  token = value
+}
+
+export function getToken (): string | null {
+  return token
+}
+
+/** Called when a signed-in call answers 401 (the session ended). */
+export function setUnauthorizedHandler (handler: (() => void) | null): void {
+  onUnauthorized = handler
+}
+
+type Body = { json: unknown } | { text: string } | undefined
+
+interface RequestOptions {
+  body?: Body
+  /** Parse the answer as text instead of JSON. */
+  text?: boolean
+  /** Do not report a 401 to the unauthorized handler (sign-in calls). */
+  quiet401?: boolean
+}
+
+const STATUS_WORDS: Record<number, string> = {
+  400: 'The request was not accepted.',
+  401: 'You are not signed in.',
+  403: 'You are not allowed to do that.',
+  404: 'Not found.',
+  409: 'That conflicts with something that already exists.',
+  413: 'That is too large.',
+  429: 'Too many attempts; wait a moment and try again.',
+  500: 'The server had a problem.',
+  502: 'The server cannot be reached.',
+  503: 'The server is not ready.'
+}
+
+async function request<T> (method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (token) headers.authorization = `Bearer ${token}`
+  let body: string | undefined
+  if (opts.body && 'json' in opts.body) {
+    headers['content-type'] = 'application/json'
+    body = JSON.stringify(opts.body.json)
+  } else if (opts.body && 'text' in opts.body) {
+    headers['content-type'] = 'text/plain; charset=utf-8'
+    body = opts.body.text
+  }
+  let res: Response
+  try {
+    res = await fetch(API_BASE + path, { method, headers, body, credentials: 'same-origin' })
+  } catch {
+    throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.')
+  }
+  if (!res.ok) {
+    let code = 'http_' + res.status
+    let message = STATUS_WORDS[res.status] ?? `The server answered ${res.status}.`
+    try {
+      const data: unknown = await res.json()
+      const detail = (data as { error?: { code?: unknown, message?: unknown } } | null)?.error
+      if (detail && typeof detail.message === 'string' && detail.message) message = detail.message
+      if (detail && typeof detail.code === 'string') code = detail.code
+    } catch {
+      // not JSON: keep the words for the status
+    }
+    if (res.status === 401 && !opts.quiet401 && onUnauthorized) onUnauthorized()
+    throw new ApiError(res.status, code, message)
+  }
+  if (res.status === 204) return undefined as T
+  if (opts.text) return (await res.text()) as T
+  const raw = await res.text()
+  return (raw ? JSON.parse(raw) : undefined) as T
+}
+
+const enc = encodeURIComponent
+
+export const api = {
+  auth: {
+    signup: (email: string, password: string, name: string) =>
+      request<AuthResponse>('POST', '/auth/signup', { body: { json: { email, password, name } }, quiet401: true }),
+    login: (email: string, password: string) =>
+      request<AuthResponse>('POST', '/auth/login', { body: { json: { email, password } }, quiet401: true }),
+    logout: () => request<void>('POST', '/auth/logout', { quiet401: true }),
+    me: () => request<User>('GET', '/me', { quiet401: true })
+  },
+  workspaces: {
+    list: () => request<Workspace[]>('GET', '/workspaces'),
+    create: (name: string) => request<Workspace>('POST', '/workspaces', { body: { json: { name } } }),
+    get: (ws: string) => request<Workspace>('GET', `/workspaces/${enc(ws)}`),
+    rename: (ws: string, name: string) => request<Workspace>('PATCH', `/workspaces/${enc(ws)}`, { body: { json: { name } } }),
+    remove: (ws: string) => request<void>('DELETE', `/workspaces/${enc(ws)}`)
+  },
+  members: {
+    list: (ws: string) => request<Member[]>('GET', `/workspaces/${enc(ws)}/members`),
+    add: (ws: string, email: string, role: Role) =>
+      request<AddMemberResult>('POST', `/workspaces/${enc(ws)}/members`, { body: { json: { email, role } } }),
+    changeRole: (ws: string, userId: string, role: Role) =>
+      request<Member>('PATCH', `/workspaces/${enc(ws)}/members/${enc(userId)}`, { body: { json: { role } } }),
+    remove: (ws: string, userId: string) => request<void>('DELETE', `/workspaces/${enc(ws)}/members/${enc(userId)}`),
+    invitations: (ws: string) => request<Invitation[]>('GET', `/workspaces/${enc(ws)}/invitations`),
+    cancelInvitation: (ws: string, email: string) =>
+      request<void>('DELETE', `/workspaces/${enc(ws)}/invitations/${enc(email)}`)
+  },
+  documents: {
+    list: (ws: string) => request<DocumentInfo[]>('GET', `/workspaces/${enc(ws)}/documents`),
+    create: (ws: string, path: string) =>
+      request<DocumentInfo>('POST', `/workspaces/${enc(ws)}/documents`, { body: { json: { path } } }),
+    get: (doc: string) => request<DocumentInfo>('GET', `/documents/${enc(doc)}`),
+    move: (doc: string, path: string) => request<DocumentInfo>('PATCH', `/documents/${enc(doc)}`, { body: { json: { path } } }),
+    remove: (doc: string) => request<void>('DELETE', `/documents/${enc(doc)}`),
+    content: (doc: string) => request<string>('GET', `/documents/${enc(doc)}/content`, { text: true }),
+    replaceContent: (doc: string, text: string) =>
+      request<void>('PUT', `/documents/${enc(doc)}/content`, { body: { text } })
+  },
+  history: {
+    versions: (doc: string) => request<Version[]>('GET', `/documents/${enc(doc)}/versions`),
+    createVersion: (doc: string, name: string) =>
+      request<Version>('POST', `/documents/${enc(doc)}/versions`, { body: { json: { name } } }),
+    versionContent: (doc: string, version: string) =>
+      request<string>('GET', `/documents/${enc(doc)}/versions/${enc(version)}/content`, { text: true }),
+    diff: (doc: string, from: string, to: string) =>
+      request<DiffResult>('GET', `/documents/${enc(doc)}/diff?from=${enc(from)}&to=${enc(to)}`),
+    restore: (doc: string, version: string) =>
+      request<{ version: Version }>('POST', `/documents/${enc(doc)}/versions/${enc(version)}/restore`),
+    branches: (doc: string) => request<Branch[]>('GET', `/documents/${enc(doc)}/branches`),
+    createBranch: (doc: string, name: string, fromVersion?: string) =>
+      request<Branch>('POST', `/documents/${enc(doc)}/branches`, {
+        body: { json: fromVersion ? { name, from_version: fromVersion } : { name } }
+      }),
+    merge: (branch: string) => request<{ merged_updates: number }>('POST', `/documents/${enc(branch)}/merge`)
+  }
+}
+
+export type Api = typeof api
+
+/** The WebSocket base for document connections, on the page's own origin. */
+export function collabUrl (location: Location = window.location): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
+  return `${scheme}//${location.host}/collab`
+}

@@ -1,0 +1,77 @@
+// Shapes of the server's JSON API (`/api/v1`), as the client uses them.
+
+export type Role = 'owner' | 'editor' | 'viewer'
+
+/** The server sends unix milliseconds. */
+export type Timestamp = number | string
+
+export interface User {
+  id: string
+  email: string
+  name: string
+  time_zone?: string
+}
+
+export interface AuthResponse {
+  user: User
+  token: string
+}
+
+export interface Workspace {
+  id: string
+  name: string
+  role: Role
+}
+
+export interface Member {
+  user_id: string
+  email: string
+  name: string
+  role: Role
+}
+
+export interface Invitation {
+  email: string
+  role: Role
+}
+
+export type AddMemberResult =
+  | ({ status: 'added' } & Member)
+  | ({ status: 'invited' } & Invitation)
+
+export interface DocumentInfo {
+  id: string
+  workspace_id: string
+  path: string
+  language: string
+  /** Unix milliseconds (an ISO string is accepted too). */
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export type VersionKind = 'named' | 'auto' | 'restore' | 'merge'
+
+export interface Version {
+  id: string
+  name: string | null
+  kind: VersionKind
+  created_at: Timestamp
+  author_ids: string[]
+  summary?: { added: number; removed: number }
+  /** Log position of the document at this version. */
+  seq?: number
+}
+
+export interface Branch {
+  id: string
+  path: string
+  branch_of: string
+  /** The version it was forked at; null when forked from the state at that moment. */
+  forked_at: string | null
+  /** Whether it has changes not merged back yet. */
+  unmerged?: boolean
+}
+
+export interface DiffResult {
+  hunks: unknown[]
+}

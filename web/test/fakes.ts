@@ -1,0 +1,40 @@
+// A fake API agent for store tests: every call is a vi.fn that a test can program.
+
+import { vi } from 'vitest'
+import type { Api } from '../src/api'
+
+type DeepMock<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? ReturnType<typeof vi.fn<(...args: A) => R>> : DeepMock<T[K]> }
+
+export function fakeApi (): DeepMock<Api> & Api {
+  const group = <T extends string>(...names: T[]) =>
+    Object.fromEntries(names.map((n) => [n, vi.fn(() => Promise.reject(new Error(`unexpected call: ${n}`)))]))
+  return {
+    auth: group('signup', 'login', 'logout', 'me'),
+    workspaces: group('list', 'create', 'get', 'rename', 'remove'),
+    members: group('list', 'add', 'changeRole', 'remove', 'invitations', 'cancelInvitation'),
+    documents: group('list', 'create', 'get', 'move', 'remove', 'content', 'replaceContent'),
+    history: group('versions', 'createVersion', 'versionContent', 'diff', 'restore', 'branches', 'createBranch', 'merge')
+  } as unknown as DeepMock<Api> & Api
+}
+
+/** An in-memory Storage. */
+export function memoryStorage (): Storage {
+  const data = new Map<string, string>()
+  return {
+    get length () { return data.size },
+    clear: () => data.clear(),
+    getItem: (k) => data.get(k) ?? null,
+    key: (i) => [...data.keys()][i] ?? null,
+    removeItem: (k) => { data.delete(k) },
+    setItem: (k, v) => { data.set(k, String(v)) }
+  }
+}
+
+export const doc = (id: string, path: string) => ({
+  id,
+  workspace_id: 'w1',
+  path,
+  language: 'plaintext',
+  created_at: 1700000000000,
+  updated_at: 1700000000000
+})
