@@ -119,7 +119,9 @@ pub async fn change_role(
     ApiJson(body): ApiJson<ChangeRoleRequest>,
 ) -> ApiResult<Json<MemberView>> {
     authorize(&state, &ws, &current.user.id, Role::can_manage_members, "change roles").await?;
-    Ok(Json(state.store.change_role(&ws, &user_id, body.role).await?))
+    let member = state.store.change_role(&ws, &user_id, body.role).await?;
+    state.collab.access_changed(&ws, &user_id, Some(member.role)).await;
+    Ok(Json(member))
 }
 
 /// `DELETE /api/v1/workspaces/{ws}/members/{user_id}`: owners remove anyone; any
@@ -135,6 +137,7 @@ pub async fn remove_member(
         authorize(&state, &ws, &current.user.id, Role::can_manage_members, "remove members").await?;
     }
     state.store.remove_member(&ws, &user_id).await?;
+    state.collab.access_changed(&ws, &user_id, None).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

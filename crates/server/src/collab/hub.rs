@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use reynard_collab::ConnId;
 use reynard_collab::fanout::{Fanout, ProcessId};
-use reynard_proto::{DocumentId, UserId};
+use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
 use reynard_store::Store;
 use tokio::sync::{mpsc, oneshot};
 
@@ -234,6 +234,17 @@ impl DocHub {
         let (reply, rx) = oneshot::channel();
         self.send(doc, RoomEvent::Apply { update, user, reply }).await;
         rx.await.map_err(|_| HubError::Stopped)?
+    }
+
+    /// Applies a change of `user`'s role in `workspace` (`None`: removed) to their
+    /// live connections: viewers lose write access at once, editors gain it,
+    /// removed members are disconnected.
+    pub async fn access_changed(self: &Arc<Self>, workspace: &WorkspaceId, user: &UserId, role: Option<Role>) {
+        let rooms: Vec<_> = self.lock().values().cloned().collect();
+        for tx in rooms {
+            let event = RoomEvent::AccessChanged { workspace: workspace.clone(), user: user.clone(), role };
+            let _ = tx.send(event).await;
+        }
     }
 
     /// Closes every connection of a deleted document and drops it from memory.

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use reynard_collab::fanout::{Fanout, FanoutEvent, ProcessId, Published, SubscriptionId};
 use reynard_collab::history::{Rebuilt, count_changes, strip_known_deletions};
 use reynard_collab::{ConnId, DocRoom, ProtocolError};
-use reynard_proto::{DocumentId, UserId};
+use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
 use reynard_store::Store;
 use reynard_store::documents::NewUpdate;
 use reynard_store::history::{NewVersion, VersionRecord};
@@ -55,6 +55,9 @@ pub enum RoomEvent {
     Export { since: Option<Vec<u8>>, reply: oneshot::Sender<Result<Export, HubError>> },
     /// Apply an update made elsewhere (a branch being merged), as a normal update.
     Apply { update: Vec<u8>, user: UserId, reply: oneshot::Sender<Result<bool, HubError>> },
+    /// A user's role in a workspace changed (`None`: no longer a member). Rooms
+    /// of that workspace apply it to the user's live connections at once.
+    AccessChanged { workspace: WorkspaceId, user: UserId, role: Option<Role> },
 }
 
 /// Why a version is recorded.
@@ -107,6 +110,8 @@ enum Ack {
 #[derive(Debug)]
 struct RoomTask {
     doc: DocumentId,
+    /// The workspace the document belongs to (for access changes).
+    workspace: WorkspaceId,
     store: Store,
     config: CollabConfig,
     fanout: Arc<dyn Fanout>,
@@ -198,7 +203,7 @@ pub async fn run(
         // Events that raced with the stop go to the document's next task.
         let mut left = Vec::new();
         while let Some(event) = rx.recv().await {
-            if !matches!(event, RoomEvent::Shutdown { .. } | RoomEvent::Remote(_)) {
+            if !matches!(event, RoomEvent::Shutdown { .. } | RoomEvent::Remote(_) | RoomEvent::AccessChanged { .. }) {
                 left.push(event);
             }
         }
@@ -220,7 +225,11 @@ async fn fail_pending(rx: &mut mpsc::Receiver<RoomEvent>, reason: &str) {
             RoomEvent::CreateVersion { reply, .. } => drop(reply.send(Err(err()))),
             RoomEvent::Export { reply, .. } => drop(reply.send(Err(err()))),
             RoomEvent::Apply { reply, .. } => drop(reply.send(Err(err()))),
-            RoomEvent::Frame { .. } | RoomEvent::Leave { .. } | RoomEvent::Shutdown { .. } | RoomEvent::Remote(_) => {}
+            RoomEvent::Frame { .. }
+            | RoomEvent::Leave { .. }
+            | RoomEvent::Shutdown { .. }
+            | RoomEvent::Remote(_)
+            | RoomEvent::AccessChanged { .. } => {}
         }
     }
 }
@@ -249,6 +258,13 @@ impl RoomTask {
                 }
             }),
         );
+        let workspace = match store.document(&doc).await {
+            Ok(document) => document.map_or_else(|| WorkspaceId::new(""), |d| d.workspace_id),
+            Err(err) => {
+                fanout.unsubscribe(&doc, subscription);
+                return Err(HubError::Storage(err.to_string()));
+            }
+        };
         let state = match store.load_document_state(&doc).await {
             Ok(state) => state,
             Err(err) => {
@@ -281,6 +297,7 @@ impl RoomTask {
         tracing::debug!(seq, unsnapshotted, "document loaded");
         Ok(RoomTask {
             doc,
+            workspace,
             store,
             config,
             fanout,
@@ -372,6 +389,25 @@ impl RoomTask {
                         Err(err) => Err(HubError::Invalid(err.to_string())),
                     };
                     acks.push(Ack::Replaced(reply, outcome));
+                }
+                RoomEvent::AccessChanged { workspace, user, role } => {
+                    if workspace != self.workspace {
+                        continue;
+                    }
+                    let affected: Vec<ConnId> =
+                        self.clients.iter().filter(|(_, c)| c.user == user).map(|(conn, _)| *conn).collect();
+                    for conn in affected {
+                        match role {
+                            Some(role) => {
+                                self.room.set_can_write(conn, role.can_edit_documents());
+                            }
+                            None => closing.push((
+                                conn,
+                                close_code::POLICY,
+                                "your access to this workspace was removed".to_owned(),
+                            )),
+                        }
+                    }
                 }
                 RoomEvent::Remote(published) => match published.event {
                     FanoutEvent::Update { seq, update } => remote_seqs.push((seq, update)),

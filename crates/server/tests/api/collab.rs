@@ -420,3 +420,37 @@ async fn updates_the_document_already_has_are_not_logged_again() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(store.load_document_state(&doc_id).await.unwrap().last_seq(), 6, "only the real edit was logged");
 }
+
+#[tokio::test]
+async fn role_changes_apply_to_live_connections_at_once() {
+    let s = setup().await;
+    let (_, doc) = s.server.get(&format!("/api/v1/documents/{}", s.doc), &s.owner.token).await;
+    let ws = doc["workspace_id"].as_str().unwrap().to_owned();
+    let member = |user: &TestUser| format!("/api/v1/workspaces/{ws}/members/{}", user.id);
+
+    // A viewer promoted to editor writes without reconnecting.
+    let mut viewer = Client::connect(&s.server, &s.doc, &s.viewer.token).await;
+    viewer.drain(Duration::from_millis(50)).await;
+    let promote =
+        s.server.call(Method::PATCH, &member(&s.viewer), Some(&s.owner.token), Some(json!({ "role": "editor" }))).await;
+    assert_eq!(promote.0, StatusCode::OK);
+    viewer.insert(0, "allowed;").await;
+    let expected = viewer.text();
+    server_has(&s.server, &s.doc, &s.owner.token, &expected).await;
+
+    // An editor demoted to viewer is refused from then on.
+    let mut editor = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+    editor.until("the text", |c| c.text() == expected).await;
+    let demote =
+        s.server.call(Method::PATCH, &member(&s.editor), Some(&s.owner.token), Some(json!({ "role": "viewer" }))).await;
+    assert_eq!(demote.0, StatusCode::OK);
+    editor.insert(0, "late;").await;
+    editor.until("permission denied", |c| c.denied == 1).await;
+    assert_eq!(content(&s.server, &s.doc, &s.owner.token).await, expected);
+
+    // A removed member is disconnected.
+    let removed = s.server.call(Method::DELETE, &member(&s.editor), Some(&s.owner.token), None).await;
+    assert_eq!(removed.0, StatusCode::NO_CONTENT);
+    let (code, reason) = editor.closed().await;
+    assert_eq!(code, 1008, "{reason}");
+}
