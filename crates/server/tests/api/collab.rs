@@ -454,3 +454,30 @@ async fn role_changes_apply_to_live_connections_at_once() {
     let (code, reason) = editor.closed().await;
     assert_eq!(code, 1008, "{reason}");
 }
+
+#[tokio::test]
+async fn concurrent_first_joins_share_one_loaded_document() {
+    let s = setup_with(|config| config.collab.idle_grace = Duration::from_millis(20)).await;
+    let url = s.server.url(&format!("/api/v1/documents/{}/content", s.doc));
+    let put = s.server.client.put(&url).bearer_auth(&s.editor.token).body("base;").send().await.unwrap();
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    // Let the room go idle and leave memory, so that the joins below race to load it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let joins = (0..12).map(|i| {
+        let (server, doc, token) = (&s.server, s.doc.clone(), s.editor.token.clone());
+        async move {
+            let mut client = Client::connect(server, &doc, &token).await;
+            client.until("the stored text", |c| c.text().contains("base;")).await;
+            client.insert(0, &format!("c{i};")).await;
+            client
+        }
+    });
+    let mut clients = futures_util::future::join_all(joins).await;
+    for client in &mut clients {
+        client.until("every client's insert", |c| c.text().matches(';').count() == 13).await;
+    }
+    let text = content(&s.server, &s.doc, &s.owner.token).await;
+    for i in 0..12 {
+        assert!(text.contains(&format!("c{i};")), "c{i} lost: {text}");
+    }
+}
