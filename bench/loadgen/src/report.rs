@@ -1,0 +1,204 @@
+//! `loadgen report results.jsonl --out latest.json`: the side-by-side table.
+//! The last line of each (scenario, server) pair wins.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+/// (metric name, JSON pointer into `result`, lower is better?) per scenario.
+fn metrics(scenario: &str) -> Vec<(&'static str, &'static str)> {
+    match scenario {
+        "latency" => vec![
+            ("p50 ms (insert -> other clients)", "/group/latency/p50_ms"),
+            ("p99 ms", "/group/latency/p99_ms"),
+            ("max ms", "/group/latency/max_ms"),
+            ("echo p99 ms (back to the writer)", "/group/echo_latency/p99_ms"),
+            ("delivered ratio", "/group/delivered_ratio"),
+            ("server CPU s in window", "/server_cpu_s"),
+            ("loadgen CPU s in window", "/loadgen_cpu_s"),
+            ("other processes' CPU s in window", "/other_cpu_s"),
+        ],
+        "fanout" => vec![
+            ("p50 ms", "/group/latency/p50_ms"),
+            ("p99 ms", "/group/latency/p99_ms"),
+            ("max ms", "/group/latency/max_ms"),
+            ("delivered ratio", "/group/delivered_ratio"),
+            ("awareness msgs received (all clients)", "/group/awareness_in"),
+            ("awareness echoes sent (all clients)", "/group/awareness_out"),
+            ("server CPU s, joins + settle", "/server_cpu_join_and_settle_s"),
+            ("server CPU s, measured window", "/server_cpu_s"),
+            ("loadgen CPU s, measured window", "/loadgen_cpu_s"),
+            ("other processes' CPU s, measured window", "/other_cpu_s"),
+        ],
+        "throughput" => vec![
+            ("updates/s (accepted, echoed)", "/updates_per_s"),
+            ("deliveries/s (update x client)", "/deliveries_per_s"),
+            ("server CPU us per delivery", "/server_cpu_us_per_delivery"),
+            ("server CPU us per update", "/server_cpu_us_per_update"),
+            ("server CPU s in window", "/server_cpu_s"),
+            ("loadgen CPU s in window", "/loadgen_cpu_s"),
+            ("other processes' CPU s in window", "/other_cpu_s"),
+            ("p50 ms under load", "/group/latency/p50_ms"),
+            ("p99 ms under load", "/group/latency/p99_ms"),
+            ("server RSS MB after", "/server_rss_kb"),
+        ],
+        "idle" => vec![
+            ("connections held", "/connected"),
+            ("server KB per connection", "/server_kb_per_connection"),
+            ("server RSS MB before", "/server_rss_kb_before"),
+            ("server RSS MB with connections", "/server_rss_kb_after"),
+            ("connect + sync all, s", "/connect_s"),
+            ("server CPU % while idle", "/server_cpu_idle_pct"),
+        ],
+        "join" => vec![
+            ("document chars", "/text_chars"),
+            ("step 2 bytes", "/step2_bytes"),
+            ("join p50 ms", "/join/p50_ms"),
+            ("join p99 ms", "/join/p99_ms"),
+            ("join max ms", "/join/max_ms"),
+            ("server CPU ms per join", "/server_cpu_ms_per_join"),
+            ("other processes' CPU s during joins", "/other_cpu_s"),
+            ("fill (doc-kb inserts of 1 KB), s", "/fill_s"),
+        ],
+        "scale" => vec![("largest N with p99 <= 50 ms", "/max_ok_connections")],
+        _ => vec![],
+    }
+}
+
+fn show(v: &Value, pointer: &str) -> String {
+    let mb = pointer.contains("rss_kb") && !pointer.contains("per_connection");
+    match v.pointer(pointer) {
+        None | Some(Value::Null) => "-".into(),
+        Some(Value::Number(n)) if mb => format!("{:.1}", n.as_f64().unwrap_or(0.0) / 1024.0),
+        Some(Value::Number(n)) => {
+            let x = n.as_f64().unwrap_or(0.0);
+            if n.is_u64() || n.is_i64() { format!("{n}") } else if x.abs() >= 100.0 { format!("{x:.0}") } else { format!("{x:.3}").trim_end_matches('0').trim_end_matches('.').to_owned() }
+        }
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Failures worth a row: client errors and server closes, tallied.
+fn problems(line: &Value) -> String {
+    if line["ok"] != true {
+        return format!("FAILED: {}", line["error"].as_str().unwrap_or("?"));
+    }
+    let r = &line["result"];
+    let mut parts = Vec::new();
+    for pointer in ["/group/errors", "/group/closed_by_server", "/errors", "/closed_by_server", "/idle_errors", "/idle_closed_by_server", "/writer/errors", "/writer/closed_by_server"] {
+        if let Some(Value::Object(map)) = r.pointer(pointer) {
+            for (k, v) in map {
+                parts.push(format!("{v}x {k}"));
+            }
+        }
+    }
+    if let Some(Value::Array(errors)) = r.pointer("/join_errors")
+        && !errors.is_empty()
+    {
+        parts.push(format!("{} join errors, first: {}", errors.len(), errors[0]));
+    }
+    if let Some(Value::Array(steps)) = r.pointer("/steps") {
+        for s in steps {
+            for key in ["measure_errors", "measure_closed_by_server"] {
+                if let Some(Value::Object(map)) = s.get(key) {
+                    for (k, v) in map {
+                        parts.push(format!("step {}: {v}x {k}", s["target"]));
+                    }
+                }
+            }
+        }
+    }
+    if parts.is_empty() { "none".into() } else { parts.join("; ") }
+}
+
+pub fn run(path: &str, out: Option<&str>) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut runs: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut meta = Value::Null;
+    for line in text.lines().filter(|l| l.trim_start().starts_with('{')) {
+        let v: Value = serde_json::from_str(line).map_err(|e| format!("{e}: {line}"))?;
+        if v.get("meta").is_some() {
+            meta = v["meta"].clone();
+            continue;
+        }
+        let scenario = v["scenario"].as_str().unwrap_or("?").to_owned();
+        let server = v["server"].as_str().unwrap_or("?").to_owned();
+        if !order.contains(&scenario) {
+            order.push(scenario.clone());
+        }
+        runs.entry(scenario).or_default().insert(server, v);
+    }
+    let servers = ["reynard", "baseline"];
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    for scenario in &order {
+        let by_server = &runs[scenario];
+        let get = |s: &str| by_server.get(s).cloned().unwrap_or(Value::Null);
+        for (name, pointer) in metrics(scenario) {
+            let cells: Vec<String> = servers.iter().map(|s| show(&get(s)["result"], pointer)).collect();
+            rows.push([scenario.clone(), name.to_owned(), cells[0].clone(), cells[1].clone()]);
+        }
+        if scenario == "scale" {
+            // p99 at each step both servers reached.
+            for s in servers {
+                if let Some(Value::Array(steps)) = get(s).pointer("/result/steps") {
+                    for step in steps {
+                        let cell = format!(
+                            "{} ms{}{}",
+                            show(step, "/latency/p99_ms"),
+                            if step["retried"] == true { " (2nd try)" } else { "" },
+                            if step["ok"] == true { "" } else { " (fail)" }
+                        );
+                        let name = format!("p99 ms at {} idle", step["idle_connections"]);
+                        let row = rows.iter_mut().find(|r| r[0] == "scale" && r[1] == name);
+                        let idx = if s == "reynard" { 2 } else { 3 };
+                        match row {
+                            Some(r) => r[idx] = cell,
+                            None => {
+                                let mut r = ["scale".to_owned(), name, "-".into(), "-".into()];
+                                r[idx] = cell;
+                                rows.push(r);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let p: Vec<String> = servers.iter().map(|s| problems(&get(s))).collect();
+        rows.push([scenario.clone(), "errors / server closes".into(), p[0].clone(), p[1].clone()]);
+    }
+    if !meta.is_null() {
+        println!(
+            "reynard at {} ({} uncommitted files) | {} cores | open-file limit {} | machine busy before: {}% (loadavg {})",
+            meta["git"].as_str().unwrap_or("?"),
+            meta["dirty_files"],
+            meta["nproc"],
+            meta["open_file_limit"],
+            meta["machine_busy_pct_before"],
+            meta["loadavg_before"].as_str().unwrap_or("?"),
+        );
+    }
+    let header = ["scenario", "metric", "reynard", "baseline"];
+    let widths: Vec<usize> = (0..4)
+        .map(|i| rows.iter().map(|r| r[i].chars().count().min(60)).chain([header[i].len()]).max().unwrap_or(0))
+        .collect();
+    let fmt = |r: &[String]| {
+        r.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect::<Vec<_>>().join(" | ")
+    };
+    println!("{}", fmt(&header.map(str::to_owned)));
+    println!("{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("-|-"));
+    for r in &rows {
+        println!("{}", fmt(r));
+    }
+    if let Some(out) = out {
+        let generated = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let doc = json!({
+            "generated_unix": generated,
+            "meta": meta,
+            "table": rows.iter().map(|r| json!({ "scenario": r[0], "metric": r[1], "reynard": r[2], "baseline": r[3] })).collect::<Vec<_>>(),
+            "runs": runs,
+        });
+        std::fs::write(out, serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n").map_err(|e| format!("{out}: {e}"))?;
+    }
+    Ok(())
+}
