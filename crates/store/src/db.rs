@@ -2,11 +2,13 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::Result;
 
@@ -25,6 +27,10 @@ pub enum Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// SQLite has one write lock, and a writer that finds it taken sleeps and
+    /// retries with growing delays; many rooms committing at once then wait far
+    /// longer than the commits take. Hot write paths queue here instead (FIFO).
+    write_gate: Option<Arc<Semaphore>>,
 }
 
 impl Store {
@@ -63,7 +69,8 @@ impl Store {
             Backend::Postgres => AnyPoolOptions::new().max_connections(16),
         };
         let pool = pool_options.acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
-        Ok(Store { pool, backend })
+        let write_gate = (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
+        Ok(Store { pool, backend, write_gate })
     }
 
     /// Connects and applies pending migrations.
@@ -81,6 +88,15 @@ impl Store {
         };
         migrator.run(&self.pool).await?;
         Ok(())
+    }
+
+    /// Waits for this process's turn to write (SQLite only; PostgreSQL writers
+    /// do not contend on one lock). Hold the permit for the write transaction.
+    pub(crate) async fn write_turn(&self) -> Option<OwnedSemaphorePermit> {
+        match &self.write_gate {
+            Some(gate) => gate.clone().acquire_owned().await.ok(),
+            None => None,
+        }
     }
 
     /// Whether the database answers (for `/readyz`).

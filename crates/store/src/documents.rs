@@ -172,6 +172,7 @@ impl Store {
             return Ok(());
         }
         let now = now_millis();
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         for update in updates {
             sqlx::query("INSERT INTO doc_updates (doc_id, seq, data, user_id, at) VALUES ($1, $2, $3, $4, $5)")
@@ -206,6 +207,7 @@ impl Store {
     /// Replaces the log up to `seq` with `state` (the document folded through
     /// `seq`), in one transaction.
     pub async fn write_snapshot(&self, id: &DocumentId, seq: i64, state: &[u8]) -> Result<()> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM doc_snapshots WHERE doc_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO doc_snapshots (doc_id, seq, data, at) VALUES ($1, $2, $3, $4)")
