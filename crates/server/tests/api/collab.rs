@@ -127,15 +127,16 @@ impl Client {
     }
 }
 
-struct Setup {
-    server: TestServer,
-    owner: TestUser,
-    editor: TestUser,
-    viewer: TestUser,
-    doc: String,
+/// A server with an owner, an editor and a viewer in one workspace, and one document.
+pub struct Setup {
+    pub server: TestServer,
+    pub owner: TestUser,
+    pub editor: TestUser,
+    pub viewer: TestUser,
+    pub doc: String,
 }
 
-async fn setup_with(tune: impl FnOnce(&mut reynard_server::config::Config)) -> Setup {
+pub async fn setup_with(tune: impl FnOnce(&mut reynard_server::config::Config)) -> Setup {
     let server = TestServer::start_with(tune).await;
     let owner = server.signup("owner@example.org").await;
     let editor = server.signup("editor@example.org").await;
@@ -261,8 +262,7 @@ async fn content_survives_a_restart_and_eviction() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_path_buf();
     let s = setup_with(|config| {
-        config.data_dir = data.clone();
-        config.database_url = reynard_store::Store::sqlite_url(&data);
+        crate::support::store_in(config, &data);
         config.collab.idle_grace = Duration::from_millis(50);
     })
     .await;
@@ -281,8 +281,7 @@ async fn content_survives_a_restart_and_eviction() {
     s.server.stop().await.unwrap();
 
     let again = TestServer::start_with(|config| {
-        config.data_dir = data.clone();
-        config.database_url = reynard_store::Store::sqlite_url(&data);
+        crate::support::store_in(config, &data);
     })
     .await;
     assert_eq!(content(&again, &doc, &token).await, text);
@@ -392,8 +391,7 @@ async fn updates_the_document_already_has_are_not_logged_again() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_path_buf();
     let s = setup_with(|config| {
-        config.data_dir = data.clone();
-        config.database_url = reynard_store::Store::sqlite_url(&data);
+        crate::support::store_in(config, &data);
     })
     .await;
     let mut a = Client::connect(&s.server, &s.doc, &s.editor.token).await;

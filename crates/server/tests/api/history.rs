@@ -7,28 +7,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::collab::{Client, content};
-use crate::support::{TestServer, TestUser, assert_error};
-
-struct Setup {
-    server: TestServer,
-    editor: TestUser,
-    viewer: TestUser,
-    doc: String,
-}
-
-async fn setup_with(tune: impl FnOnce(&mut reynard_server::config::Config)) -> Setup {
-    let server = TestServer::start_with(tune).await;
-    let owner = server.signup("owner@example.org").await;
-    let editor = server.signup("editor@example.org").await;
-    let viewer = server.signup("viewer@example.org").await;
-    let ws = server.workspace(&owner, "Team").await;
-    server.add(&owner, &ws, &editor, "editor").await;
-    server.add(&owner, &ws, &viewer, "viewer").await;
-    let (_, doc) =
-        server.post(&format!("/api/v1/workspaces/{ws}/documents"), &owner.token, json!({ "path": "src/lib.rs" })).await;
-    Setup { server, editor, viewer, doc: doc["id"].as_str().unwrap().to_owned() }
-}
+use crate::collab::{Client, Setup, content, setup_with};
+use crate::support::{TestServer, assert_error};
 
 async fn put(s: &Setup, text: &str) {
     let url = s.server.url(&format!("/api/v1/documents/{}/content", s.doc));
@@ -154,7 +134,7 @@ async fn branch_concurrent_edits_merge_and_merge_again() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{branch}");
-    assert_eq!(branch["path"], "src/lib@feature.rs");
+    assert_eq!(branch["path"], "src/main@feature.rs");
     assert_eq!(branch["branch_of"], s.doc.as_str());
     assert_eq!(branch["forked_at"], base.as_str());
     let branch_id = branch["id"].as_str().unwrap().to_owned();
@@ -226,13 +206,7 @@ async fn viewers_may_read_history_but_not_change_it() {
 async fn versions_and_branches_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_path_buf();
-    let tune = |data: std::path::PathBuf| {
-        move |config: &mut reynard_server::config::Config| {
-            config.database_url = reynard_store::Store::sqlite_url(&data);
-            config.data_dir = data;
-        }
-    };
-    let s = setup_with(tune(data.clone())).await;
+    let s = setup_with(|config| crate::support::store_in(config, &data)).await;
     let mut ids = Vec::new();
     // More versions than a checkpoint interval, so that deltas are used.
     for i in 0..20 {
@@ -246,7 +220,7 @@ async fn versions_and_branches_survive_a_restart() {
     let (doc, token) = (s.doc.clone(), s.viewer.token.clone());
     s.server.stop().await.unwrap();
 
-    let again = TestServer::start_with(tune(data)).await;
+    let again = TestServer::start_with(|config| crate::support::store_in(config, &data)).await;
     for (i, id) in ids.iter().enumerate() {
         assert_eq!(version_text(&again, &doc, id, &token).await, format!("line {i}\n").repeat(i + 1), "v{i}");
     }

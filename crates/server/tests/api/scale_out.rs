@@ -47,14 +47,8 @@ impl Fanout for LossyFanout {
 async fn pair(fanout: Arc<dyn Fanout>) -> (TestServer, TestServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_path_buf();
-    let tune = |data: std::path::PathBuf| {
-        move |config: &mut reynard_server::config::Config| {
-            config.database_url = reynard_store::Store::sqlite_url(&data);
-            config.data_dir = data;
-        }
-    };
-    let a = TestServer::start_with_fanout(tune(data.clone()), fanout.clone()).await;
-    let b = TestServer::start_with_fanout(tune(data), fanout).await;
+    let a = TestServer::start_with_fanout(|config| crate::support::store_in(config, &data), fanout.clone()).await;
+    let b = TestServer::start_with_fanout(|config| crate::support::store_in(config, &data), fanout).await;
     (a, b, dir)
 }
 

@@ -144,3 +144,10 @@ pub fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str
     assert_eq!(body["error"]["code"], code, "{body}");
     assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
 }
+
+/// Puts the server's SQLite database (and other files) in `data`, so that
+/// several servers, or one server across a restart, share them.
+pub fn store_in(config: &mut Config, data: &std::path::Path) {
+    config.database_url = reynard_store::Store::sqlite_url(data);
+    config.data_dir = data.to_path_buf();
+}
