@@ -27,7 +27,7 @@ use crate::state::AppState;
 /// Read buffer of one connection. The WebSocket library allocates it up front
 /// (128 KiB by default), which would dominate the memory of idle connections;
 /// larger messages are read in several chunks.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+const READ_BUFFER_BYTES: usize = 1024;
 
 /// The upgrade handler: checks the token (`?token=`, bearer or cookie) and the
 /// caller's role in the document's workspace before accepting the WebSocket.
