@@ -48,4 +48,7 @@ pub trait Fanout: Send + Sync + fmt::Debug {
     fn subscribe(&self, doc: &DocumentId, deliver: Delivery) -> SubscriptionId;
     /// Ends a subscription.
     fn unsubscribe(&self, doc: &DocumentId, id: SubscriptionId);
+    /// Whether anyone besides `subscribed` (the asking room's own subscription)
+    /// may hear `doc`'s events; when not, the room skips publishing them.
+    fn has_peers(&self, doc: &DocumentId, subscribed: SubscriptionId) -> bool;
 }

@@ -46,6 +46,11 @@ impl Fanout for InProcessFanout {
         id
     }
 
+    fn has_peers(&self, doc: &DocumentId, subscribed: SubscriptionId) -> bool {
+        let subscribers = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
+        subscribers.get(doc).is_some_and(|subs| subs.iter().any(|(id, _)| *id != subscribed))
+    }
+
     fn unsubscribe(&self, doc: &DocumentId, id: SubscriptionId) {
         let mut subscribers = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(subs) = subscribers.get_mut(doc) {
@@ -82,6 +87,10 @@ mod tests {
         };
         fanout.publish(event.clone());
         assert_eq!(*seen.lock().unwrap(), vec![event.clone()], "only d1's subscriber hears d1");
+        assert!(!fanout.has_peers(&doc, id), "alone on d1");
+        let peer = fanout.subscribe(&doc, Arc::new(|_| {}));
+        assert!(fanout.has_peers(&doc, id));
+        fanout.unsubscribe(&doc, peer);
         fanout.unsubscribe(&doc, id);
         fanout.publish(event);
         assert_eq!(seen.lock().unwrap().len(), 1);

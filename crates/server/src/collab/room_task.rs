@@ -465,7 +465,9 @@ impl RoomTask {
         for message in reynard_collab::merge_awareness_messages(&awareness) {
             let message = Bytes::from(message);
             self.broadcast(&message, &mut closing);
-            self.publish(FanoutEvent::Awareness { message: Arc::from(message.as_ref()) });
+            if self.has_peers() {
+                self.publish(FanoutEvent::Awareness { message: Arc::from(message.as_ref()) });
+            }
         }
         for message in remote_awareness {
             self.broadcast(&message, &mut closing);
@@ -532,8 +534,10 @@ impl RoomTask {
                 .collect();
             match self.store.append_updates(&self.doc, &entries).await {
                 Ok(()) => {
-                    for (update, seq) in accepted.iter().map(|(u, _)| u).zip(first..) {
-                        self.publish(FanoutEvent::Update { seq, update: Arc::from(update.as_slice()) });
+                    if self.has_peers() {
+                        for (update, seq) in accepted.iter().map(|(u, _)| u).zip(first..) {
+                            self.publish(FanoutEvent::Update { seq, update: Arc::from(update.as_slice()) });
+                        }
                     }
                     self.seq += accepted.len() as i64;
                     self.unsnapshotted += accepted.len();
@@ -688,6 +692,11 @@ impl RoomTask {
         self.version_at = Instant::now();
         tracing::debug!(kind = kind.as_str(), seq = self.seq, is_checkpoint, "version recorded");
         Ok(Some(record))
+    }
+
+    /// Whether rooms of this document elsewhere may listen (publishing copies each event).
+    fn has_peers(&self) -> bool {
+        self.fanout.has_peers(&self.doc, self.subscription)
     }
 
     fn publish(&self, event: FanoutEvent) {

@@ -42,6 +42,10 @@ impl Fanout for LossyFanout {
     fn unsubscribe(&self, doc: &DocumentId, id: SubscriptionId) {
         self.inner.unsubscribe(doc, id)
     }
+
+    fn has_peers(&self, doc: &DocumentId, subscribed: SubscriptionId) -> bool {
+        self.inner.has_peers(doc, subscribed)
+    }
 }
 
 async fn pair(fanout: Arc<dyn Fanout>) -> (TestServer, TestServer, tempfile::TempDir) {
