@@ -29,6 +29,9 @@ use crate::state::AppState;
 /// larger messages are read in several chunks.
 const READ_BUFFER_BYTES: usize = 1024;
 
+/// Most queued frames written to a connection before one flush.
+const MAX_FRAMES_PER_FLUSH: usize = 64;
+
 /// The upgrade handler: checks the token (`?token=`, bearer or cookie) and the
 /// caller's role in the document's workspace before accepting the WebSocket.
 pub async fn collab_socket(
@@ -103,8 +106,32 @@ async fn run_connection(socket: WebSocket, hub: Arc<DocHub>, doc: DocumentId, us
                 Some(close) = close_rx.recv() => break Some(close),
                 item = frames_rx.recv() => match item {
                     Some(Outgoing::Frame(bytes)) => {
-                        if sink.send(Message::Binary(bytes)).await.is_err() {
+                        // Write every frame already queued, then flush once: one
+                        // write to the socket for a burst instead of one per frame.
+                        if sink.feed(Message::Binary(bytes)).await.is_err() {
                             break None;
+                        }
+                        let mut then = None;
+                        for _ in 1..MAX_FRAMES_PER_FLUSH {
+                            match frames_rx.try_recv() {
+                                Ok(Outgoing::Frame(bytes)) => {
+                                    if sink.feed(Message::Binary(bytes)).await.is_err() {
+                                        then = Some(None);
+                                        break;
+                                    }
+                                }
+                                Ok(Outgoing::Close(code, reason)) => {
+                                    then = Some(Some((code, reason)));
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        if sink.flush().await.is_err() {
+                            break None;
+                        }
+                        if let Some(close) = then {
+                            break close;
                         }
                     }
                     Some(Outgoing::Close(code, reason)) => break Some((code, reason)),
