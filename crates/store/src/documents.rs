@@ -4,6 +4,8 @@
 //! Invariant: the state of a document is its snapshot (if any) followed by every
 //! log entry with a greater `seq`, in order.
 
+use std::fmt::Write as _;
+
 use reynard_proto::api::DocumentView;
 use reynard_proto::{DocumentId, UserId, WorkspaceId};
 use sqlx::Row;
@@ -53,6 +55,30 @@ fn document_from_row(row: &AnyRow) -> Result<DocumentView> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
+}
+
+/// Rows per `INSERT` of log entries (5 parameters each, within every backend's
+/// limit on bound parameters).
+const MAX_ROWS_PER_INSERT: usize = 1000;
+
+/// One `INSERT` statement for a chunk of log entries.
+fn insert_updates<'q>(
+    id: &'q DocumentId,
+    updates: &'q [NewUpdate<'q>],
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let mut sql = String::from("INSERT INTO doc_updates (doc_id, seq, data, user_id, at) VALUES ");
+    for i in 0..updates.len() {
+        let p = i * 5;
+        let sep = if i == 0 { "" } else { ", " };
+        let _ = write!(sql, "{sep}(${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5);
+    }
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for update in updates {
+        query =
+            query.bind(id.as_str()).bind(update.seq).bind(update.data).bind(update.user.map(UserId::as_str)).bind(now);
+    }
+    query
 }
 
 const PATH_TAKEN: &str = "a document with this path already exists in the workspace";
@@ -165,31 +191,26 @@ impl Store {
         Ok(StoredState { snapshot, updates, authors })
     }
 
-    /// Appends updates to a document's log in one transaction (group commit).
-    /// A `seq` already used is a [`Error::Conflict`] and nothing is written.
+    /// Appends updates to a document's log (group commit). The whole batch is
+    /// one `INSERT` statement — atomic on its own and one round trip to the
+    /// database, which matters most for SQLite, whose connections run on their
+    /// own threads. A `seq` already used is a [`Error::Conflict`] and nothing of
+    /// the batch is written.
     pub async fn append_updates(&self, id: &DocumentId, updates: &[NewUpdate<'_>]) -> Result<()> {
         if updates.is_empty() {
             return Ok(());
         }
         let now = now_millis();
+        let conflict = |e: sqlx::Error| Error::from(e).conflict_as("update sequence number already used");
         let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await?;
-        for update in updates {
-            sqlx::query("INSERT INTO doc_updates (doc_id, seq, data, user_id, at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(id.as_str())
-                .bind(update.seq)
-                .bind(update.data)
-                .bind(update.user.map(UserId::as_str))
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| Error::from(e).conflict_as("update sequence number already used"))?;
+        if updates.len() <= MAX_ROWS_PER_INSERT {
+            return insert_updates(id, updates, now).execute(&self.pool).await.map(drop).map_err(conflict);
         }
-        sqlx::query("UPDATE documents SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?;
+        // Larger batches take several statements: keep them atomic together.
+        let mut tx = self.pool.begin().await?;
+        for chunk in updates.chunks(MAX_ROWS_PER_INSERT) {
+            insert_updates(id, chunk, now).execute(&mut *tx).await.map_err(conflict)?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -220,6 +241,13 @@ impl Store {
         sqlx::query("DELETE FROM doc_updates WHERE doc_id = $1 AND seq <= $2")
             .bind(id.as_str())
             .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+        // The log's appends do not touch the document row (one statement per
+        // batch); its modification time moves with each snapshot.
+        sqlx::query("UPDATE documents SET updated_at = $1 WHERE id = $2")
+            .bind(now_millis())
+            .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -267,6 +267,16 @@ async fn update_log_and_snapshots(store: &Store) {
     let state = store.load_document_state(&doc.id).await.unwrap();
     assert_eq!((state.last_seq(), state.updates.len(), state.snapshot), (3, 0, Some((3, vec![8]))));
 
+    // A batch larger than one statement is still all or nothing.
+    let data = [7u8];
+    let big: Vec<NewUpdate<'_>> = (4..2504).map(|seq| NewUpdate { seq, data: &data, user: None }).collect();
+    store.append_updates(&doc.id, &big).await.unwrap();
+    assert_eq!(store.load_document_state(&doc.id).await.unwrap().last_seq(), 2503);
+    let clashing: Vec<NewUpdate<'_>> =
+        (2504..4000).chain([2600]).map(|seq| NewUpdate { seq, data: &data, user: None }).collect();
+    assert!(matches!(store.append_updates(&doc.id, &clashing).await, Err(Error::Conflict(_))));
+    assert_eq!(store.load_document_state(&doc.id).await.unwrap().last_seq(), 2503);
+
     store.delete_document(&doc.id).await.unwrap();
     let gone = store.load_document_state(&doc.id).await.unwrap();
     assert!(gone.snapshot.is_none() && gone.updates.is_empty(), "log and snapshot go with the document");
