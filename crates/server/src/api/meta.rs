@@ -26,7 +26,11 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+    let mut text = state.metrics.render();
+    text.push_str("# HELP reynard_document_rooms Documents in memory (one room task each).\n");
+    text.push_str("# TYPE reynard_document_rooms gauge\n");
+    text.push_str(&format!("reynard_document_rooms {}\n", state.collab.running_rooms()));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
 }
 
 /// `GET /api/v1/openapi.json`.

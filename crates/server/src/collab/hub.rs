@@ -87,9 +87,10 @@ impl DocHub {
         ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Documents currently in memory.
-    pub fn open_documents(&self) -> usize {
-        self.lock().len()
+    /// Room tasks running: one per document in memory (a room finishing its
+    /// final snapshot still counts).
+    pub fn running_rooms(&self) -> usize {
+        self.running.load(Ordering::SeqCst)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DocumentId, mpsc::Sender<RoomEvent>>> {

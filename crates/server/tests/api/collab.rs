@@ -254,6 +254,9 @@ async fn put_content_reaches_live_clients_as_an_update() {
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     client.until("the PUT", |c| c.text() == "fn main() { println!(\"héllo 🦊\"); }\n").await;
     assert_eq!(put(&s.viewer.token, "nope").await.unwrap().status(), StatusCode::FORBIDDEN);
+    let not_utf8 =
+        s.server.client.put(&url).bearer_auth(&s.owner.token).body(vec![0xff, 0xfe, 0x41]).send().await.unwrap();
+    assert_eq!(not_utf8.status(), StatusCode::BAD_REQUEST);
     assert_eq!(content(&s.server, &s.doc, &s.viewer.token).await, "fn main() { println!(\"héllo 🦊\"); }\n");
 }
 
@@ -478,4 +481,19 @@ async fn concurrent_first_joins_share_one_loaded_document() {
     for i in 0..12 {
         assert!(text.contains(&format!("c{i};")), "c{i} lost: {text}");
     }
+    let metrics = s.server.client.get(s.server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.lines().any(|l| l == "reynard_document_rooms 1"), "exactly one room loaded: {metrics}");
+}
+
+#[tokio::test]
+async fn a_put_over_the_document_limit_is_refused_and_changes_nothing() {
+    let s = setup_with(|config| config.collab.limits.max_document_bytes = 4096).await;
+    let url = s.server.url(&format!("/api/v1/documents/{}/content", s.doc));
+    let small = s.server.client.put(&url).bearer_auth(&s.editor.token).body("small").send().await.unwrap();
+    assert_eq!(small.status(), StatusCode::NO_CONTENT);
+    let big = s.server.client.put(&url).bearer_auth(&s.editor.token).body("x".repeat(8192)).send().await.unwrap();
+    assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: serde_json::Value = big.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "document_too_large");
+    assert_eq!(content(&s.server, &s.doc, &s.owner.token).await, "small");
 }

@@ -86,6 +86,9 @@ async fn named_and_automatic_versions_with_exact_content_and_diffs() {
     assert!(to_now["hunks"][0]["lines"].as_array().unwrap().contains(&json!("+// later")), "{to_now}");
     let missing = s.server.get(&format!("/api/v1/documents/{}/diff?from=nope", s.doc), &s.viewer.token).await;
     assert_error(&missing, StatusCode::NOT_FOUND, "not_found");
+    let restore_missing =
+        s.server.post(&format!("/api/v1/documents/{}/versions/nope/restore", s.doc), &s.editor.token, json!({})).await;
+    assert_error(&restore_missing, StatusCode::NOT_FOUND, "not_found");
     let no_from = s.server.get(&format!("/api/v1/documents/{}/diff", s.doc), &s.viewer.token).await;
     assert_eq!(no_from.0, StatusCode::BAD_REQUEST);
 }
