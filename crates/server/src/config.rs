@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// Minutes of continuous editing after which an automatic version is recorded.
     #[arg(long, env = "REYNARD_VERSION_MAX_MINUTES", default_value_t = 10)]
     pub version_max_minutes: u64,
+    /// Log entries of a document before it is folded into a snapshot (a large
+    /// document also waits until its log weighs as much as its snapshot).
+    #[arg(long, env = "REYNARD_COMPACT_AFTER", default_value_t = 2000)]
+    pub compact_after: usize,
 }
 
 /// Validated settings of a running server.
@@ -137,7 +141,7 @@ impl Config {
             messages_per_second: args.ws_messages_per_second.max(1),
             version_after_idle: Duration::from_secs(args.version_idle_seconds.max(1)),
             version_max_interval: Duration::from_secs(args.version_max_minutes.max(1) * 60),
-            ..crate::collab::CollabConfig::default()
+            compact_after: args.compact_after.max(1),
         };
         let public_url = args
             .public_url

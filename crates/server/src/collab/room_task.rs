@@ -121,8 +121,8 @@ struct RoomTask {
     clients: HashMap<ConnId, Client>,
     /// The log sequence number of the last update appended.
     seq: i64,
-    /// Log entries not yet folded into a snapshot.
-    unsnapshotted: usize,
+    /// The log not yet folded into a snapshot, and the last snapshot's size.
+    log: LogSize,
     /// Who changed the document since its last version.
     authors: BTreeSet<UserId>,
     /// Log position of the last version (0 without versions).
@@ -273,7 +273,11 @@ impl RoomTask {
             }
         };
         let seq = state.last_seq();
-        let unsnapshotted = state.updates.len();
+        let log = LogSize {
+            entries: state.updates.len(),
+            bytes: state.updates.iter().map(|(_, data)| data.len()).sum(),
+            snapshot_bytes: state.snapshot.as_ref().map_or(0, |(_, data)| data.len()),
+        };
         let version_seq = match store.version_base(&doc).await {
             Ok(base) => base.map_or(0, |b| b.seq),
             Err(err) => {
@@ -294,7 +298,7 @@ impl RoomTask {
                 return Err(HubError::Storage(err.to_string()));
             }
         };
-        tracing::debug!(seq, unsnapshotted, "document loaded");
+        tracing::debug!(seq, entries = log.entries, "document loaded");
         Ok(RoomTask {
             doc,
             workspace,
@@ -306,7 +310,7 @@ impl RoomTask {
             room,
             clients: HashMap::new(),
             seq,
-            unsnapshotted,
+            log,
             authors,
             version_seq,
             version_text: None,
@@ -510,7 +514,7 @@ impl RoomTask {
             }
             return std::ops::ControlFlow::Break(());
         }
-        if self.unsnapshotted >= self.config.compact_after {
+        if self.log.compaction_due(self.config.compact_after) {
             self.snapshot().await;
         }
         std::ops::ControlFlow::Continue(())
@@ -540,7 +544,9 @@ impl RoomTask {
                         }
                     }
                     self.seq += accepted.len() as i64;
-                    self.unsnapshotted += accepted.len();
+                    for (update, _) in accepted {
+                        self.log.appended(update.len());
+                    }
                     self.authors.extend(accepted.iter().filter_map(|(_, user)| user.clone()));
                     self.updated_at = Some(Instant::now());
                     return Ok(caught_up);
@@ -574,7 +580,7 @@ impl RoomTask {
                 Err(err) => tracing::warn!(seq, %err, "skipped a remote update that does not apply"),
             }
             self.seq = seq;
-            self.unsnapshotted += 1;
+            self.log.appended(update.len());
         }
         Ok(changed)
     }
@@ -596,11 +602,11 @@ impl RoomTask {
             if seq <= self.seq {
                 continue;
             }
+            self.log.appended(update.len());
             if let Ok(true) = self.room.apply_logged_update(&update) {
                 changed.push(update);
             }
             self.seq = seq;
-            self.unsnapshotted += 1;
         }
         tracing::debug!(seq = self.seq, updates = changed.len(), "caught up from the log");
         Ok(changed)
@@ -725,17 +731,48 @@ impl RoomTask {
 
     /// Folds the log into a snapshot, if anything is not folded yet.
     async fn snapshot(&mut self) {
-        if self.unsnapshotted == 0 {
+        if self.log.entries == 0 {
             return;
         }
         let state = self.room.encode_state();
         match self.store.write_snapshot(&self.doc, self.seq, &state).await {
             Ok(()) => {
                 tracing::debug!(seq = self.seq, bytes = state.len(), "snapshot written");
-                self.unsnapshotted = 0;
+                self.log = LogSize { entries: 0, bytes: 0, snapshot_bytes: state.len() };
             }
             Err(err) => tracing::warn!(%err, "could not write snapshot; the log is kept"),
         }
+    }
+}
+
+/// How much of a document's log is not folded into its snapshot yet.
+///
+/// Folding costs work in proportion to the whole document (apply, re-encode,
+/// rewrite the snapshot), so it waits until the log is worth it: at least
+/// `compact_after` entries, and a log that weighs as much as the snapshot — unless
+/// the log grows to many times `compact_after` entries, which bounds how many
+/// updates a load replays. Folding after a fixed number of entries would rewrite
+/// a large document every few seconds while it is being typed into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LogSize {
+    entries: usize,
+    bytes: usize,
+    snapshot_bytes: usize,
+}
+
+/// Entries (in multiples of `compact_after`) after which the log is folded
+/// whatever the snapshot weighs.
+const MAX_LOG_FACTOR: usize = 16;
+
+impl LogSize {
+    fn appended(&mut self, bytes: usize) {
+        self.entries += 1;
+        self.bytes += bytes;
+    }
+
+    fn compaction_due(&self, compact_after: usize) -> bool {
+        self.entries >= compact_after
+            && (self.bytes >= self.snapshot_bytes || self.entries >= MAX_LOG_FACTOR.saturating_mul(compact_after))
     }
 }
 
@@ -749,5 +786,35 @@ impl Ack {
             Ack::Version(tx, ..) => drop(tx.send(Err(err()))),
             Ack::Export(tx, _) => drop(tx.send(Err(err()))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LogSize;
+
+    #[test]
+    fn compaction_waits_for_the_log_to_weigh_as_much_as_the_snapshot() {
+        let log = |entries, bytes, snapshot_bytes| LogSize { entries, bytes, snapshot_bytes };
+        // A small document folds after `compact_after` entries.
+        assert!(log(2000, 40_000, 10_000).compaction_due(2000));
+        assert!(!log(1999, 40_000, 10_000).compaction_due(2000));
+        // A large one waits until the log weighs as much…
+        assert!(!log(2000, 40_000, 1_000_000).compaction_due(2000));
+        assert!(!log(25_000, 999_999, 1_000_000).compaction_due(2000));
+        assert!(log(25_000, 1_000_000, 1_000_000).compaction_due(2000));
+        // …but never past MAX_LOG_FACTOR × compact_after entries.
+        assert!(!log(31_999, 640_000, 10_000_000).compaction_due(2000));
+        assert!(log(32_000, 640_000, 10_000_000).compaction_due(2000));
+        // A fresh document without snapshot.
+        assert!(log(2000, 1, 0).compaction_due(2000));
+    }
+
+    #[test]
+    fn appending_counts_entries_and_bytes() {
+        let mut log = LogSize { entries: 0, bytes: 0, snapshot_bytes: 7 };
+        log.appended(10);
+        log.appended(5);
+        assert_eq!(log, LogSize { entries: 2, bytes: 15, snapshot_bytes: 7 });
     }
 }

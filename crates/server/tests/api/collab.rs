@@ -497,3 +497,61 @@ async fn a_put_over_the_document_limit_is_refused_and_changes_nothing() {
     assert_eq!(body["error"]["code"], "document_too_large");
     assert_eq!(content(&s.server, &s.doc, &s.owner.token).await, "small");
 }
+
+#[tokio::test]
+async fn a_live_document_folds_its_log_into_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let s = setup_with(|config| {
+        crate::support::store_in(config, &data);
+        config.collab.compact_after = 10;
+    })
+    .await;
+    let store = reynard_store::Store::open(&reynard_store::Store::sqlite_url(&data)).await.unwrap();
+    let doc_id = reynard_proto::DocumentId::new(s.doc.clone());
+    let mut a = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+
+    // A fresh document folds once `compact_after` entries are logged.
+    for i in 0..10 {
+        a.insert(0, &format!("{i};")).await;
+    }
+    settled(&s, &a).await;
+    let state = store.load_document_state(&doc_id).await.unwrap();
+    let (snapshot_seq, snapshot) = state.snapshot.clone().expect("a snapshot after 10 entries");
+    assert_eq!((snapshot_seq, state.updates.len()), (10, 0));
+
+    // Make the snapshot large: one big insert and 9 small edits are folded
+    // (the log outweighs the small snapshot). After that, small edits are not
+    // folded every 10 entries: only once the log weighs as much as the snapshot.
+    a.insert(0, &"x".repeat(20_000)).await;
+    for i in 0..9 {
+        a.insert(0, &format!("{i}:")).await;
+    }
+    settled(&s, &a).await;
+    let state = store.load_document_state(&doc_id).await.unwrap();
+    let (big_seq, big_snapshot) = state.snapshot.clone().unwrap();
+    assert_eq!((big_seq, state.updates.len()), (20, 0));
+    assert!(big_snapshot.len() > 20_000 && big_snapshot.len() > snapshot.len());
+    for i in 0..30 {
+        a.insert(0, &format!("{i},")).await;
+    }
+    settled(&s, &a).await;
+    let state = store.load_document_state(&doc_id).await.unwrap();
+    assert_eq!(state.snapshot.as_ref().unwrap().0, 20);
+    assert_eq!(state.updates.len(), 30, "small entries are not folded into a large snapshot yet");
+
+    // The log outweighs the snapshot: folded.
+    a.insert(0, &"y".repeat(24_000)).await;
+    settled(&s, &a).await;
+    let state = store.load_document_state(&doc_id).await.unwrap();
+    assert_eq!(state.updates.len(), 0, "a heavy log is folded");
+    assert_eq!(state.snapshot.unwrap().0, 51);
+    assert_eq!(content(&s.server, &s.doc, &s.owner.token).await, a.text());
+}
+
+/// Waits until the server has `client`'s text, then for one more request: the
+/// room answers it only after finishing the batch before (and its compaction).
+async fn settled(s: &Setup, client: &Client) {
+    server_has(&s.server, &s.doc, &s.owner.token, &client.text()).await;
+    content(&s.server, &s.doc, &s.owner.token).await;
+}
