@@ -31,6 +31,8 @@ pub struct Store {
     /// retries with growing delays; many rooms committing at once then wait far
     /// longer than the commits take. Hot write paths queue here instead (FIFO).
     write_gate: Option<Arc<Semaphore>>,
+    /// Update-log appends waiting to be committed together.
+    pub(crate) log_writer: Arc<crate::log_writer::LogWriter>,
 }
 
 impl Store {
@@ -70,7 +72,7 @@ impl Store {
         };
         let pool = pool_options.acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
         let write_gate = (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
-        Ok(Store { pool, backend, write_gate })
+        Ok(Store { pool, backend, write_gate, log_writer: Arc::default() })
     }
 
     /// Connects and applies pending migrations.

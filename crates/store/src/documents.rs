@@ -4,8 +4,6 @@
 //! Invariant: the state of a document is its snapshot (if any) followed by every
 //! log entry with a greater `seq`, in order.
 
-use std::fmt::Write as _;
-
 use reynard_proto::api::DocumentView;
 use reynard_proto::{DocumentId, UserId, WorkspaceId};
 use sqlx::Row;
@@ -55,30 +53,6 @@ fn document_from_row(row: &AnyRow) -> Result<DocumentView> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
-}
-
-/// Rows per `INSERT` of log entries (5 parameters each, within every backend's
-/// limit on bound parameters).
-const MAX_ROWS_PER_INSERT: usize = 1000;
-
-/// One `INSERT` statement for a chunk of log entries.
-fn insert_updates<'q>(
-    id: &'q DocumentId,
-    updates: &'q [NewUpdate<'q>],
-    now: i64,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    let mut sql = String::from("INSERT INTO doc_updates (doc_id, seq, data, user_id, at) VALUES ");
-    for i in 0..updates.len() {
-        let p = i * 5;
-        let sep = if i == 0 { "" } else { ", " };
-        let _ = write!(sql, "{sep}(${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5);
-    }
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for update in updates {
-        query =
-            query.bind(id.as_str()).bind(update.seq).bind(update.data).bind(update.user.map(UserId::as_str)).bind(now);
-    }
-    query
 }
 
 const PATH_TAKEN: &str = "a document with this path already exists in the workspace";
@@ -191,28 +165,15 @@ impl Store {
         Ok(StoredState { snapshot, updates, authors })
     }
 
-    /// Appends updates to a document's log (group commit). The whole batch is
-    /// one `INSERT` statement — atomic on its own and one round trip to the
-    /// database, which matters most for SQLite, whose connections run on their
-    /// own threads. A `seq` already used is a [`Error::Conflict`] and nothing of
-    /// the batch is written.
+    /// Appends updates to a document's log. The entries are written together
+    /// (atomically) and share their commit with other documents' appends that
+    /// wait at the same time (the store's log writer). A `seq` already used
+    /// is a [`Error::Conflict`] and nothing of the batch is written.
     pub async fn append_updates(&self, id: &DocumentId, updates: &[NewUpdate<'_>]) -> Result<()> {
         if updates.is_empty() {
             return Ok(());
         }
-        let now = now_millis();
-        let conflict = |e: sqlx::Error| Error::from(e).conflict_as("update sequence number already used");
-        let _turn = self.write_turn().await;
-        if updates.len() <= MAX_ROWS_PER_INSERT {
-            return insert_updates(id, updates, now).execute(&self.pool).await.map(drop).map_err(conflict);
-        }
-        // Larger batches take several statements: keep them atomic together.
-        let mut tx = self.pool.begin().await?;
-        for chunk in updates.chunks(MAX_ROWS_PER_INSERT) {
-            insert_updates(id, chunk, now).execute(&mut *tx).await.map_err(conflict)?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.group_append(id, updates).await
     }
 
     /// Log entries of a document after `after_seq`, in order (to catch up).

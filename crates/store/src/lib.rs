@@ -5,7 +5,8 @@
 //! - [`db`]: connecting, per-backend pragmas, migrations, readiness.
 //! - [`error`]: [`Error`], which turns constraint violations into domain errors.
 //! - [`accounts`]: users and their sessions/tokens; signup claims pending invitations.
-//! - [`documents`]: documents, their update log and snapshots (group-committed appends).
+//! - [`documents`]: documents, their update log and snapshots.
+//! - `log_writer`: group commit of update-log appends across documents.
 //! - [`history`]: versions (checkpoints and deltas) and branches of documents.
 //! - [`workspaces`]: workspaces, members with roles, invitations; the last owner rule.
 //!
@@ -18,6 +19,7 @@ pub mod db;
 pub mod documents;
 pub mod error;
 pub mod history;
+mod log_writer;
 pub mod workspaces;
 
 pub use accounts::{NewUser, SessionKind, User};

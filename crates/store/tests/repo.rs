@@ -72,6 +72,7 @@ on_both_backends!(
     migrations_are_idempotent,
     documents_paths_and_conflicts,
     update_log_and_snapshots,
+    concurrent_appends_keep_their_own_results,
     versions_chain_from_checkpoints,
     branches_track_their_merges,
 );
@@ -280,6 +281,51 @@ async fn update_log_and_snapshots(store: &Store) {
     store.delete_document(&doc.id).await.unwrap();
     let gone = store.load_document_state(&doc.id).await.unwrap();
     assert!(gone.snapshot.is_none() && gone.updates.is_empty(), "log and snapshot go with the document");
+}
+
+async fn concurrent_appends_keep_their_own_results(store: &Store) {
+    let owner = user(store, "o@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let mut docs = Vec::new();
+    for i in 0..6 {
+        docs.push(store.create_document(&ws.id, &format!("f{i}.txt"), "plaintext", &owner).await.unwrap().id);
+    }
+    let deleted = store.create_document(&ws.id, "gone.txt", "plaintext", &owner).await.unwrap().id;
+    store.delete_document(&deleted).await.unwrap();
+
+    // Appends of many documents at once share commits; each document's entries
+    // land in order, and one document's conflict or deletion fails only its own append.
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, doc) in docs.iter().enumerate() {
+        let (store, doc, owner, deleted) = (store.clone(), doc.clone(), owner.clone(), deleted.clone());
+        tasks.spawn(async move {
+            for seq in 1..=20i64 {
+                let data = [n as u8, seq as u8];
+                let entry = [NewUpdate { seq, data: &data, user: Some(&owner) }];
+                store.append_updates(&doc, &entry).await.unwrap();
+                if n == 0 && seq % 5 == 0 {
+                    // A sequence number already taken (as by another process).
+                    let clash =
+                        [NewUpdate { seq: seq + 1, data: &[0], user: None }, NewUpdate { seq, data: &[0], user: None }];
+                    assert!(matches!(store.append_updates(&doc, &clash).await, Err(Error::Conflict(_))));
+                }
+                if n == 1 {
+                    let entry = [NewUpdate { seq, data: &[1], user: None }];
+                    assert!(matches!(store.append_updates(&deleted, &entry).await, Err(Error::NotFound(_))));
+                }
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    for (n, doc) in docs.iter().enumerate() {
+        let state = store.load_document_state(doc).await.unwrap();
+        let expected: Vec<(i64, Vec<u8>)> = (1..=20i64).map(|seq| (seq, vec![n as u8, seq as u8])).collect();
+        assert_eq!(state.updates, expected, "document {n}");
+        assert!(state.authors.iter().all(|a| a.as_ref() == Some(&owner)));
+    }
+    assert!(store.load_document_state(&deleted).await.unwrap().updates.is_empty());
 }
 
 async fn versions_chain_from_checkpoints(store: &Store) {
