@@ -180,8 +180,20 @@ impl DocHub {
     }
 
     /// Passes a frame a client sent (waits while the room's queue is full).
+    ///
+    /// The common case — the room runs and has room in its queue — completes
+    /// without suspending; the general path is boxed, so that the future every
+    /// connection holds while it reads stays small.
     pub async fn frame(self: &Arc<Self>, doc: &DocumentId, conn: ConnId, data: bytes::Bytes) {
-        self.send(doc, RoomEvent::Frame { conn, data }).await;
+        let event = RoomEvent::Frame { conn, data };
+        let event = match self.lock().get(doc) {
+            Some(tx) => match tx.try_send(event) {
+                Ok(()) => return,
+                Err(mpsc::error::TrySendError::Full(event) | mpsc::error::TrySendError::Closed(event)) => event,
+            },
+            None => event,
+        };
+        Box::pin(self.send(doc, event)).await;
     }
 
     /// Disconnects a client.

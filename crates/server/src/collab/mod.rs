@@ -6,17 +6,18 @@
 //! - [`room_task`]: the task that owns a document in memory: it applies frames
 //!   through [`reynard_collab::DocRoom`], appends accepted updates to the log
 //!   (group commit) **before** anyone sees them, then fans out.
-//! - [`socket`]: one WebSocket connection: authentication, the bounded send
-//!   queue, rate and size limits, close codes.
+//! - [`outbox`]: the bounded send queue of one connection.
+//! - [`socket`]: one WebSocket connection, one task: authentication, writing
+//!   its queue, reading with rate and size limits, close codes.
 
 pub mod hub;
+pub mod outbox;
 pub mod room_task;
 pub mod socket;
 
-use std::time::Duration;
+pub use outbox::Outbox;
 
-use bytes::Bytes;
-use tokio::sync::mpsc;
+use std::time::Duration;
 
 /// Settings of live documents.
 #[derive(Debug, Clone)]
@@ -67,21 +68,4 @@ pub mod close_code {
     pub const INTERNAL: u16 = 1011;
     /// The client reads too slowly; it resyncs when it reconnects.
     pub const TRY_AGAIN_LATER: u16 = 1013;
-}
-
-/// What a room sends to one connection.
-#[derive(Debug, Clone)]
-pub enum Outgoing {
-    /// A binary frame holding one y-websocket message (shared, never re-encoded).
-    Frame(Bytes),
-    /// Close the connection with this code and reason.
-    Close(u16, String),
-}
-
-/// The sending side of a connection, as the room holds it.
-#[derive(Debug, Clone)]
-pub struct Outbox {
-    pub frames: mpsc::Sender<Outgoing>,
-    /// Lets the room close a connection whose queue is full.
-    pub close: mpsc::Sender<(u16, String)>,
 }

@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use super::hub::{DocHub, HubError};
-use super::{CollabConfig, Outbox, Outgoing, close_code};
+use super::{CollabConfig, Outbox, close_code};
 
 /// Most events handled in one batch (and so in one transaction).
 const MAX_BATCH: usize = 512;
@@ -442,7 +442,7 @@ impl RoomTask {
                 }
             };
             for client in self.clients.values() {
-                let _ = client.outbox.close.try_send((code, reason.to_owned()));
+                client.outbox.close(code, reason);
             }
             for ack in acks {
                 ack.fail(&err);
@@ -501,7 +501,7 @@ impl RoomTask {
         for (conn, code, reason) in closing {
             if let Some(client) = self.clients.remove(&conn) {
                 removals.extend(self.room.disconnect(conn).map(Bytes::from));
-                let _ = client.outbox.close.try_send((code, reason));
+                client.outbox.close(code, reason);
             }
         }
         for message in removals {
@@ -510,7 +510,7 @@ impl RoomTask {
         }
         if let Some((code, reason)) = stop {
             for (_, client) in self.clients.drain() {
-                let _ = client.outbox.close.try_send((code, reason.to_owned()));
+                client.outbox.close(code, reason);
             }
             return std::ops::ControlFlow::Break(());
         }
@@ -712,7 +712,7 @@ impl RoomTask {
     /// Queues a message for one client; a full queue marks it too slow.
     fn deliver(&self, conn: ConnId, message: Bytes, closing: &mut Vec<(ConnId, u16, String)>) {
         let Some(client) = self.clients.get(&conn) else { return };
-        if let Err(mpsc::error::TrySendError::Full(_)) = client.outbox.frames.try_send(Outgoing::Frame(message)) {
+        if client.outbox.push(message).is_err() {
             closing.push((conn, close_code::TRY_AGAIN_LATER, "too slow: reconnect to resync".to_owned()));
         }
     }
@@ -720,10 +720,7 @@ impl RoomTask {
     /// Queues a message for every client (the same bytes for all).
     fn broadcast(&self, message: &Bytes, closing: &mut Vec<(ConnId, u16, String)>) {
         for (conn, client) in &self.clients {
-            if let Err(mpsc::error::TrySendError::Full(_)) =
-                client.outbox.frames.try_send(Outgoing::Frame(message.clone()))
-                && !closing.iter().any(|(c, ..)| c == conn)
-            {
+            if client.outbox.push(message.clone()).is_err() && !closing.iter().any(|(c, ..)| c == conn) {
                 closing.push((*conn, close_code::TRY_AGAIN_LATER, "too slow: reconnect to resync".to_owned()));
             }
         }

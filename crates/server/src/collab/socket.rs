@@ -1,10 +1,10 @@
 //! `GET /collab/{doc_id}`: one y-websocket connection. Authenticates before the
-//! upgrade (401/403/404 as HTTP answers), then runs a reader (limits, rate) and
-//! a writer (a bounded queue drained onto the socket) for the connection.
+//! upgrade (401/403/404 as HTTP answers), then runs the connection in one task:
+//! its send queue drained onto the socket, its reads checked against the limits.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -12,13 +12,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use reynard_auth::hash_token;
 use reynard_proto::{DocumentId, Role, UserId};
-use tokio::sync::mpsc;
 
+use super::close_code;
 use super::hub::DocHub;
-use super::{Outbox, Outgoing, close_code};
+use super::outbox::{self, Inbox, Next};
 use crate::api::workspaces::authorize;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::presented_token;
@@ -29,7 +29,7 @@ use crate::state::AppState;
 /// larger messages are read in several chunks.
 const READ_BUFFER_BYTES: usize = 1024;
 
-/// Most queued frames written to a connection before one flush.
+/// Most queued frames written to a connection between two flushes.
 const MAX_FRAMES_PER_FLUSH: usize = 64;
 
 /// The upgrade handler: checks the token (`?token=`, bearer or cookie) and the
@@ -57,10 +57,15 @@ pub async fn collab_socket(
     let hub = state.collab.clone();
     let metrics = state.metrics.clone();
     let upgrade = upgrade.max_message_size(limit).max_frame_size(limit).read_buffer_size(READ_BUFFER_BYTES);
-    Ok(upgrade.on_upgrade(move |socket| async move {
-        metrics.websocket_opened();
-        run_connection(socket, hub, doc, user.id, role.can_edit_documents()).await;
-        metrics.websocket_closed();
+    Ok(upgrade.on_upgrade(move |socket| {
+        // The socket goes to the heap once: held by value, every future that
+        // passes it on would reserve room for a copy in the connection's task.
+        let mut socket = Box::new(socket);
+        async move {
+            metrics.websocket_opened();
+            run_connection(&mut socket, hub, doc, user.id, role.can_edit_documents()).await;
+            metrics.websocket_closed();
+        }
     }))
 }
 
@@ -92,103 +97,93 @@ impl MessageRate {
     }
 }
 
-async fn run_connection(socket: WebSocket, hub: Arc<DocHub>, doc: DocumentId, user: UserId, can_write: bool) {
-    let (mut sink, mut stream) = socket.split();
-    let config = hub.config().clone();
-    let (frames_tx, mut frames_rx) = mpsc::channel::<Outgoing>(config.send_queue);
-    let (close_tx, mut close_rx) = mpsc::channel::<(u16, String)>(1);
+/// Runs one connection in one task: writes what the room queued, reads what the
+/// client sends. Writing and reading take turns, which costs nothing here (a
+/// read hands a frame to the room without waiting for it) and saves a second
+/// task and a channel per connection.
+async fn run_connection(socket: &mut WebSocket, hub: Arc<DocHub>, doc: DocumentId, user: UserId, can_write: bool) {
+    let config = hub.config();
+    let (outbox, inbox) = outbox::queue(config.send_queue);
     let conn = hub.next_conn();
-
-    let writer = tokio::spawn(async move {
-        let close = loop {
-            tokio::select! {
-                biased;
-                Some(close) = close_rx.recv() => break Some(close),
-                item = frames_rx.recv() => match item {
-                    Some(Outgoing::Frame(bytes)) => {
-                        // Write every frame already queued, then flush once: one
-                        // write to the socket for a burst instead of one per frame.
-                        if sink.feed(Message::Binary(bytes)).await.is_err() {
-                            break None;
-                        }
-                        let mut then = None;
-                        for _ in 1..MAX_FRAMES_PER_FLUSH {
-                            match frames_rx.try_recv() {
-                                Ok(Outgoing::Frame(bytes)) => {
-                                    if sink.feed(Message::Binary(bytes)).await.is_err() {
-                                        then = Some(None);
-                                        break;
-                                    }
-                                }
-                                Ok(Outgoing::Close(code, reason)) => {
-                                    then = Some(Some((code, reason)));
-                                    break;
-                                }
-                                Err(_) => break,
-                            }
-                        }
-                        if sink.flush().await.is_err() {
-                            break None;
-                        }
-                        if let Some(close) = then {
-                            break close;
-                        }
-                    }
-                    Some(Outgoing::Close(code, reason)) => break Some((code, reason)),
-                    None => break Some((close_code::GOING_AWAY, "closing".to_owned())),
-                },
-            }
-        };
-        if let Some((code, reason)) = close {
-            let frame = CloseFrame { code, reason: truncate_reason(&reason).into() };
-            let _ = sink.send(Message::Close(Some(frame))).await;
-        }
-        let _ = sink.close().await;
-    });
-
-    let outbox = Outbox { frames: frames_tx, close: close_tx.clone() };
-    if let Err(err) = hub.join(&doc, conn, user, can_write, outbox).await {
+    if let Err(err) = Box::pin(hub.join(&doc, conn, user, can_write, outbox)).await {
         tracing::warn!(%err, doc = %doc, "could not open document for a connection");
-        let _ = close_tx.try_send((close_code::INTERNAL, "could not open the document".to_owned()));
-    } else {
-        let mut rate = MessageRate::new(config.messages_per_second);
-        while let Some(message) = stream.next().await {
-            match message {
-                Ok(Message::Binary(data)) => {
-                    if !rate.allow() {
-                        let _ = close_tx.try_send((close_code::POLICY, "rate limit exceeded".to_owned()));
-                        break;
-                    }
-                    hub.frame(&doc, conn, data).await;
+        close(socket, close_code::INTERNAL, "could not open the document").await;
+        return;
+    }
+    let mut rate = MessageRate::new(config.messages_per_second);
+    let closing = loop {
+        match write_queued(socket, &inbox).await {
+            Ok(None) => {}
+            Ok(Some(close)) => break Some(close),
+            Err(()) => break None,
+        }
+        let message = tokio::select! {
+            biased;
+            () = inbox.ready() => continue,
+            message = socket.recv() => message,
+        };
+        match message {
+            Some(Ok(Message::Binary(data))) => {
+                if !rate.allow() {
+                    break Some((close_code::POLICY, "rate limit exceeded".to_owned()));
                 }
-                Ok(Message::Text(_)) => {
-                    let reason = "text frames are not part of the y-websocket protocol".to_owned();
-                    let _ = close_tx.try_send((close_code::UNSUPPORTED, reason));
-                    break;
-                }
-                Ok(Message::Close(_)) => break,
-                Ok(Message::Ping(_) | Message::Pong(_)) => {}
-                Err(err) => {
-                    let text = err.to_string();
-                    let code = if text.contains("too long") || text.contains("Space limit") {
-                        close_code::TOO_BIG
-                    } else {
-                        close_code::INVALID_DATA
-                    };
-                    tracing::debug!(%text, "websocket read failed");
-                    let _ = close_tx.try_send((code, truncate_reason(&text)));
-                    break;
-                }
+                hub.frame(&doc, conn, data).await;
+            }
+            Some(Ok(Message::Text(_))) => {
+                break Some((
+                    close_code::UNSUPPORTED,
+                    "text frames are not part of the y-websocket protocol".to_owned(),
+                ));
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            Some(Ok(Message::Close(_))) | None => break None,
+            Some(Err(err)) => {
+                let text = err.to_string();
+                let code = if text.contains("too long") || text.contains("Space limit") {
+                    close_code::TOO_BIG
+                } else {
+                    close_code::INVALID_DATA
+                };
+                tracing::debug!(%text, "websocket read failed");
+                break Some((code, text));
             }
         }
-        hub.leave(&doc, conn).await;
+    };
+    Box::pin(hub.leave(&doc, conn)).await;
+    if let Some((code, reason)) = closing {
+        close(socket, code, &reason).await;
     }
-    drop(close_tx);
-    // The room drops its outbox on Leave, which ends the writer; bound the wait.
-    let abort = writer.abort_handle();
-    if tokio::time::timeout(Duration::from_secs(5), writer).await.is_err() {
-        abort.abort();
+}
+
+/// Writes every frame queued, then flushes once: one write to the socket for a
+/// burst instead of one per frame. Returns the close the room asked for, if any;
+/// `Err` when the socket failed.
+async fn write_queued(socket: &mut WebSocket, inbox: &Inbox) -> Result<Option<(u16, String)>, ()> {
+    let mut written = 0;
+    loop {
+        match inbox.next() {
+            Next::Frame(bytes) => {
+                socket.feed(Message::Binary(bytes)).await.map_err(drop)?;
+                written += 1;
+                if written % MAX_FRAMES_PER_FLUSH == 0 {
+                    socket.flush().await.map_err(drop)?;
+                }
+            }
+            Next::Close(code, reason) => return Ok(Some((code, reason))),
+            Next::Empty => break,
+        }
     }
+    if written % MAX_FRAMES_PER_FLUSH != 0 {
+        socket.flush().await.map_err(drop)?;
+    }
+    Ok(None)
+}
+
+/// Sends a close frame (best effort) and closes the socket.
+async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
+    let frame = CloseFrame { code, reason: truncate_reason(reason).into() };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+    let _ = socket.close().await;
 }
 
 /// Close reasons are limited to 123 bytes by the WebSocket protocol.

@@ -1,0 +1,189 @@
+//! The send queue of one connection. The room pushes frames (shared bytes, never
+//! re-encoded per client) through an [`Outbox`]; the connection's task takes them
+//! from its [`Inbox`] and writes them to the socket.
+//!
+//! One small allocation per connection: idle connections are most of a busy
+//! server, and a pair of channels cost more than everything else an idle
+//! connection holds. The queue is bounded: a connection whose queue is full reads
+//! too slowly and is closed (it resyncs when it reconnects).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+
+use super::close_code;
+
+/// Capacity a drained queue keeps; a burst's larger buffer is given back.
+const RETAINED_CAPACITY: usize = 8;
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    /// Woken when a frame or a close is queued.
+    ready: Notify,
+    capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    frames: VecDeque<Bytes>,
+    /// Set once: the connection closes with this code and reason.
+    close: Option<(u16, String)>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The room's end of a connection's queue. Dropping it closes the connection
+/// (with 1001) unless it was closed with another code before.
+#[derive(Debug)]
+pub struct Outbox {
+    shared: Arc<Shared>,
+}
+
+/// The connection's end of its queue.
+#[derive(Debug)]
+pub struct Inbox {
+    shared: Arc<Shared>,
+}
+
+/// The queue had no room for a frame: its connection reads too slowly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
+/// What the connection should do next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Write this frame.
+    Frame(Bytes),
+    /// Send a close frame with this code and reason, then stop.
+    Close(u16, String),
+    /// Nothing queued.
+    Empty,
+}
+
+/// A queue holding at most `capacity` frames.
+pub fn queue(capacity: usize) -> (Outbox, Inbox) {
+    let shared =
+        Arc::new(Shared { state: Mutex::new(State::default()), ready: Notify::new(), capacity: capacity.max(1) });
+    (Outbox { shared: shared.clone() }, Inbox { shared })
+}
+
+impl Outbox {
+    /// Queues a frame. A closed queue drops it silently (the connection is going).
+    pub fn push(&self, frame: Bytes) -> Result<(), Full> {
+        {
+            let mut state = self.shared.lock();
+            if state.close.is_some() {
+                return Ok(());
+            }
+            if state.frames.len() >= self.shared.capacity {
+                return Err(Full);
+            }
+            state.frames.push_back(frame);
+        }
+        self.shared.ready.notify_one();
+        Ok(())
+    }
+
+    /// Closes the connection with `code` and `reason`; frames still queued are
+    /// dropped. Only the first close counts.
+    pub fn close(&self, code: u16, reason: impl Into<String>) {
+        {
+            let mut state = self.shared.lock();
+            if state.close.is_some() {
+                return;
+            }
+            state.close = Some((code, reason.into()));
+            state.frames = VecDeque::new();
+        }
+        self.shared.ready.notify_one();
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        self.close(close_code::GOING_AWAY, "closing");
+    }
+}
+
+impl Inbox {
+    /// The next thing to do: a close comes before any frame still queued.
+    pub fn next(&self) -> Next {
+        let mut state = self.shared.lock();
+        if let Some((code, reason)) = state.close.take() {
+            // Keep the queue closed for the room's later pushes.
+            state.close = Some((code, String::new()));
+            return Next::Close(code, reason);
+        }
+        match state.frames.pop_front() {
+            Some(frame) => Next::Frame(frame),
+            None => {
+                if state.frames.capacity() > RETAINED_CAPACITY {
+                    state.frames.shrink_to(RETAINED_CAPACITY);
+                }
+                Next::Empty
+            }
+        }
+    }
+
+    /// Waits until something was queued since the last wait (returns at once if
+    /// something was queued meanwhile).
+    pub async fn ready(&self) {
+        self.shared.ready.notified().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn frames_come_out_in_order_and_a_full_queue_refuses() {
+        let (outbox, inbox) = queue(2);
+        outbox.push(Bytes::from_static(b"a")).unwrap();
+        outbox.push(Bytes::from_static(b"b")).unwrap();
+        assert_eq!(outbox.push(Bytes::from_static(b"c")), Err(Full));
+        inbox.ready().await;
+        assert_eq!(inbox.next(), Next::Frame(Bytes::from_static(b"a")));
+        assert_eq!(inbox.next(), Next::Frame(Bytes::from_static(b"b")));
+        assert_eq!(inbox.next(), Next::Empty);
+        outbox.push(Bytes::from_static(b"c")).unwrap();
+        assert_eq!(inbox.next(), Next::Frame(Bytes::from_static(b"c")));
+    }
+
+    #[tokio::test]
+    async fn a_close_overtakes_queued_frames_and_the_first_close_wins() {
+        let (outbox, inbox) = queue(8);
+        outbox.push(Bytes::from_static(b"a")).unwrap();
+        outbox.close(close_code::TRY_AGAIN_LATER, "too slow");
+        outbox.close(close_code::POLICY, "later");
+        assert_eq!(outbox.push(Bytes::from_static(b"b")), Ok(()), "a closed queue drops frames");
+        inbox.ready().await;
+        assert_eq!(inbox.next(), Next::Close(close_code::TRY_AGAIN_LATER, "too slow".to_owned()));
+        assert!(matches!(inbox.next(), Next::Close(close_code::TRY_AGAIN_LATER, _)));
+    }
+
+    #[tokio::test]
+    async fn dropping_the_outbox_closes_the_connection() {
+        let (outbox, inbox) = queue(8);
+        drop(outbox);
+        inbox.ready().await;
+        assert_eq!(inbox.next(), Next::Close(close_code::GOING_AWAY, "closing".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn a_drained_queue_gives_back_a_burst_of_capacity() {
+        let (outbox, inbox) = queue(1024);
+        for _ in 0..500 {
+            outbox.push(Bytes::from_static(b"x")).unwrap();
+        }
+        while inbox.next() != Next::Empty {}
+        assert!(inbox.shared.lock().frames.capacity() <= RETAINED_CAPACITY);
+    }
+}
