@@ -45,6 +45,15 @@ pub fn merge_awareness_messages(messages: &[Vec<u8>]) -> Vec<Vec<u8>> {
     out
 }
 
+/// All `updates` (v1) as one update, or `None` if yrs cannot merge them.
+pub fn merge_updates(updates: &[&[u8]]) -> Option<Vec<u8>> {
+    match updates {
+        [] => None,
+        [single] => Some(single.to_vec()),
+        many => merge_updates_v1(many).ok(),
+    }
+}
+
 /// One sync-update message carrying all `updates` (v1). A single update is sent
 /// as it came, without re-encoding; several are merged with yrs (cheap for the
 /// few small updates a batch holds). `Err` gives one message per update instead:

@@ -29,7 +29,7 @@ pub mod room;
 mod update_bounds;
 
 pub use awareness::{AwarenessChange, AwarenessRegistry, ConnId};
-pub use broadcast::{encode_updates_message, merge_awareness_messages};
+pub use broadcast::{encode_updates_message, merge_awareness_messages, merge_updates};
 pub use error::{LoadError, ProtocolError, Result};
 pub use protocol::{AuthMessage, Message, decode_frame};
 pub use room::{DocRoom, Effects, Limits};

@@ -427,6 +427,7 @@ impl RoomTask {
                 Vec::new()
             }
         };
+        let accepted = log_entries(accepted);
         let appended = self.append(&accepted).await;
         if let Ok(caught_up) = &appended {
             relayed.extend(caught_up.iter().cloned());
@@ -742,6 +743,38 @@ impl RoomTask {
     }
 }
 
+/// The log entries of a batch's accepted updates: each run of consecutive
+/// updates by one author becomes one entry (the runs keep their order, so every
+/// entry applies after the ones before it). A burst of typing is then one row to
+/// write, one sequence number to publish, and the same bytes that are broadcast.
+fn log_entries(accepted: Vec<(Vec<u8>, Option<UserId>)>) -> Vec<(Vec<u8>, Option<UserId>)> {
+    if accepted.len() < 2 {
+        return accepted;
+    }
+    let mut entries = Vec::new();
+    let mut run: Vec<(Vec<u8>, Option<UserId>)> = Vec::new();
+    let flush = |run: &mut Vec<(Vec<u8>, Option<UserId>)>, entries: &mut Vec<(Vec<u8>, Option<UserId>)>| {
+        if run.len() > 1 {
+            let parts: Vec<&[u8]> = run.iter().map(|(update, _)| update.as_slice()).collect();
+            if let Some(merged) = reynard_collab::merge_updates(&parts) {
+                let author = run[0].1.clone();
+                run.clear();
+                entries.push((merged, author));
+                return;
+            }
+        }
+        entries.append(run);
+    };
+    for entry in accepted {
+        if run.last().is_some_and(|(_, author)| *author != entry.1) {
+            flush(&mut run, &mut entries);
+        }
+        run.push(entry);
+    }
+    flush(&mut run, &mut entries);
+    entries
+}
+
 /// How much of a document's log is not folded into its snapshot yet.
 ///
 /// Folding costs work in proportion to the whole document (apply, re-encode,
@@ -788,7 +821,35 @@ impl Ack {
 
 #[cfg(test)]
 mod tests {
-    use super::LogSize;
+    use reynard_proto::UserId;
+    use yrs::updates::decoder::Decode;
+    use yrs::{Doc, GetString, Text, Transact, Update};
+
+    use super::{LogSize, log_entries};
+
+    #[test]
+    fn runs_of_one_author_become_one_entry_in_order() {
+        let (ann, bob) = (Some(UserId::new("ann")), Some(UserId::new("bob")));
+        let writer = Doc::new();
+        let text = writer.get_or_insert_text("monaco");
+        let mut updates = Vec::new();
+        for (i, author) in [&ann, &ann, &bob, &ann, &ann, &ann].into_iter().enumerate() {
+            let mut txn = writer.transact_mut();
+            text.insert(&mut txn, 0, &i.to_string());
+            updates.push((txn.encode_update_v1(), author.clone()));
+        }
+        let entries = log_entries(updates);
+        let authors: Vec<_> = entries.iter().map(|(_, a)| a.clone()).collect();
+        assert_eq!(authors, vec![ann.clone(), bob, ann]);
+        // Applied in order, the entries rebuild the writer's document.
+        let reader = Doc::new();
+        let rtext = reader.get_or_insert_text("monaco");
+        for (update, _) in &entries {
+            reader.transact_mut().apply_update(Update::decode_v1(update).unwrap()).unwrap();
+        }
+        assert_eq!(rtext.get_string(&reader.transact()), text.get_string(&writer.transact()));
+        assert_eq!(log_entries(Vec::new()).len(), 0);
+    }
 
     #[test]
     fn compaction_waits_for_the_log_to_weigh_as_much_as_the_snapshot() {

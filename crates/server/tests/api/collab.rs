@@ -399,9 +399,8 @@ async fn updates_the_document_already_has_are_not_logged_again() {
     .await;
     let mut a = Client::connect(&s.server, &s.doc, &s.editor.token).await;
     for i in 0..5 {
-        a.insert(0, &format!("{i};")).await;
+        insert_logged(&s, &mut a, &format!("{i};")).await;
     }
-    server_has(&s.server, &s.doc, &s.owner.token, &a.text()).await;
     let store = reynard_store::Store::open(&reynard_store::Store::sqlite_url(&data)).await.unwrap();
     let doc_id = reynard_proto::DocumentId::new(s.doc.clone());
     let logged = store.load_document_state(&doc_id).await.unwrap().last_seq();
@@ -513,7 +512,7 @@ async fn a_live_document_folds_its_log_into_a_snapshot() {
 
     // A fresh document folds once `compact_after` entries are logged.
     for i in 0..10 {
-        a.insert(0, &format!("{i};")).await;
+        insert_logged(&s, &mut a, &format!("{i};")).await;
     }
     settled(&s, &a).await;
     let state = store.load_document_state(&doc_id).await.unwrap();
@@ -523,9 +522,9 @@ async fn a_live_document_folds_its_log_into_a_snapshot() {
     // Make the snapshot large: one big insert and 9 small edits are folded
     // (the log outweighs the small snapshot). After that, small edits are not
     // folded every 10 entries: only once the log weighs as much as the snapshot.
-    a.insert(0, &"x".repeat(20_000)).await;
+    insert_logged(&s, &mut a, &"x".repeat(20_000)).await;
     for i in 0..9 {
-        a.insert(0, &format!("{i}:")).await;
+        insert_logged(&s, &mut a, &format!("{i}:")).await;
     }
     settled(&s, &a).await;
     let state = store.load_document_state(&doc_id).await.unwrap();
@@ -533,7 +532,7 @@ async fn a_live_document_folds_its_log_into_a_snapshot() {
     assert_eq!((big_seq, state.updates.len()), (20, 0));
     assert!(big_snapshot.len() > 20_000 && big_snapshot.len() > snapshot.len());
     for i in 0..30 {
-        a.insert(0, &format!("{i},")).await;
+        insert_logged(&s, &mut a, &format!("{i},")).await;
     }
     settled(&s, &a).await;
     let state = store.load_document_state(&doc_id).await.unwrap();
@@ -541,12 +540,20 @@ async fn a_live_document_folds_its_log_into_a_snapshot() {
     assert_eq!(state.updates.len(), 30, "small entries are not folded into a large snapshot yet");
 
     // The log outweighs the snapshot: folded.
-    a.insert(0, &"y".repeat(24_000)).await;
+    insert_logged(&s, &mut a, &"y".repeat(24_000)).await;
     settled(&s, &a).await;
     let state = store.load_document_state(&doc_id).await.unwrap();
     assert_eq!(state.updates.len(), 0, "a heavy log is folded");
     assert_eq!(state.snapshot.unwrap().0, 51);
     assert_eq!(content(&s.server, &s.doc, &s.owner.token).await, a.text());
+}
+
+/// Inserts `text` at the start and waits until the server has it, so that each
+/// insert is a log entry of its own (a room logs a burst of one author's
+/// updates, arriving together, as one entry).
+async fn insert_logged(s: &Setup, client: &mut Client, text: &str) {
+    client.insert(0, text).await;
+    server_has(&s.server, &s.doc, &s.owner.token, &client.text()).await;
 }
 
 /// Waits until the server has `client`'s text, then for one more request: the
