@@ -132,6 +132,11 @@ impl Inbox {
         }
     }
 
+    /// Whether the room closed the connection.
+    pub fn is_closed(&self) -> bool {
+        self.shared.lock().close.is_some()
+    }
+
     /// Waits until something was queued since the last wait (returns at once if
     /// something was queued meanwhile).
     pub async fn ready(&self) {
@@ -163,6 +168,7 @@ mod tests {
         outbox.push(Bytes::from_static(b"a")).unwrap();
         outbox.close(close_code::TRY_AGAIN_LATER, "too slow");
         outbox.close(close_code::POLICY, "later");
+        assert!(inbox.is_closed());
         assert_eq!(outbox.push(Bytes::from_static(b"b")), Ok(()), "a closed queue drops frames");
         inbox.ready().await;
         assert_eq!(inbox.next(), Next::Close(close_code::TRY_AGAIN_LATER, "too slow".to_owned()));

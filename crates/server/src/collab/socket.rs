@@ -157,16 +157,17 @@ async fn run_connection(socket: &mut WebSocket, hub: Arc<DocHub>, doc: DocumentI
 
 /// Writes every frame queued, then flushes once: one write to the socket for a
 /// burst instead of one per frame. Returns the close the room asked for, if any;
-/// `Err` when the socket failed.
+/// `Err` when the socket failed, or when a write blocked on a client that does
+/// not read until the room gave up on it.
 async fn write_queued(socket: &mut WebSocket, inbox: &Inbox) -> Result<Option<(u16, String)>, ()> {
     let mut written = 0;
     loop {
         match inbox.next() {
             Next::Frame(bytes) => {
-                socket.feed(Message::Binary(bytes)).await.map_err(drop)?;
+                unless_closed(inbox, socket.feed(Message::Binary(bytes))).await?;
                 written += 1;
                 if written % MAX_FRAMES_PER_FLUSH == 0 {
-                    socket.flush().await.map_err(drop)?;
+                    unless_closed(inbox, socket.flush()).await?;
                 }
             }
             Next::Close(code, reason) => return Ok(Some((code, reason))),
@@ -174,9 +175,28 @@ async fn write_queued(socket: &mut WebSocket, inbox: &Inbox) -> Result<Option<(u
         }
     }
     if written % MAX_FRAMES_PER_FLUSH != 0 {
-        socket.flush().await.map_err(drop)?;
+        unless_closed(inbox, socket.flush()).await?;
     }
     Ok(None)
+}
+
+/// Runs a write, which blocks while the client does not read. The room keeps
+/// queueing meanwhile; once the queue overflows it closes the connection, and
+/// the write is abandoned: the socket is dropped, as no close frame can pass a
+/// full buffer.
+async fn unless_closed(inbox: &Inbox, write: impl Future<Output = Result<(), axum::Error>>) -> Result<(), ()> {
+    let mut write = std::pin::pin!(write);
+    loop {
+        tokio::select! {
+            biased;
+            result = &mut write => return result.map_err(drop),
+            () = inbox.ready() => {
+                if inbox.is_closed() {
+                    return Err(());
+                }
+            }
+        }
+    }
 }
 
 /// Sends a close frame (best effort) and closes the socket.

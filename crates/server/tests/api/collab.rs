@@ -562,3 +562,44 @@ async fn settled(s: &Setup, client: &Client) {
     server_has(&s.server, &s.doc, &s.owner.token, &client.text()).await;
     content(&s.server, &s.doc, &s.owner.token).await;
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_and_the_room_goes_on() {
+    let s = setup_with(|config| {
+        config.collab.send_queue = 16;
+        config.collab.messages_per_second = 100_000;
+    })
+    .await;
+    // A client that connects and then never reads again.
+    let url = format!("ws://{}/collab/{}?token={}", s.server.addr, s.doc, s.editor.token);
+    let (stalled, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
+    let mut a = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+    a.drain(Duration::from_millis(100)).await;
+    assert_eq!(open_websockets(&s.server).await, 2);
+
+    // Far more than the socket buffers of the stalled client hold: its writes
+    // block, its queue overflows, and the room lets it go.
+    let chunk = "z".repeat(32 * 1024);
+    for _ in 0..40 {
+        for _ in 0..10 {
+            a.insert(0, &chunk).await;
+        }
+        a.drain(Duration::from_millis(5)).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while open_websockets(&s.server).await != 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the stalled connection is still open");
+        a.drain(Duration::from_millis(50)).await;
+    }
+    // The document and the reading client are unaffected.
+    settled(&s, &a).await;
+    assert_eq!(content(&s.server, &s.doc, &s.owner.token).await.len(), 400 * chunk.len());
+    drop(stalled);
+}
+
+/// The `reynard_open_websockets` gauge.
+async fn open_websockets(server: &TestServer) -> i64 {
+    let metrics = server.client.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let line = metrics.lines().find(|l| l.starts_with("reynard_open_websockets ")).expect("gauge");
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
