@@ -12,7 +12,9 @@
 //!
 //! Queries are written once in the SQL both backends accept (`$1` placeholders,
 //! `TEXT`/`BIGINT` columns, times as Unix milliseconds) and run through sqlx's
-//! `Any` driver; migrations are kept per backend under `migrations/`.
+//! `Any` driver; migrations are kept per backend under `migrations/`. The one
+//! exception is the multi-row log insert, which gives SQLite anonymous `?`
+//! parameters (see `log_writer`).
 
 pub mod accounts;
 pub mod db;

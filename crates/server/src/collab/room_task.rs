@@ -751,28 +751,25 @@ fn log_entries(accepted: Vec<(Vec<u8>, Option<UserId>)>) -> Vec<(Vec<u8>, Option
     if accepted.len() < 2 {
         return accepted;
     }
-    let mut entries = Vec::new();
-    let mut run: Vec<(Vec<u8>, Option<UserId>)> = Vec::new();
-    let flush = |run: &mut Vec<(Vec<u8>, Option<UserId>)>, entries: &mut Vec<(Vec<u8>, Option<UserId>)>| {
-        if run.len() > 1 {
-            let parts: Vec<&[u8]> = run.iter().map(|(update, _)| update.as_slice()).collect();
-            if let Some(merged) = reynard_collab::merge_updates(&parts) {
-                let author = run[0].1.clone();
-                run.clear();
-                entries.push((merged, author));
-                return;
-            }
-        }
-        entries.append(run);
-    };
+    let mut runs: Vec<Vec<(Vec<u8>, Option<UserId>)>> = Vec::new();
     for entry in accepted {
-        if run.last().is_some_and(|(_, author)| *author != entry.1) {
-            flush(&mut run, &mut entries);
+        match runs.last_mut() {
+            Some(run) if run[0].1 == entry.1 => run.push(entry),
+            _ => runs.push(vec![entry]),
         }
-        run.push(entry);
     }
-    flush(&mut run, &mut entries);
-    entries
+    runs.into_iter().flat_map(merge_run).collect()
+}
+
+/// One run of an author's updates as one entry; a run yrs will not merge stays as it is.
+fn merge_run(run: Vec<(Vec<u8>, Option<UserId>)>) -> Vec<(Vec<u8>, Option<UserId>)> {
+    if run.len() > 1 {
+        let parts: Vec<&[u8]> = run.iter().map(|(update, _)| update.as_slice()).collect();
+        if let Some(merged) = reynard_collab::merge_updates(&parts) {
+            return vec![(merged, run[0].1.clone())];
+        }
+    }
+    run
 }
 
 /// How much of a document's log is not folded into its snapshot yet.
