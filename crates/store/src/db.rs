@@ -33,6 +33,11 @@ pub struct Store {
     write_gate: Option<Arc<Semaphore>>,
     /// Update-log appends waiting to be committed together.
     pub(crate) log_writer: Arc<crate::log_writer::LogWriter>,
+    /// SQLite: the one connection that commits update-log appends. A connection
+    /// throws its page cache away whenever another one wrote, so appends that
+    /// took turns on the pooled connections re-read the pages they write into
+    /// from the WAL on every commit.
+    log_pool: Option<AnyPool>,
 }
 
 impl Store {
@@ -54,11 +59,11 @@ impl Store {
             )));
         };
         let options = AnyConnectOptions::from_str(url)?;
-        let pool_options = match backend {
+        let pool_options = |connections: u32| match backend {
             // One writer at a time in SQLite; WAL lets readers run beside it.
             // synchronous=NORMAL in WAL mode keeps every committed transaction
             // across a process crash (only an OS crash can lose the last ones).
-            Backend::Sqlite => AnyPoolOptions::new().max_connections(8).after_connect(|conn, _| {
+            Backend::Sqlite => AnyPoolOptions::new().max_connections(connections).after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
@@ -68,11 +73,20 @@ impl Store {
                     Ok(())
                 })
             }),
-            Backend::Postgres => AnyPoolOptions::new().max_connections(16),
+            Backend::Postgres => AnyPoolOptions::new().max_connections(connections),
         };
-        let pool = pool_options.acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
+        let connections = match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let timeout = Duration::from_secs(10);
+        let pool = pool_options(connections).acquire_timeout(timeout).connect_with(options.clone()).await?;
+        let log_pool = match backend {
+            Backend::Sqlite => Some(pool_options(1).acquire_timeout(timeout).connect_with(options).await?),
+            Backend::Postgres => None,
+        };
         let write_gate = (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1)));
-        Ok(Store { pool, backend, write_gate, log_writer: Arc::default() })
+        Ok(Store { pool, backend, write_gate, log_writer: Arc::default(), log_pool })
     }
 
     /// Connects and applies pending migrations.
@@ -112,8 +126,16 @@ impl Store {
         self.backend
     }
 
+    /// Where update-log appends are written.
+    pub(crate) fn log_pool(&self) -> &AnyPool {
+        self.log_pool.as_ref().unwrap_or(&self.pool)
+    }
+
     /// Closes every pooled connection (at shutdown).
     pub async fn close(&self) {
+        if let Some(log_pool) = &self.log_pool {
+            log_pool.close().await;
+        }
         self.pool.close().await;
     }
 }

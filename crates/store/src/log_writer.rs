@@ -124,9 +124,13 @@ impl Store {
         let now = now_millis();
         let conflict = |e: sqlx::Error| Error::from(e).conflict_as("update sequence number already used");
         if rows.len() <= MAX_ROWS_PER_INSERT {
-            return insert_statement(self.backend(), rows, now).execute(&self.pool).await.map(drop).map_err(conflict);
+            return insert_statement(self.backend(), rows, now)
+                .execute(self.log_pool())
+                .await
+                .map(drop)
+                .map_err(conflict);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.log_pool().begin().await?;
         for chunk in rows.chunks(MAX_ROWS_PER_INSERT) {
             insert_statement(self.backend(), chunk, now).execute(&mut *tx).await.map_err(conflict)?;
         }
