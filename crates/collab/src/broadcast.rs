@@ -9,6 +9,7 @@ use yrs::merge_updates_v1;
 use crate::Message;
 use crate::awareness::{AwarenessEntry, decode_awareness_update, encode_awareness_update};
 use crate::protocol::{decode_frame, encode_awareness, encode_update};
+use crate::update_concat::concat_updates;
 
 /// One awareness message holding the newest entry of each client found in
 /// `messages` (awareness messages a room produced). Messages that do not decode
@@ -45,27 +46,29 @@ pub fn merge_awareness_messages(messages: &[Vec<u8>]) -> Vec<Vec<u8>> {
     out
 }
 
-/// All `updates` (v1) as one update, or `None` if yrs cannot merge them.
+/// All `updates` (v1) as one update, or `None` if yrs cannot merge them. A series whose
+/// clients' blocks follow on from each other (any one editor's edits) is joined without
+/// decoding; anything else is merged by yrs.
 pub fn merge_updates(updates: &[&[u8]]) -> Option<Vec<u8>> {
     match updates {
         [] => None,
         [single] => Some(single.to_vec()),
-        many => merge_updates_v1(many).ok(),
+        many => concat_updates(many).or_else(|| merge_updates_v1(many).ok()),
     }
 }
 
 /// One sync-update message carrying all `updates` (v1). A single update is sent
-/// as it came, without re-encoding; several are merged with yrs (cheap for the
-/// few small updates a batch holds). `Err` gives one message per update instead:
-/// when there is nothing to send (empty) or the merge failed.
+/// as it came, without re-encoding; several are merged ([`merge_updates`]).
+/// `Err` gives one message per update instead: when there is nothing to send
+/// (empty) or the merge failed.
 pub fn encode_updates_message<'a>(updates: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<u8>, Vec<Vec<u8>>> {
     let updates: Vec<&[u8]> = updates.into_iter().collect();
     match updates.as_slice() {
         [] => Err(Vec::new()),
         [single] => Ok(encode_update(single)),
-        many => match merge_updates_v1(many) {
-            Ok(merged) => Ok(encode_update(&merged)),
-            Err(_) => Err(many.iter().map(|u| encode_update(u)).collect()),
+        many => match merge_updates(many) {
+            Some(merged) => Ok(encode_update(&merged)),
+            None => Err(many.iter().map(|u| encode_update(u)).collect()),
         },
     }
 }

@@ -26,7 +26,10 @@ pub mod fanout;
 pub mod history;
 pub mod protocol;
 pub mod room;
+#[cfg(test)]
+mod test_edits;
 mod update_bounds;
+mod update_concat;
 
 pub use awareness::{AwarenessChange, AwarenessRegistry, ConnId};
 pub use broadcast::{encode_updates_message, merge_awareness_messages, merge_updates};

@@ -27,7 +27,7 @@
 //! [`MAX_WAITING_UPDATES`] such updates, dropped when their connection leaves (the client sends
 //! them again in its next sync step 2).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -40,7 +40,8 @@ use crate::error::{LoadError, ProtocolError, Result};
 use crate::protocol::{
     Message, decode_frame, encode_auth_denied, encode_awareness, encode_sync_step1, encode_sync_step2, encode_update,
 };
-use crate::update_bounds::{UpdateShape, check_state_vector, check_update};
+use crate::update_bounds::{StateAfter, UpdateShape, check_state_vector, check_update};
+use crate::update_concat::concat_walked;
 
 /// Name of the `Y.Text` holding the document's text (the y-monaco convention).
 pub const TEXT_NAME: &str = "monaco";
@@ -84,8 +85,9 @@ impl Default for Limits {
 pub struct Effects {
     /// Frames for the sending connection only, in order, one message each.
     pub reply: Vec<Vec<u8>>,
-    /// Accepted document updates (v1), byte for byte as the client sent them: persist them,
-    /// then broadcast each to the room with [`encode_update`] (see [`Effects::update_frames`]).
+    /// Accepted document updates (v1), byte for byte as the client sent them (or, for a run of
+    /// frames [`DocRoom::receive_all`] applied as one, their join): persist them, then
+    /// broadcast each to the room with [`encode_update`] (see [`Effects::update_frames`]).
     pub updates: Vec<Vec<u8>>,
     /// Awareness message to broadcast to the room.
     pub awareness: Option<Vec<u8>>,
@@ -129,10 +131,9 @@ impl Document {
         self.integrate(update)
     }
 
-    /// The state vector as client → next clock.
-    fn state(&self) -> HashMap<u64, u64> {
-        let state_vector = self.doc.transact().state_vector();
-        state_vector.iter().map(|(client, clock)| (client.get(), u64::from(*clock))).collect()
+    /// The state vector: each client's next clock.
+    fn state(&self) -> StateVector {
+        self.doc.transact().state_vector()
     }
 
     /// Applies a decoded update in its own transaction, catching panics. Returns whether
@@ -176,20 +177,19 @@ impl Document {
 /// yrs 0.28.1 does not decode everything it encodes: for instance it reads one string more
 /// than it writes for legacy `ContentJSON` items. Such an update would be applied, and then
 /// the document's own encoding (snapshots, sync step 2 for joiners) would no longer load, or
-/// would panic while merging pending structs. So an update is only accepted if its canonical
-/// encoding decodes and re-encodes to the same bytes; this costs two encodings and a decoding
-/// of the update, linear in its size.
+/// would panic while merging pending structs. So an update holding anything but text and
+/// deletions is only accepted if its canonical encoding decodes and re-encodes to the same
+/// bytes; this costs two encodings and a decoding of the update, linear in its size.
+///
+/// Text items and deletions (all an editor sends) skip that check: yrs encodes them as it
+/// reads them, which `text_updates_round_trip` asserts over damaged updates as well.
 fn decode_update(bytes: &[u8]) -> Result<(Update, UpdateShape), String> {
     let shape = check_update(bytes)?;
+    let text_only = shape.as_ref().is_some_and(|shape| !shape.has_other_content);
     let decoded = catch_unwind(|| -> Result<Update, String> {
         let update = Update::decode_v1(bytes).map_err(|error| error.to_string())?;
-        let canonical = update.encode_v1();
-        // yrs's encoding of a crafted update can announce huge counts of its own.
-        check_update(&canonical)?.ok_or("the pre-check does not understand yrs's own encoding of it")?;
-        let again = Update::decode_v1(&canonical)
-            .map_err(|error| format!("yrs cannot decode its own encoding of it: {error}"))?;
-        if again.encode_v1() != canonical {
-            return Err("yrs does not re-encode it to the same bytes".to_owned());
+        if !text_only {
+            check_round_trip(&update)?;
         }
         Ok(update)
     });
@@ -199,6 +199,19 @@ fn decode_update(bytes: &[u8]) -> Result<(Update, UpdateShape), String> {
     };
     let shape = shape.ok_or("yrs decodes it, but the pre-check does not understand it")?;
     Ok((update, shape))
+}
+
+/// Checks that yrs's encoding of `update` decodes and re-encodes to the same bytes.
+fn check_round_trip(update: &Update) -> Result<(), String> {
+    let canonical = update.encode_v1();
+    // yrs's encoding of a crafted update can announce huge counts of its own.
+    check_update(&canonical)?.ok_or("the pre-check does not understand yrs's own encoding of it")?;
+    let again =
+        Update::decode_v1(&canonical).map_err(|error| format!("yrs cannot decode its own encoding of it: {error}"))?;
+    if again.encode_v1() != canonical {
+        return Err("yrs does not re-encode it to the same bytes".to_owned());
+    }
+    Ok(())
 }
 
 /// Decodes a v1 state vector, catching panics (yrs debug-asserts that client ids fit in 53 bits).
@@ -435,6 +448,99 @@ impl DocRoom {
         Ok(effects)
     }
 
+    /// Handles a connection's frames in order, as [`receive`](Self::receive) would one by one;
+    /// the results end at the first refused frame (the frames after it are not looked at).
+    ///
+    /// A run of frames that each carry one update (what an editor sends while typing) is
+    /// applied as one joined update: one decoding and one yrs transaction instead of one per
+    /// frame. Its update is returned with the run's last frame, the others return nothing.
+    /// Should the run not join or not apply cleanly, its frames are handled one by one,
+    /// which finds the frame to refuse.
+    pub fn receive_all(&mut self, conn: ConnId, frames: &[&[u8]]) -> Vec<Result<Effects>> {
+        let mut results = Vec::with_capacity(frames.len());
+        let mut rest = frames;
+        while !rest.is_empty() {
+            let run = self.update_run(conn, rest);
+            if run.len() > 1
+                && let Some(effects) = self.apply_run(&run)
+            {
+                results.extend((1..run.len()).map(|_| Ok(Effects::default())));
+                results.push(Ok(effects));
+            } else {
+                for frame in &rest[..run.len().max(1)] {
+                    let result = self.receive(conn, frame);
+                    let refused = result.is_err();
+                    results.push(result);
+                    if refused {
+                        return results;
+                    }
+                }
+            }
+            rest = &rest[run.len().max(1)..];
+        }
+        results
+    }
+
+    /// The updates of the leading frames that each hold exactly one non-empty update
+    /// message from a writer, within the message limit.
+    fn update_run<'a>(&self, conn: ConnId, frames: &[&'a [u8]]) -> Vec<&'a [u8]> {
+        let can_write = self.connections.get(&conn).is_some_and(|connection| connection.can_write);
+        if !can_write || !self.waiting.is_empty() {
+            return Vec::new();
+        }
+        frames
+            .iter()
+            .map_while(|frame| {
+                if frame.len() > self.limits.max_message_bytes {
+                    return None;
+                }
+                match decode_frame(frame).ok()?.as_slice() {
+                    [Message::Update(update)] if *update != EMPTY_UPDATE => Some(*update),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    /// Applies a run's updates as one, if each is complete for the document once the ones
+    /// before it are in (so that none would have had to wait), they join into an update of
+    /// text and deletions within the document's size limit, and yrs applies it cleanly.
+    /// `None` leaves the document as it was.
+    fn apply_run(&mut self, updates: &[&[u8]]) -> Option<Effects> {
+        let size = self.size_estimate().saturating_add(updates.iter().map(|update| update.len()).sum());
+        if size > self.limits.max_document_bytes {
+            return None;
+        }
+        let shapes = updates.iter().map(|update| check_update(update).ok().flatten()).collect::<Option<Vec<_>>>()?;
+        let state = self.document.state();
+        let mut after = StateAfter::new(&state);
+        for shape in &shapes {
+            if shape.has_other_content || !shape.is_complete_for(&after) {
+                return None;
+            }
+            after.add(shape);
+        }
+        let joined = concat_walked(updates, shapes)?;
+        let (update, shape) = decode_update(&joined).ok()?;
+        if shape.has_other_content {
+            return None;
+        }
+        let mut effects = Effects::default();
+        match self.document.integrate(update) {
+            Ok(true) => {
+                self.recovery.push(joined.clone());
+                self.renew_recovery_point_if_due();
+                effects.updates.push(joined);
+            }
+            Ok(false) => {}
+            Err(_) => {
+                self.document = self.recovery.rebuild();
+                return None;
+            }
+        }
+        Some(effects)
+    }
+
     /// Carries out a validated frame's steps. On `Err` the caller rolls back: the document if
     /// `document_touched`, and the waiting updates.
     fn carry_out(
@@ -484,7 +590,7 @@ impl DocRoom {
     /// Applies every waiting update that has become complete, oldest first, appending those
     /// that changed the document to `applied`.
     fn integrate_waiting(&mut self, applied: &mut Vec<Vec<u8>>, document_touched: &mut bool) -> Result<()> {
-        loop {
+        while !self.waiting.is_empty() {
             let state = self.document.state();
             let Some(index) = self.waiting.iter().position(|waiting| waiting.shape.is_complete_for(&state)) else {
                 return Ok(());
@@ -496,6 +602,7 @@ impl DocRoom {
                 applied.push(waiting.bytes);
             }
         }
+        Ok(())
     }
 
     /// Decodes a frame and checks every message against the limits without changing anything.
@@ -1204,6 +1311,67 @@ mod tests {
     }
 
     #[test]
+    fn a_run_of_updates_is_applied_as_one() {
+        let (mut room, alice) = room_with_text("hello");
+        let bob = Peer::new(ConnId(2), true);
+        join(&mut room, &bob, true);
+        let frames: Vec<Vec<u8>> =
+            vec![alice.insert(5, " wor"), alice.insert(9, "ld"), alice.delete(0, 1), alice.insert(0, "H😀")];
+        let frames: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+        let results = room.receive_all(ALICE, &frames);
+        room.check_invariants();
+        assert_eq!(results.len(), 4);
+        let effects: Vec<Effects> = results.into_iter().map(Result::unwrap).collect();
+        assert!(effects[..3].iter().all(|e| *e == Effects::default()), "{effects:?}");
+        assert_eq!(effects[3].updates.len(), 1, "one joined update");
+        assert_eq!(room.text(), "H😀ello world");
+        for frame in effects[3].update_frames() {
+            bob.handle(&frame);
+        }
+        assert_eq!(bob.text(), "H😀ello world");
+    }
+
+    #[test]
+    fn a_run_that_does_not_join_is_handled_frame_by_frame() {
+        let (mut room, alice) = room_with_text("abc");
+        // Alice's second edit overtakes her first: it waits for it, then both apply.
+        let first = alice.insert(3, "d");
+        let second = alice.insert(4, "e");
+        let results = room.receive_all(ALICE, &[&second, &first]);
+        room.check_invariants();
+        let updates: usize = results.into_iter().map(|result| result.unwrap().updates.len()).sum();
+        assert_eq!(updates, 2);
+        assert_eq!(room.text(), "abcde");
+
+        // A malformed frame ends the run: what came before it stays, nothing after it is read.
+        let good = alice.insert(5, "f");
+        let bad = encode_update(&[1, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 0]);
+        let later = alice.insert(6, "g");
+        let results = room.receive_all(ALICE, &[&good, &bad, &later]);
+        room.check_invariants();
+        assert_eq!(results.len(), 2, "{results:?}");
+        assert_eq!(results[0].as_ref().unwrap().updates.len(), 1);
+        assert!(matches!(results[1], Err(ProtocolError::MalformedUpdate(_))), "{results:?}");
+        assert_eq!(room.text(), "abcdef");
+    }
+
+    #[test]
+    fn a_viewers_run_is_refused_frame_by_frame() {
+        let (mut room, alice) = room_with_text("abc");
+        let viewer = Peer::new(ConnId(3), true);
+        join(&mut room, &viewer, false);
+        let frames = [viewer.insert(0, "x"), viewer.insert(1, "y")];
+        let results = room.receive_all(viewer.conn, &[&frames[0], &frames[1]]);
+        for result in results {
+            let effects = result.unwrap();
+            assert!(effects.updates.is_empty());
+            assert_eq!(effects.reply, vec![encode_auth_denied(READ_ONLY_REASON)]);
+        }
+        assert_eq!(room.text(), "abc");
+        drop(alice);
+    }
+
+    #[test]
     fn malformed_updates_are_refused_and_the_text_stays() {
         let (mut room, alice) = room_with_text("keep this");
         let valid = update_of(&alice.insert(0, ">"));
@@ -1478,6 +1646,8 @@ mod tests {
         Delete { peer: usize, at: usize, len: usize },
         /// The network delivers a peer's oldest frame to the room.
         Send { peer: usize },
+        /// The network delivers all of a peer's frames to the room at once.
+        SendAll { peer: usize },
         /// The network delivers the room's oldest frame for a peer.
         Receive { peer: usize },
     }
@@ -1490,6 +1660,7 @@ mod tests {
             (0..PEERS, any::<usize>(), chunk).prop_map(|(peer, at, chunk)| Action::Insert { peer, at, chunk }),
             (0..PEERS, any::<usize>(), 1..4usize).prop_map(|(peer, at, len)| Action::Delete { peer, at, len }),
             (0..PEERS).prop_map(|peer| Action::Send { peer }),
+            (0..PEERS).prop_map(|peer| Action::SendAll { peer }),
             (0..PEERS).prop_map(|peer| Action::Receive { peer }),
         ]
     }
@@ -1540,13 +1711,14 @@ mod tests {
                 Action::Send { peer } => {
                     if let Some(frame) = self.to_room[peer].pop_front() {
                         let effects = self.room.receive(self.peers[peer].conn, &frame).unwrap();
-                        self.to_peer[peer].extend(effects.reply.iter().cloned());
-                        for update in &effects.updates {
-                            self.reference.apply(update);
-                            for queue in &mut self.to_peer {
-                                queue.push_back(encode_update(update));
-                            }
-                        }
+                        self.deliver(peer, &effects);
+                    }
+                }
+                Action::SendAll { peer } => {
+                    let frames: Vec<Vec<u8>> = self.to_room[peer].drain(..).collect();
+                    let frames: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+                    for result in self.room.receive_all(self.peers[peer].conn, &frames) {
+                        self.deliver(peer, &result.unwrap());
                     }
                 }
                 Action::Receive { peer } => {
@@ -1560,12 +1732,60 @@ mod tests {
             self.room.check_invariants();
         }
 
+        /// Passes a frame's effects on: replies to the sender, updates to everyone.
+        fn deliver(&mut self, peer: usize, effects: &Effects) {
+            self.to_peer[peer].extend(effects.reply.iter().cloned());
+            for update in &effects.updates {
+                self.reference.apply(update);
+                for queue in &mut self.to_peer {
+                    queue.push_back(encode_update(update));
+                }
+            }
+        }
+
         fn settle(&mut self) {
             while self.to_room.iter().chain(&self.to_peer).any(|queue| !queue.is_empty()) {
                 for peer in 0..PEERS {
                     self.run(&Action::Send { peer });
                     self.run(&Action::Receive { peer });
                 }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Updates of text and deletions skip the round-trip check: yrs must re-encode them
+        /// faithfully, damaged ones included, whenever it decodes them.
+        #[test]
+        fn text_updates_round_trip(
+            edits in prop::collection::vec((0..2usize, crate::test_edits::edit()), 1..12),
+            damages in prop::collection::vec((any::<usize>(), any::<u8>(), 0..3u8), 0..4),
+        ) {
+            let updates = crate::test_edits::record(2, &edits);
+            let parts: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
+            let mut update = yrs::merge_updates_v1(&parts).unwrap();
+            for (at, byte, how) in damages {
+                let at = at % update.len();
+                match how {
+                    0 => update.insert(at, byte),
+                    1 => update[at] = byte,
+                    _ => {
+                        update.remove(at);
+                        if update.is_empty() {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            let Ok(Some(shape)) = check_update(&update) else { return Ok(()) };
+            if shape.has_other_content {
+                return Ok(());
+            }
+            let checked = catch_unwind(|| Update::decode_v1(&update).map(|decoded| check_round_trip(&decoded)));
+            if let Ok(Ok(round_trip)) = checked {
+                prop_assert_eq!(round_trip, Ok(()));
             }
         }
     }

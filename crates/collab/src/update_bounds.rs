@@ -21,6 +21,9 @@
 //! eleven-byte updates that does), so the room never lets yrs keep one.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::ops::Range;
+
+use yrs::{ClientID, StateVector};
 
 /// Deepest nesting of `Any` values (arrays and maps) accepted; serde_json's default limit.
 pub(crate) const MAX_ANY_DEPTH: usize = 128;
@@ -78,8 +81,80 @@ pub(crate) struct UpdateShape {
     /// The blocks in the order yrs decodes them.
     blocks: Vec<BlockShape>,
     /// Deleted ranges: (client, first clock, end clock).
-    deletes: Vec<(u64, u64, u64)>,
+    pub(crate) deletes: Vec<(u64, u64, u64)>,
+    /// Where each client's blocks are in the encoded update, in order.
+    pub(crate) sections: Vec<Section>,
+    /// Whether a block holds something other than text or a deletion (an embed, a format,
+    /// a type, `Any` or JSON values...), or names a map key as its parent.
+    pub(crate) has_other_content: bool,
 }
+
+/// One client's run of blocks in an encoded update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Section {
+    /// The client, as yrs reads it (53 bits).
+    pub(crate) client: u64,
+    /// Whether the client was written as yrs reads it (no bits above the 53 yrs keeps).
+    pub(crate) client_exact: bool,
+    /// The clock of the first block.
+    pub(crate) clock: u64,
+    /// The clock after the last block.
+    pub(crate) end: u64,
+    /// How many blocks the section announces (empty items included).
+    pub(crate) blocks: u64,
+    /// The blocks' bytes, after the section's header.
+    pub(crate) bytes: Range<usize>,
+}
+
+/// A document's state as the pre-check needs it: the next clock of each client.
+pub(crate) trait Clocks {
+    /// The next clock of `client` (0 for an unknown client).
+    fn clock_of(&self, client: u64) -> u64;
+}
+
+impl Clocks for StateVector {
+    fn clock_of(&self, client: u64) -> u64 {
+        // Clients in a shape are 53-bit numbers, as `ClientID::new` expects.
+        u64::from(self.get(&ClientID::new(client)))
+    }
+}
+
+impl Clocks for HashMap<u64, u64> {
+    fn clock_of(&self, client: u64) -> u64 {
+        self.get(&client).copied().unwrap_or(0)
+    }
+}
+
+/// A document's state once some complete updates are in: what a run of updates is checked
+/// against, one after the other.
+pub(crate) struct StateAfter<'a, C> {
+    base: &'a C,
+    ends: HashMap<u64, u64>,
+}
+
+impl<'a, C: Clocks> StateAfter<'a, C> {
+    pub(crate) fn new(base: &'a C) -> Self {
+        Self { base, ends: HashMap::new() }
+    }
+
+    /// Adds the blocks of an update that [`is_complete_for`](UpdateShape::is_complete_for)
+    /// this state.
+    pub(crate) fn add(&mut self, shape: &UpdateShape) {
+        for block in shape.blocks.iter().filter(|block| !block.skip) {
+            let end = self.clock_of(block.client).max(block.clock + block.len);
+            self.ends.insert(block.client, end);
+        }
+    }
+}
+
+impl<C: Clocks> Clocks for StateAfter<'_, C> {
+    fn clock_of(&self, client: u64) -> u64 {
+        self.ends.get(&client).copied().unwrap_or_else(|| self.base.clock_of(client))
+    }
+}
+
+/// Most clients an update may touch for the allocation-free completeness check.
+const FEW_CLIENTS: usize = 4;
 
 /// Left origin, right origin and parent item of a block, when given.
 type Needs = [Option<BlockId>; 3];
@@ -104,17 +179,52 @@ struct BlockShape {
 }
 
 impl UpdateShape {
-    /// Whether yrs can integrate the whole update into a document whose state vector is
-    /// `state` (client → next clock) without keeping anything pending: every block starts
-    /// where its client's known blocks end (or before), everything it refers to is known or
-    /// comes earlier in the update, and every deleted range is known once the blocks are in.
-    pub(crate) fn is_complete_for(&self, state: &HashMap<u64, u64>) -> bool {
-        let mut known = state.clone();
+    /// Whether yrs can integrate the whole update into a document whose state is `state`
+    /// without keeping anything pending: every block starts where its client's known blocks
+    /// end (or before), everything it refers to is known or comes earlier in the update, and
+    /// every deleted range is known once the blocks are in.
+    pub(crate) fn is_complete_for(&self, state: &impl Clocks) -> bool {
+        self.complete_in_order(state).unwrap_or_else(|| self.complete_in_any_order(state))
+    }
+
+    /// The usual case, without allocating: every block is ready when reached in decode order
+    /// and the update touches few clients. `None` when that does not decide it.
+    fn complete_in_order(&self, state: &impl Clocks) -> Option<bool> {
+        let mut ends = [(0u64, 0u64); FEW_CLIENTS];
+        let mut count = 0;
+        let clock_of = |ends: &[(u64, u64)], client: u64| {
+            ends.iter().find(|(known, _)| *known == client).map_or_else(|| state.clock_of(client), |(_, end)| *end)
+        };
+        for block in self.blocks.iter().filter(|block| !block.skip) {
+            let next = clock_of(&ends[..count], block.client);
+            let ready = block.clock <= next
+                && block.needs.iter().flatten().all(|&(client, clock)| clock < clock_of(&ends[..count], client));
+            if !ready {
+                return None;
+            }
+            let end = next.max(block.clock + block.len);
+            match ends[..count].iter_mut().find(|(known, _)| *known == block.client) {
+                Some(slot) => slot.1 = end,
+                None if count < FEW_CLIENTS => {
+                    ends[count] = (block.client, end);
+                    count += 1;
+                }
+                None => return None,
+            }
+        }
+        Some(self.deletes.iter().all(|&(client, _, end)| end <= clock_of(&ends[..count], client)))
+    }
+
+    /// The general case: blocks of different clients may depend on each other in any order.
+    fn complete_in_any_order(&self, state: &impl Clocks) -> bool {
+        let mut known: HashMap<u64, u64> = HashMap::new();
         let mut queues: HashMap<u64, VecDeque<&BlockShape>> = HashMap::new();
         for block in &self.blocks {
             queues.entry(block.client).or_default().push_back(block);
         }
-        let clock_of = |known: &HashMap<u64, u64>, client: u64| known.get(&client).copied().unwrap_or(0);
+        let clock_of = |known: &HashMap<u64, u64>, client: u64| {
+            known.get(&client).copied().unwrap_or_else(|| state.clock_of(client))
+        };
         loop {
             let mut progressed = false;
             for (&client, queue) in &mut queues {
@@ -162,6 +272,8 @@ pub(crate) fn check_state_vector(state_vector: &[u8]) -> Result<(), String> {
 /// Reads the v1 encoding the way yrs 0.28.1 does (`DecoderV1`, `read_var_u32/u64/i64`).
 struct Walker<'a> {
     rest: &'a [u8],
+    /// Length of the whole input, to tell offsets.
+    len: usize,
     shape: UpdateShape,
 }
 
@@ -169,7 +281,12 @@ type Walk<T = ()> = Result<T, Stop>;
 
 impl<'a> Walker<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        Self { rest: bytes, shape: UpdateShape::default() }
+        Self { rest: bytes, len: bytes.len(), shape: UpdateShape::default() }
+    }
+
+    /// Offset of the next byte in the input.
+    fn offset(&self) -> usize {
+        self.len - self.rest.len()
     }
 
     fn u8(&mut self) -> Walk<u8> {
@@ -268,15 +385,31 @@ impl<'a> Walker<'a> {
     fn update(&mut self) -> Walk {
         let clients = self.var_u32()?;
         let clients = self.count("clients", u64::from(clients), 3)?;
-        let mut seen = HashSet::new();
+        // Clients seen so far: the sections' (a scan), or a set once there are many.
+        let mut seen: Option<HashSet<u64>> = None;
         for _ in 0..clients {
             let blocks = self.var_u32()?;
-            let client = self.var_u64()? & CLIENT_MASK;
-            let mut clock = u64::from(self.var_u32()?);
-            if !seen.insert(client) {
+            let raw_client = self.var_u64()?;
+            let client = raw_client & CLIENT_MASK;
+            let first = u64::from(self.var_u32()?);
+            let mut clock = first;
+            let repeated = match &mut seen {
+                Some(seen) => !seen.insert(client),
+                None => {
+                    let repeated = self.shape.sections.iter().any(|section| section.client == client);
+                    if self.shape.sections.len() >= FEW_CLIENTS {
+                        let mut set: HashSet<u64> = self.shape.sections.iter().map(|section| section.client).collect();
+                        set.insert(client);
+                        seen = Some(set);
+                    }
+                    repeated
+                }
+            };
+            if repeated {
                 return Err(Stop::RepeatedClient(client));
             }
             let blocks = self.count("blocks", u64::from(blocks), 1)?;
+            let start = self.offset();
             for _ in 0..blocks {
                 // Blocks of no length (an empty string) are dropped by yrs without a clock.
                 if let Some(BlockBody { len, skip, needs }) = self.block()? {
@@ -288,6 +421,14 @@ impl<'a> Walker<'a> {
                     }
                 }
             }
+            self.shape.sections.push(Section {
+                client,
+                client_exact: raw_client == client,
+                clock: first,
+                end: clock,
+                blocks,
+                bytes: start..self.offset(),
+            });
         }
         self.delete_set()
     }
@@ -347,6 +488,7 @@ impl<'a> Walker<'a> {
                 needs[2] = Some(self.id()?);
             }
             if info & HAS_PARENT_SUB != 0 {
+                self.shape.has_other_content = true;
                 self.buf()?;
             }
         }
@@ -357,9 +499,15 @@ impl<'a> Walker<'a> {
     /// `ItemContent::decode`, keyed by the low four bits of the block's info byte; returns the
     /// content's length in clock units (`ItemContent::len_utf16`).
     fn content(&mut self, info: u8) -> Walk<u64> {
-        let len = match info & 0b1111 {
+        const DELETED: u8 = 1;
+        const STRING: u8 = 4;
+        let kind = info & 0b1111;
+        if kind != DELETED && kind != STRING {
+            self.shape.has_other_content = true;
+        }
+        let len = match kind {
             // Deleted: a length.
-            1 => u64::from(self.var_u32()?),
+            DELETED => u64::from(self.var_u32()?),
             // JSON: yrs reads one string more than the count (and fails on a negative i32).
             2 => {
                 let count = self.var_u32()?;
@@ -373,7 +521,7 @@ impl<'a> Walker<'a> {
                 strings
             }
             // String: its length in UTF-16 code units.
-            4 => {
+            STRING => {
                 let len = self.var_u32()?;
                 let bytes = self.rest.get(..len as usize).ok_or(Stop::Defer)?;
                 let text = std::str::from_utf8(bytes).map_err(|_| Stop::Defer)?;
@@ -602,7 +750,7 @@ mod tests {
             decoded.state_vector().iter().map(|(client, clock)| (client.get(), u64::from(*clock))).collect();
         assert_eq!(ends, expected);
         assert!(!shape.deletes.is_empty());
-        assert!(shape.is_complete_for(&HashMap::new()));
+        assert!(shape.is_complete_for(&HashMap::<u64, u64>::new()));
     }
 
     #[test]
@@ -623,7 +771,7 @@ mod tests {
         };
         let edit = shape(&edit);
         assert!(edit.is_complete_for(&state_of(&base)));
-        assert!(!edit.is_complete_for(&HashMap::new()), "its origins are missing");
+        assert!(!edit.is_complete_for(&HashMap::<u64, u64>::new()), "its origins are missing");
 
         // The editor's next edit builds on its first: it must come after it.
         let next = {
@@ -642,25 +790,73 @@ mod tests {
         // Client 1's item at clock 1 (length 64, content deleted) whose parent is (1, 8):
         // inside itself. One of the updates with which fuzzing made yrs read freed memory.
         let self_parent = [1, 1, 1, 1, 1, 128, 2, 1, 8, 64, 0];
-        assert!(!shape(&self_parent).is_complete_for(&HashMap::from([(1, 1)])));
+        assert!(!shape(&self_parent).is_complete_for(&HashMap::<u64, u64>::from([(1, 1)])));
         // A block starting after its client's known clock.
         let gap = [1, 1, 7, 5, 4, 1, 1, b'm', 1, b'x', 0];
-        assert!(!shape(&gap).is_complete_for(&HashMap::from([(7, 4)])));
-        assert!(shape(&gap).is_complete_for(&HashMap::from([(7, 5)])));
+        assert!(!shape(&gap).is_complete_for(&HashMap::<u64, u64>::from([(7, 4)])));
+        assert!(shape(&gap).is_complete_for(&HashMap::<u64, u64>::from([(7, 5)])));
         // A client listed twice (here: an item, then a GC block over it) is refused outright.
         let twice = [2, 1, 39, 0, 4, 1, 1, b'm', 1, b'x', 1, 39, 0, 0, 1, 0];
         assert_eq!(walk_update(&twice), Err(Stop::RepeatedClient(39)));
+        // Also among many clients.
+        let many = |clients: &[u8]| {
+            let mut update = vec![clients.len() as u8];
+            for &client in clients {
+                update.extend([1, client, 0, 4, 1, 1, b'm', 1, b'x']);
+            }
+            update.push(0);
+            update
+        };
+        assert_eq!(walk_update(&many(&[1, 2, 3, 4, 5, 6])), Ok(()));
+        assert_eq!(walk_update(&many(&[1, 2, 3, 4, 5, 6, 2])), Err(Stop::RepeatedClient(2)));
+        assert_eq!(walk_update(&many(&[1, 2, 3, 1])), Err(Stop::RepeatedClient(1)));
         // An empty deleted range is refused outright.
         assert_eq!(walk_update(&[0, 1, 7, 1, 41, 0]), Err(Stop::EmptyDeletion));
         // Deleting what is not known yet.
         let delete = [0, 1, 7, 1, 0, 3];
-        assert!(!shape(&delete).is_complete_for(&HashMap::from([(7, 2)])));
-        assert!(shape(&delete).is_complete_for(&HashMap::from([(7, 3)])));
+        assert!(!shape(&delete).is_complete_for(&HashMap::<u64, u64>::from([(7, 2)])));
+        assert!(shape(&delete).is_complete_for(&HashMap::<u64, u64>::from([(7, 3)])));
     }
 
     /// One way of damaging an update.
     fn damage() -> impl Strategy<Value = (usize, u8, bool)> {
         (any::<usize>(), any::<u8>(), any::<bool>())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// The allocation-free check decides like the general one wherever it decides.
+        #[test]
+        fn the_in_order_check_agrees_with_the_general_one(
+            edits in prop::collection::vec((0..3usize, crate::test_edits::edit()), 1..24),
+            shuffle in any::<u64>(),
+        ) {
+            let updates = crate::test_edits::record(3, &edits);
+            // Some updates joined: several clients' blocks in one update.
+            let mut candidates = updates.clone();
+            let parts: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
+            candidates.push(yrs::merge_updates_v1(&parts).unwrap());
+            candidates.push(yrs::merge_updates_v1(&parts[parts.len() / 2..]).unwrap());
+            let doc = Doc::new();
+            let mut decided = 0;
+            for applied in 0..=updates.len() {
+                if applied > 0 {
+                    doc.transact_mut().apply_update(Update::decode_v1(&updates[applied - 1]).unwrap()).unwrap();
+                }
+                let state = doc.transact().state_vector();
+                for (i, candidate) in candidates.iter().enumerate() {
+                    let shape = shape(candidate);
+                    let general = shape.complete_in_any_order(&state);
+                    if let Some(fast) = shape.complete_in_order(&state) {
+                        prop_assert_eq!(fast, general, "update {} after {} applied ({})", i, applied, shuffle);
+                        decided += 1;
+                    }
+                    prop_assert_eq!(shape.is_complete_for(&state), general);
+                }
+            }
+            prop_assert!(decided > 0);
+        }
     }
 
     proptest! {

@@ -134,6 +134,39 @@ fn frames_never_corrupt_the_room() {
 }
 
 #[test]
+fn runs_of_edits_end_where_frame_by_frame_ends() {
+    let seed = seed_update();
+    let updates = valid_updates(&seed);
+    // The client's consecutive edits, without the seed and the whole state.
+    let edits = updates[1..updates.len() - 1].to_vec();
+    let strategy = (
+        0..edits.len(),
+        1..=edits.len(),
+        prop::option::of((any::<usize>(), prop::collection::vec(mutation(), 1..3))),
+        prop::option::of((any::<usize>(), any::<usize>())),
+    );
+    let config = Config { cases: 2000, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    runner
+        .run(&strategy, |(start, len, damage, swap)| {
+            let mut run: Vec<Vec<u8>> = edits[start..(start + len).min(edits.len())].to_vec();
+            if let Some((at, mutations)) = damage {
+                let at = at % run.len();
+                run[at] = mutate(run[at].clone(), &mutations);
+            }
+            if let Some((a, b)) = swap {
+                let count = run.len();
+                run.swap(a % count, b % count);
+            }
+            let frames: Vec<Vec<u8>> = run.iter().map(|update| encode_update(update)).collect();
+            let frames: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+            frame_property::check_run(&seed, &frames);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
 fn valid_updates_are_accepted() {
     let seed = seed_update();
     for update in valid_updates(&seed) {

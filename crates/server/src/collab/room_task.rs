@@ -335,7 +335,8 @@ impl RoomTask {
         let mut remote_seqs: Vec<(i64, Arc<[u8]>)> = Vec::new();
         let mut remote_awareness: Vec<Bytes> = Vec::new();
 
-        for event in batch {
+        let mut events = batch.into_iter().peekable();
+        while let Some(event) = events.next() {
             match event {
                 RoomEvent::Join { conn, user, can_write, outbox, joined } => {
                     for message in self.room.connect(conn, can_write) {
@@ -345,21 +346,32 @@ impl RoomTask {
                     acks.push(Ack::Joined(joined));
                 }
                 RoomEvent::Frame { conn, data } => {
+                    // The connection's frames right behind this one go with it: a
+                    // typist's burst is applied as one update.
+                    let mut frames = vec![data];
+                    let same_connection =
+                        |event: &RoomEvent| matches!(event, RoomEvent::Frame { conn: next, .. } if *next == conn);
+                    while let Some(RoomEvent::Frame { data, .. }) = events.next_if(same_connection) {
+                        frames.push(data);
+                    }
                     let Some(client) = self.clients.get(&conn) else { continue };
                     if closing.iter().any(|(c, ..)| *c == conn) {
                         continue;
                     }
-                    match self.room.receive(conn, &data) {
-                        Ok(effects) => {
-                            direct.extend(effects.reply.into_iter().map(|m| (conn, Bytes::from(m))));
-                            let author = Some(client.user.clone());
-                            accepted.extend(effects.updates.into_iter().map(|u| (u, author.clone())));
-                            awareness.extend(effects.awareness);
-                        }
-                        Err(err) => {
-                            tracing::debug!(conn = conn.0, %err, "refused frame");
-                            closing.push((conn, close_code_for(&err), err.to_string()));
-                            awareness.extend(self.room.disconnect(conn));
+                    let frames: Vec<&[u8]> = frames.iter().map(Bytes::as_ref).collect();
+                    for result in self.room.receive_all(conn, &frames) {
+                        match result {
+                            Ok(effects) => {
+                                direct.extend(effects.reply.into_iter().map(|m| (conn, Bytes::from(m))));
+                                let author = Some(client.user.clone());
+                                accepted.extend(effects.updates.into_iter().map(|u| (u, author.clone())));
+                                awareness.extend(effects.awareness);
+                            }
+                            Err(err) => {
+                                tracing::debug!(conn = conn.0, %err, "refused frame");
+                                closing.push((conn, close_code_for(&err), err.to_string()));
+                                awareness.extend(self.room.disconnect(conn));
+                            }
                         }
                     }
                 }
