@@ -48,6 +48,10 @@ pub(crate) enum Stop {
     /// (replacing the halves of a surrogate pair with U+FFFD) while reporting no change, so the
     /// update would change the document without being stored. Yjs never writes one.
     EmptyDeletion,
+    /// A client ID longer than 53 bits. yrs keeps the low 53 bits (or fails a debug
+    /// assertion), while Yjs reads such a number imprecisely: the two would disagree on whose
+    /// blocks they hold. Yjs and yrs only make IDs of up to 53 bits.
+    LongClient(u64),
     /// The update lists a client twice. yrs then holds two blocks for the same IDs (an item and
     /// a GC block over it, say) and reads freed memory while integrating them. Encoders write
     /// each client once, its blocks in one run.
@@ -65,11 +69,12 @@ impl Stop {
             Stop::TooDeep => Some(format!("nests values deeper than {MAX_ANY_DEPTH} levels")),
             Stop::EmptyDeletion => Some("deletes an empty range".to_owned()),
             Stop::RepeatedClient(client) => Some(format!("lists client {client} twice")),
+            Stop::LongClient(client) => Some(format!("names client {client}, which is longer than 53 bits")),
         }
     }
 }
 
-/// Client IDs are 53-bit numbers: yrs keeps the low 53 bits of what it reads.
+/// Client IDs are 53-bit numbers (yrs keeps the low 53 bits of what it reads).
 const CLIENT_MASK: u64 = (1 << 53) - 1;
 
 /// An ID as yrs sees it: (client, clock).
@@ -94,8 +99,6 @@ pub(crate) struct UpdateShape {
 pub(crate) struct Section {
     /// The client, as yrs reads it (53 bits).
     pub(crate) client: u64,
-    /// Whether the client was written as yrs reads it (no bits above the 53 yrs keeps).
-    pub(crate) client_exact: bool,
     /// The clock of the first block.
     pub(crate) clock: u64,
     /// The clock after the last block.
@@ -354,9 +357,18 @@ impl<'a> Walker<'a> {
         self.skip(len as usize)
     }
 
+    /// A client ID in an update (of blocks, deletions or origins): at most 53 bits.
+    fn client(&mut self) -> Walk<u64> {
+        let client = self.var_u64()?;
+        if client & !CLIENT_MASK != 0 {
+            return Err(Stop::LongClient(client));
+        }
+        Ok(client)
+    }
+
     /// An ID: client (u64) and clock (u32).
     fn id(&mut self) -> Walk<BlockId> {
-        let client = self.var_u64()? & CLIENT_MASK;
+        let client = self.client()?;
         let clock = self.var_u32()?;
         Ok((client, u64::from(clock)))
     }
@@ -389,8 +401,7 @@ impl<'a> Walker<'a> {
         let mut seen: Option<HashSet<u64>> = None;
         for _ in 0..clients {
             let blocks = self.var_u32()?;
-            let raw_client = self.var_u64()?;
-            let client = raw_client & CLIENT_MASK;
+            let client = self.client()?;
             let first = u64::from(self.var_u32()?);
             let mut clock = first;
             let repeated = match &mut seen {
@@ -421,14 +432,7 @@ impl<'a> Walker<'a> {
                     }
                 }
             }
-            self.shape.sections.push(Section {
-                client,
-                client_exact: raw_client == client,
-                clock: first,
-                end: clock,
-                blocks,
-                bytes: start..self.offset(),
-            });
+            self.shape.sections.push(Section { client, clock: first, end: clock, blocks, bytes: start..self.offset() });
         }
         self.delete_set()
     }
@@ -438,7 +442,7 @@ impl<'a> Walker<'a> {
         let clients = self.var_u32()?;
         let clients = self.count("delete set clients", u64::from(clients), 2)?;
         for _ in 0..clients {
-            let client = self.var_u64()? & CLIENT_MASK;
+            let client = self.client()?;
             let ranges = self.var_u32()?;
             let ranges = self.count("deleted ranges", u64::from(ranges), 2)?;
             for _ in 0..ranges {
@@ -810,6 +814,26 @@ mod tests {
         assert_eq!(walk_update(&many(&[1, 2, 3, 4, 5, 6])), Ok(()));
         assert_eq!(walk_update(&many(&[1, 2, 3, 4, 5, 6, 2])), Err(Stop::RepeatedClient(2)));
         assert_eq!(walk_update(&many(&[1, 2, 3, 1])), Err(Stop::RepeatedClient(1)));
+        // Clients longer than 53 bits, in blocks, deletions or origins, are refused outright.
+        let long = 1u64 << 53;
+        let with_client = |prefix: &[u64], suffix: &[u8]| {
+            let mut update = Vec::new();
+            for &value in prefix {
+                write_var_uint(&mut update, value);
+            }
+            update.extend(suffix);
+            update
+        };
+        let block = with_client(&[1, 1, long, 0], &[4, 1, 1, b'm', 1, b'x', 0]);
+        assert_eq!(walk_update(&block), Err(Stop::LongClient(long)));
+        let deletion = with_client(&[0, 1, long], &[1, 0, 1]);
+        assert_eq!(walk_update(&deletion), Err(Stop::LongClient(long)));
+        let mut origin = with_client(&[1, 1, 5, 0], &[0x84]);
+        write_var_uint(&mut origin, long);
+        origin.extend([0, 1, b'x', 0]);
+        assert_eq!(walk_update(&origin), Err(Stop::LongClient(long)));
+        let fine = with_client(&[1, 1, long - 1, 0], &[4, 1, 1, b'm', 1, b'x', 0]);
+        assert_eq!(walk_update(&fine), Ok(()));
         // An empty deleted range is refused outright.
         assert_eq!(walk_update(&[0, 1, 7, 1, 41, 0]), Err(Stop::EmptyDeletion));
         // Deleting what is not known yet.

@@ -43,9 +43,6 @@ pub(crate) fn concat_walked(parts: &[&[u8]], shapes: Vec<UpdateShape>) -> Option
     let mut deletes: BTreeMap<u64, Vec<(u64, u64)>> = BTreeMap::new();
     for (part, shape) in shapes.into_iter().enumerate() {
         for section in shape.sections {
-            if !section.client_exact {
-                return None;
-            }
             if section.blocks == 0 {
                 continue;
             }
