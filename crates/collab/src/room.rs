@@ -466,7 +466,7 @@ impl DocRoom {
         let mut results = Vec::with_capacity(frames.len());
         let mut rest = frames;
         while !rest.is_empty() {
-            let run = self.update_run(conn, rest);
+            let run = if rest.len() > 1 { self.update_run(conn, rest) } else { Vec::new() };
             if run.len() > 1
                 && let Some(effects) = self.apply_run(&run)
             {
