@@ -72,6 +72,10 @@ pub struct ServeArgs {
     /// Frames queued for one document connection before it is closed as too slow.
     #[arg(long, env = "REYNARD_WS_SEND_QUEUE", default_value_t = 1024)]
     pub ws_send_queue: usize,
+    /// Bytes queued for one document connection before it is closed as too slow
+    /// (a single frame of any size passes an empty queue).
+    #[arg(long, env = "REYNARD_WS_SEND_QUEUE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub ws_send_queue_bytes: usize,
     /// Seconds a document stays in memory after its last client left.
     #[arg(long, env = "REYNARD_DOC_IDLE_SECONDS", default_value_t = 30)]
     pub doc_idle_seconds: u64,
@@ -131,6 +135,7 @@ impl Config {
             "--max-document-bytes must be at least --max-message-bytes"
         );
         anyhow::ensure!(args.ws_send_queue >= 16, "--ws-send-queue must be at least 16");
+        anyhow::ensure!(args.ws_send_queue_bytes >= 64 * 1024, "--ws-send-queue-bytes must be at least 65536");
         let collab = crate::collab::CollabConfig {
             limits: reynard_collab::Limits {
                 max_message_bytes: args.max_message_bytes,
@@ -138,6 +143,7 @@ impl Config {
             },
             idle_grace: Duration::from_secs(args.doc_idle_seconds),
             send_queue: args.ws_send_queue,
+            send_queue_bytes: args.ws_send_queue_bytes,
             messages_per_second: args.ws_messages_per_second.max(1),
             version_after_idle: Duration::from_secs(args.version_idle_seconds.max(1)),
             version_max_interval: Duration::from_secs(args.version_max_minutes.max(1) * 60),

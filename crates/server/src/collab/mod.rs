@@ -28,6 +28,10 @@ pub struct CollabConfig {
     pub idle_grace: Duration,
     /// Frames queued for one connection before it counts as too slow and is closed.
     pub send_queue: usize,
+    /// Bytes queued for one connection before it counts as too slow and is closed
+    /// (a frame of any size is let into an empty queue). Bursts are merged into
+    /// one frame, so a count alone does not bound what a slow client holds.
+    pub send_queue_bytes: usize,
     /// Log entries after which the log is folded into a snapshot.
     pub compact_after: usize,
     /// Messages a connection may send per second (sustained; bursts of 4× pass).
@@ -44,6 +48,7 @@ impl Default for CollabConfig {
             limits: reynard_collab::Limits::default(),
             idle_grace: Duration::from_secs(30),
             send_queue: 1024,
+            send_queue_bytes: 64 * 1024 * 1024,
             compact_after: 2000,
             messages_per_second: 500,
             version_after_idle: Duration::from_secs(30),

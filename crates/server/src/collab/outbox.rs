@@ -4,8 +4,9 @@
 //!
 //! One small allocation per connection: idle connections are most of a busy
 //! server, and a pair of channels cost more than everything else an idle
-//! connection holds. The queue is bounded: a connection whose queue is full reads
-//! too slowly and is closed (it resyncs when it reconnects).
+//! connection holds. The queue is bounded in frames and in bytes: a connection
+//! whose queue is full reads too slowly and is closed (it resyncs when it
+//! reconnects).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,11 +25,14 @@ struct Shared {
     /// Woken when a frame or a close is queued.
     ready: Notify,
     capacity: usize,
+    max_bytes: usize,
 }
 
 #[derive(Debug, Default)]
 struct State {
     frames: VecDeque<Bytes>,
+    /// The bytes of `frames`.
+    bytes: usize,
     /// Set once: the connection closes with this code and reason.
     close: Option<(u16, String)>,
 }
@@ -67,10 +71,15 @@ pub enum Next {
     Empty,
 }
 
-/// A queue holding at most `capacity` frames.
-pub fn queue(capacity: usize) -> (Outbox, Inbox) {
-    let shared =
-        Arc::new(Shared { state: Mutex::new(State::default()), ready: Notify::new(), capacity: capacity.max(1) });
+/// A queue holding at most `capacity` frames and `max_bytes` bytes (a frame of
+/// any size is let into an empty queue).
+pub fn queue(capacity: usize, max_bytes: usize) -> (Outbox, Inbox) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State::default()),
+        ready: Notify::new(),
+        capacity: capacity.max(1),
+        max_bytes,
+    });
     (Outbox { shared: shared.clone() }, Inbox { shared })
 }
 
@@ -82,9 +91,12 @@ impl Outbox {
             if state.close.is_some() {
                 return Ok(());
             }
-            if state.frames.len() >= self.shared.capacity {
+            let too_many_bytes =
+                !state.frames.is_empty() && state.bytes.saturating_add(frame.len()) > self.shared.max_bytes;
+            if state.frames.len() >= self.shared.capacity || too_many_bytes {
                 return Err(Full);
             }
+            state.bytes += frame.len();
             state.frames.push_back(frame);
         }
         self.shared.ready.notify_one();
@@ -101,6 +113,7 @@ impl Outbox {
             }
             state.close = Some((code, reason.into()));
             state.frames = VecDeque::new();
+            state.bytes = 0;
         }
         self.shared.ready.notify_one();
     }
@@ -120,7 +133,10 @@ impl Inbox {
             return Next::Close(*code, reason.clone());
         }
         match state.frames.pop_front() {
-            Some(frame) => Next::Frame(frame),
+            Some(frame) => {
+                state.bytes -= frame.len();
+                Next::Frame(frame)
+            }
             None => {
                 if state.frames.capacity() > RETAINED_CAPACITY {
                     state.frames.shrink_to(RETAINED_CAPACITY);
@@ -148,7 +164,7 @@ mod tests {
 
     #[tokio::test]
     async fn frames_come_out_in_order_and_a_full_queue_refuses() {
-        let (outbox, inbox) = queue(2);
+        let (outbox, inbox) = queue(2, usize::MAX);
         outbox.push(Bytes::from_static(b"a")).unwrap();
         outbox.push(Bytes::from_static(b"b")).unwrap();
         assert_eq!(outbox.push(Bytes::from_static(b"c")), Err(Full));
@@ -161,8 +177,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_queue_is_bounded_in_bytes_but_takes_any_frame_when_empty() {
+        let (outbox, inbox) = queue(1024, 10);
+        outbox.push(Bytes::from_static(b"0123456789abcdef")).unwrap();
+        assert_eq!(outbox.push(Bytes::from_static(b"x")), Err(Full));
+        assert_eq!(inbox.next(), Next::Frame(Bytes::from_static(b"0123456789abcdef")));
+        outbox.push(Bytes::from_static(b"01234")).unwrap();
+        outbox.push(Bytes::from_static(b"56789")).unwrap();
+        assert_eq!(outbox.push(Bytes::from_static(b"a")), Err(Full));
+        assert_eq!(inbox.next(), Next::Frame(Bytes::from_static(b"01234")));
+        outbox.push(Bytes::from_static(b"abcde")).unwrap();
+    }
+
+    #[tokio::test]
     async fn a_close_overtakes_queued_frames_and_the_first_close_wins() {
-        let (outbox, inbox) = queue(8);
+        let (outbox, inbox) = queue(8, usize::MAX);
         outbox.push(Bytes::from_static(b"a")).unwrap();
         outbox.close(close_code::TRY_AGAIN_LATER, "too slow");
         outbox.close(close_code::POLICY, "later");
@@ -175,7 +204,7 @@ mod tests {
 
     #[tokio::test]
     async fn dropping_the_outbox_closes_the_connection() {
-        let (outbox, inbox) = queue(8);
+        let (outbox, inbox) = queue(8, usize::MAX);
         drop(outbox);
         inbox.ready().await;
         assert_eq!(inbox.next(), Next::Close(close_code::GOING_AWAY, "closing".to_owned()));
@@ -183,7 +212,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_drained_queue_gives_back_a_burst_of_capacity() {
-        let (outbox, inbox) = queue(1024);
+        let (outbox, inbox) = queue(1024, usize::MAX);
         for _ in 0..500 {
             outbox.push(Bytes::from_static(b"x")).unwrap();
         }

@@ -103,7 +103,7 @@ impl MessageRate {
 /// task and a channel per connection.
 async fn run_connection(socket: &mut WebSocket, hub: Arc<DocHub>, doc: DocumentId, user: UserId, can_write: bool) {
     let config = hub.config();
-    let (outbox, inbox) = outbox::queue(config.send_queue);
+    let (outbox, inbox) = outbox::queue(config.send_queue, config.send_queue_bytes);
     let conn = hub.next_conn();
     if let Err(err) = Box::pin(hub.join(&doc, conn, user, can_write, outbox)).await {
         tracing::warn!(%err, doc = %doc, "could not open document for a connection");
