@@ -58,6 +58,9 @@ const EMPTY_AWARENESS_UPDATE: [u8; 1] = [0];
 /// Most updates a room keeps waiting for what they build on.
 pub const MAX_WAITING_UPDATES: usize = 64;
 
+/// Why a client's update naming a client ID over 53 bits is refused (see `UpdateShape`).
+const LONG_CLIENT: &str = "it names a client ID longer than 53 bits";
+
 /// Why [`Document::apply`] refuses an update that builds on something missing.
 const INCOMPLETE: &str = "it builds on updates the document does not have";
 
@@ -521,7 +524,7 @@ impl DocRoom {
         let state = self.document.state();
         let mut after = StateAfter::new(&state);
         for shape in &shapes {
-            if shape.has_other_content || !shape.is_complete_for(&after) {
+            if shape.has_other_content || shape.has_long_client || !shape.is_complete_for(&after) {
                 return None;
             }
             after.add(shape);
@@ -633,6 +636,9 @@ impl DocRoom {
                         continue;
                     }
                     let (update, shape) = decode_update(bytes).map_err(ProtocolError::MalformedUpdate)?;
+                    if shape.has_long_client {
+                        return Err(ProtocolError::MalformedUpdate(LONG_CLIENT.to_owned()));
+                    }
                     if update.is_empty() {
                         continue;
                     }

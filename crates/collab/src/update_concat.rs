@@ -42,6 +42,10 @@ pub(crate) fn concat_walked(parts: &[&[u8]], shapes: Vec<UpdateShape>) -> Option
     let mut run_of: HashMap<u64, usize> = HashMap::new();
     let mut deletes: BTreeMap<u64, Vec<(u64, u64)>> = BTreeMap::new();
     for (part, shape) in shapes.into_iter().enumerate() {
+        // Written back, such a client would lose the bits yrs ignores.
+        if shape.has_long_client {
+            return None;
+        }
         for section in shape.sections {
             if section.blocks == 0 {
                 continue;
