@@ -182,7 +182,8 @@ impl Document {
 /// the document's own encoding (snapshots, sync step 2 for joiners) would no longer load, or
 /// would panic while merging pending structs. So an update holding anything but text and
 /// deletions is only accepted if its canonical encoding decodes and re-encodes to the same
-/// bytes; this costs two encodings and a decoding of the update, linear in its size.
+/// update ([`check_round_trip`]); this costs two encodings and a decoding of the update,
+/// linear in its size.
 ///
 /// Text items and deletions (all an editor sends) skip that check: yrs encodes them as it
 /// reads them, which `text_updates_round_trip` asserts over damaged updates as well.
