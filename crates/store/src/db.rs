@@ -63,16 +63,22 @@ impl Store {
             // One writer at a time in SQLite; WAL lets readers run beside it.
             // synchronous=NORMAL in WAL mode keeps every committed transaction
             // across a process crash (only an OS crash can lose the last ones).
-            Backend::Sqlite => AnyPoolOptions::new().max_connections(connections).after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+            // A SQLite connection is a local file and cannot drop: testing it
+            // before every acquire (the pool's default) would cost a round trip
+            // to its worker thread on every query, every log append included.
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(connections)
+                .test_before_acquire(false)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            }),
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                }),
             Backend::Postgres => AnyPoolOptions::new().max_connections(connections),
         };
         let connections = match backend {
