@@ -127,6 +127,7 @@ impl Clocks for StateVector {
     }
 }
 
+#[cfg(test)]
 impl Clocks for HashMap<u64, u64> {
     fn clock_of(&self, client: u64) -> u64 {
         self.get(&client).copied().unwrap_or(0)

@@ -359,11 +359,11 @@ impl RoomTask {
                         continue;
                     }
                     let frames: Vec<&[u8]> = frames.iter().map(Bytes::as_ref).collect();
+                    let author = Some(client.user.clone());
                     for result in self.room.receive_all(conn, &frames) {
                         match result {
                             Ok(effects) => {
                                 direct.extend(effects.reply.into_iter().map(|m| (conn, Bytes::from(m))));
-                                let author = Some(client.user.clone());
                                 accepted.extend(effects.updates.into_iter().map(|u| (u, author.clone())));
                                 awareness.extend(effects.awareness);
                             }
