@@ -9,9 +9,16 @@
 //!
 //! Like y-protocols, the registry remembers the clock of removed clients (a bounded number of
 //! them), so that echoes of a removal are recognised as such too.
+//!
+//! Unlike y-protocols, which trusts every peer, a connection may only set or remove the
+//! clientIDs it owns (the first to announce a clientID owns it; a connection of the same user
+//! takes it over, as a reconnecting tab does). Every state a connection of a signed-in user
+//! announces is relayed with that user's id added under [`USER_ID_FIELD`], so that clients
+//! show the name the server knows for it rather than whatever a peer claims.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use crate::error::{ProtocolError, Result};
 use crate::protocol::{WireReader, encode_awareness, write_var_string, write_var_uint};
@@ -27,6 +34,23 @@ const MAX_REMOVED_CLIENTS: usize = 4096;
 
 /// The JSON text of a removed state.
 const NULL_STATE: &str = "null";
+
+/// The field of an (object) awareness state that carries the announcing connection's user id,
+/// as the server knows it. The server writes it last, so it wins over any field of that name
+/// the client wrote (`JSON.parse` keeps the last of duplicate keys).
+pub const USER_ID_FIELD: &str = "reynardUserId";
+
+/// `state` with `"reynardUserId": user` added, when `state` is a JSON object; any other
+/// JSON value is returned unchanged. `state` must be valid JSON.
+fn tag_state(state: &str, user: Option<&str>) -> String {
+    let trimmed = state.trim();
+    let (Some(user), Some(body)) = (user, trimmed.strip_prefix('{').and_then(|rest| rest.strip_suffix('}'))) else {
+        return state.to_owned();
+    };
+    let user = serde_json::Value::String(user.to_owned()).to_string();
+    let (body, separator) = if body.trim().is_empty() { ("", "") } else { (body, ",") };
+    format!("{{{body}{separator}\"{USER_ID_FIELD}\":{user}}}")
+}
 
 /// One connection to a room, as numbered by the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -122,12 +146,14 @@ pub struct AwarenessChange {
     pub reply: Option<Vec<u8>>,
 }
 
-/// A present client: its latest state and the connection that announced it first.
+/// A present client: its latest state and the connection that owns it.
 #[derive(Debug, Clone)]
 struct ClientState {
     clock: u64,
     state: String,
     owner: ConnId,
+    /// The owner's user, if it is signed in.
+    user: Option<Arc<str>>,
 }
 
 /// A removed client: the clock of its removal, and when it was removed (for eviction).
@@ -144,6 +170,8 @@ pub struct AwarenessRegistry {
     clients: BTreeMap<u64, ClientState>,
     /// The clientIDs each connection owns.
     owned: HashMap<ConnId, BTreeSet<u64>>,
+    /// The signed-in user of each identified connection.
+    users: HashMap<ConnId, Arc<str>>,
     /// Recently removed clients.
     removed: HashMap<u64, RemovedClient>,
     /// Counter ordering removals.
@@ -176,6 +204,18 @@ impl AwarenessRegistry {
         self.clients.get(&client_id).map(|client| client.owner)
     }
 
+    /// Records that `conn` belongs to `user`: its states are tagged with the user's id, and
+    /// it may take over clientIDs another connection of the same user owns.
+    pub fn identify(&mut self, conn: ConnId, user: Arc<str>) {
+        self.users.insert(conn, user);
+    }
+
+    /// Whether `conn` may set or remove `client`'s state: it owns it, or the owner is
+    /// another connection of the same signed-in user.
+    fn may_announce(&self, conn: ConnId, client: &ClientState) -> bool {
+        client.owner == conn || client.user.as_ref().is_some_and(|user| self.users.get(&conn) == Some(user))
+    }
+
     /// Applies an awareness update payload sent by `conn`.
     ///
     /// Fails without changing anything if the payload is malformed, a state is too large, or
@@ -194,7 +234,9 @@ impl AwarenessRegistry {
         let owned = self.owned.get(&conn).map_or(0, BTreeSet::len);
         let claimed: BTreeSet<u64> = entries
             .iter()
-            .filter(|entry| !entry.is_removal() && !self.clients.contains_key(&entry.client_id))
+            .filter(|entry| {
+                !entry.is_removal() && self.clients.get(&entry.client_id).is_none_or(|client| client.owner != conn)
+            })
             .map(|entry| entry.client_id)
             .collect();
         if owned + claimed.len() > MAX_CLIENTS_PER_CONNECTION {
@@ -203,13 +245,19 @@ impl AwarenessRegistry {
         Ok(())
     }
 
-    /// Records validated entries from `conn` in order and returns the news to relay.
+    /// Records validated entries from `conn` in order and returns the news to relay. Entries
+    /// for clientIDs that another user's connection owns are dropped: they are echoes, or
+    /// attempts to move or remove someone else's cursor.
     ///
     /// Call [`check_ownership`](Self::check_ownership) first: this does not enforce the limit.
     pub fn record(&mut self, conn: ConnId, entries: &[AwarenessEntry<'_>]) -> AwarenessChange {
         let mut news = Vec::new();
         let mut refused_revivals = Vec::new();
+        let user = self.users.get(&conn).cloned();
         for entry in entries {
+            if self.clients.get(&entry.client_id).is_some_and(|client| !self.may_announce(conn, client)) {
+                continue;
+            }
             let present = self.clients.get(&entry.client_id).map(|client| client.clock);
             let removed = self.removed.get(&entry.client_id).map(|client| client.clock);
             let is_news = match (present, removed) {
@@ -233,20 +281,26 @@ impl AwarenessRegistry {
                 }
             } else {
                 self.removed.remove(&entry.client_id);
+                let state = tag_state(entry.state, user.as_deref());
                 match self.clients.get_mut(&entry.client_id) {
                     Some(client) => {
                         client.clock = entry.clock;
-                        entry.state.clone_into(&mut client.state);
+                        client.state.clone_from(&state);
+                        if client.owner != conn {
+                            // Another connection of the same user (a reconnecting tab).
+                            let previous = std::mem::replace(&mut client.owner, conn);
+                            self.disown(previous, entry.client_id);
+                            self.owned.entry(conn).or_default().insert(entry.client_id);
+                        }
                     }
                     None => {
-                        self.clients.insert(
-                            entry.client_id,
-                            ClientState { clock: entry.clock, state: entry.state.to_owned(), owner: conn },
-                        );
+                        let client =
+                            ClientState { clock: entry.clock, state: state.clone(), owner: conn, user: user.clone() };
+                        self.clients.insert(entry.client_id, client);
                         self.owned.entry(conn).or_default().insert(entry.client_id);
                     }
                 }
-                news.push((entry.client_id, entry.clock, entry.state.to_owned()));
+                news.push((entry.client_id, entry.clock, state));
             }
         }
         AwarenessChange { broadcast: encode_message(&news), reply: encode_message(&refused_revivals) }
@@ -255,6 +309,7 @@ impl AwarenessRegistry {
     /// Removes every client owned by `conn` and returns the awareness message announcing them
     /// gone (state `null`, clock + 1), or `None` if `conn` owned none.
     pub fn remove_connection(&mut self, conn: ConnId) -> Option<Vec<u8>> {
+        self.users.remove(&conn);
         let owned = self.owned.remove(&conn)?;
         let mut gone = Vec::with_capacity(owned.len());
         for client_id in owned {
@@ -285,15 +340,20 @@ impl AwarenessRegistry {
         self.owned.keys().copied()
     }
 
-    /// Forgets a client's state and remembers its removal clock.
-    fn remove_client(&mut self, client_id: u64, clock: u64) {
-        if let Some(client) = self.clients.remove(&client_id)
-            && let Some(owned) = self.owned.get_mut(&client.owner)
-        {
+    /// Takes `client_id` out of `conn`'s owned set.
+    fn disown(&mut self, conn: ConnId, client_id: u64) {
+        if let Some(owned) = self.owned.get_mut(&conn) {
             owned.remove(&client_id);
             if owned.is_empty() {
-                self.owned.remove(&client.owner);
+                self.owned.remove(&conn);
             }
+        }
+    }
+
+    /// Forgets a client's state and remembers its removal clock.
+    fn remove_client(&mut self, client_id: u64, clock: u64) {
+        if let Some(client) = self.clients.remove(&client_id) {
+            self.disown(client.owner, client_id);
         }
         self.removals += 1;
         self.removed.insert(client_id, RemovedClient { clock, removed_at: self.removals });
@@ -424,12 +484,55 @@ mod tests {
     }
 
     #[test]
-    fn newer_news_from_a_non_owner_is_relayed_but_ownership_stays() {
+    fn a_connection_cannot_set_or_remove_another_connections_client() {
         let mut registry = AwarenessRegistry::new();
+        registry.identify(ALICE, Arc::from("user-alice"));
+        registry.identify(BOB, Arc::from("user-bob"));
         apply(&mut registry, ALICE, &[(10, 1, "{}")]);
-        let change = apply(&mut registry, BOB, &[(10, 2, r#"{"a":2}"#)]);
-        assert_eq!(broadcast(&change), [triple(10, 2, r#"{"a":2}"#)]);
+        // Bob moves Alice's cursor, then removes it: neither is relayed or recorded.
+        let moved = apply(&mut registry, BOB, &[(10, 2, r#"{"a":2}"#)]);
+        assert_eq!(moved, AwarenessChange::default());
+        let removed = apply(&mut registry, BOB, &[(10, 1, "null"), (10, 9, "null")]);
+        assert_eq!(removed, AwarenessChange::default());
         assert_eq!(registry.owner(10), Some(ALICE));
+        assert_eq!(registry.state(10), Some(r#"{"reynardUserId":"user-alice"}"#));
+        // Anonymous connections are held to the same rule.
+        let mut anonymous = AwarenessRegistry::new();
+        apply(&mut anonymous, ALICE, &[(10, 1, "{}")]);
+        assert_eq!(apply(&mut anonymous, BOB, &[(10, 2, r#"{"a":2}"#)]), AwarenessChange::default());
+        assert_eq!(anonymous.state(10), Some("{}"));
+    }
+
+    #[test]
+    fn states_carry_the_announcing_users_id() {
+        let mut registry = AwarenessRegistry::new();
+        registry.identify(ALICE, Arc::from("user-alice"));
+        let change =
+            apply(&mut registry, ALICE, &[(10, 1, r#"{"user":{"name":"Mallory"},"reynardUserId":"user-bob"}"#)]);
+        let tagged = r#"{"user":{"name":"Mallory"},"reynardUserId":"user-bob","reynardUserId":"user-alice"}"#;
+        assert_eq!(broadcast(&change), [triple(10, 1, tagged)]);
+        // What a browser's JSON.parse makes of it: the last key wins.
+        let parsed: serde_json::Value = serde_json::from_str(tagged).unwrap();
+        assert_eq!(parsed[USER_ID_FIELD], "user-alice");
+        assert_eq!(tag_state(" { } ", Some("u")), r#"{"reynardUserId":"u"}"#);
+        assert_eq!(tag_state("[1]", Some("u")), "[1]");
+        assert_eq!(tag_state("{}", None), "{}");
+    }
+
+    #[test]
+    fn a_reconnecting_tab_of_the_same_user_takes_its_client_over() {
+        let mut registry = AwarenessRegistry::new();
+        let again = ConnId(3);
+        registry.identify(ALICE, Arc::from("user-alice"));
+        registry.identify(again, Arc::from("user-alice"));
+        apply(&mut registry, ALICE, &[(10, 1, "{}")]);
+        // The old socket has not been noticed closed yet when the tab re-announces itself.
+        let change = apply(&mut registry, again, &[(10, 2, r#"{"x":1}"#)]);
+        assert_eq!(broadcast(&change).len(), 1);
+        assert_eq!(registry.owner(10), Some(again));
+        // Closing the old connection no longer removes the client.
+        assert_eq!(registry.remove_connection(ALICE), None);
+        assert!(registry.state(10).is_some());
     }
 
     #[test]

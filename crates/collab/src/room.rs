@@ -30,6 +30,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
@@ -391,11 +392,25 @@ impl DocRoom {
         frames
     }
 
-    /// Changes whether a connection may write; returns `false` if it is not connected.
+    /// [`connect`](Self::connect) for a connection of a signed-in user: its awareness states
+    /// are relayed with the user's id, and it may take over the awareness clients of another
+    /// connection of the same user (a reconnecting tab).
+    pub fn connect_as(&mut self, conn: ConnId, can_write: bool, user: Arc<str>) -> Vec<Vec<u8>> {
+        self.awareness.identify(conn, user);
+        self.connect(conn, can_write)
+    }
+
+    /// Changes whether a connection may write; returns `false` if it is not connected. A
+    /// connection that loses write access also loses the updates it sent that still wait for
+    /// what they build on: they were accepted from an editor, but would be applied (and
+    /// logged) only later, when the writer is no longer one.
     pub fn set_can_write(&mut self, conn: ConnId, can_write: bool) -> bool {
         match self.connections.get_mut(&conn) {
             Some(connection) => {
                 connection.can_write = can_write;
+                if !can_write {
+                    self.waiting.retain(|waiting| waiting.conn != Some(conn));
+                }
                 true
             }
             None => false,
@@ -1319,6 +1334,30 @@ mod tests {
         assert_eq!(room.text(), "xy");
         room.disconnect(BOB);
         assert_eq!(room.waiting_updates(), 0);
+        room.check_invariants();
+    }
+
+    #[test]
+    fn a_demoted_editors_waiting_updates_are_dropped() {
+        let (mut room, _alice) = room_with_text("x");
+        let bob = Peer::new(BOB, true);
+        join(&mut room, &bob, true);
+        let carol = Peer::new(ConnId(3), true);
+        join(&mut room, &carol, true);
+        // Bob sends an edit that builds on one the room does not have yet.
+        let first = bob.insert(0, "first ");
+        let second = bob.insert(6, "second ");
+        assert_eq!(room.receive(BOB, &second).unwrap(), Effects::default());
+        assert_eq!(room.waiting_updates(), 1);
+        // Bob becomes a viewer: his waiting edit goes with his write access.
+        assert!(room.set_can_write(BOB, false));
+        assert_eq!(room.waiting_updates(), 0);
+        // Carol now supplies what it built on (she got Bob's first edit elsewhere): only that
+        // is applied and attributed to her, never Bob's edit.
+        carol.apply(&update_of(&first));
+        let effects = room.receive(ConnId(3), &encode_update(&update_of(&first))).unwrap();
+        assert_eq!(effects.updates, vec![update_of(&first)]);
+        assert_eq!(room.text(), "first x");
         room.check_invariants();
     }
 

@@ -74,8 +74,15 @@ pub struct ServeArgs {
     pub ws_send_queue: usize,
     /// Bytes queued for one document connection before it is closed as too slow
     /// (a single frame of any size passes an empty queue).
-    #[arg(long, env = "REYNARD_WS_SEND_QUEUE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    #[arg(long, env = "REYNARD_WS_SEND_QUEUE_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub ws_send_queue_bytes: usize,
+    /// Bytes of client messages one document may hold queued before the
+    /// connections sending more wait (at least --max-message-bytes).
+    #[arg(long, env = "REYNARD_ROOM_QUEUE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub room_queue_bytes: usize,
+    /// Document connections (WebSockets) one user may hold open at once.
+    #[arg(long, env = "REYNARD_WS_CONNECTIONS_PER_USER", default_value_t = 50)]
+    pub ws_connections_per_user: usize,
     /// Seconds a document stays in memory after its last client left.
     #[arg(long, env = "REYNARD_DOC_IDLE_SECONDS", default_value_t = 30)]
     pub doc_idle_seconds: u64,
@@ -136,6 +143,11 @@ impl Config {
         );
         anyhow::ensure!(args.ws_send_queue >= 16, "--ws-send-queue must be at least 16");
         anyhow::ensure!(args.ws_send_queue_bytes >= 64 * 1024, "--ws-send-queue-bytes must be at least 65536");
+        anyhow::ensure!(
+            args.room_queue_bytes >= args.max_message_bytes && args.room_queue_bytes <= u32::MAX as usize,
+            "--room-queue-bytes must be at least --max-message-bytes and at most 4294967295"
+        );
+        anyhow::ensure!(args.ws_connections_per_user >= 1, "--ws-connections-per-user must be at least 1");
         let collab = crate::collab::CollabConfig {
             limits: reynard_collab::Limits {
                 max_message_bytes: args.max_message_bytes,
@@ -144,6 +156,8 @@ impl Config {
             idle_grace: Duration::from_secs(args.doc_idle_seconds),
             send_queue: args.ws_send_queue,
             send_queue_bytes: args.ws_send_queue_bytes,
+            room_queue_bytes: args.room_queue_bytes,
+            max_connections_per_user: args.ws_connections_per_user,
             messages_per_second: args.ws_messages_per_second.max(1),
             version_after_idle: Duration::from_secs(args.version_idle_seconds.max(1)),
             version_max_interval: Duration::from_secs(args.version_max_minutes.max(1) * 60),

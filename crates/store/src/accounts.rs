@@ -194,6 +194,17 @@ impl Store {
         row.as_ref().map(User::from_row).transpose()
     }
 
+    /// When an unexpired session ends (Unix milliseconds), or `None` if it has
+    /// ended or never existed.
+    pub async fn session_expires_at(&self, token_hash: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash)
+            .bind(now_millis())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.get::<i64, _>(0)))
+    }
+
     /// Revokes a session. Returns whether it existed.
     pub async fn delete_session(&self, token_hash: &str) -> Result<bool> {
         let done =

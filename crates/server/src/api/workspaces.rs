@@ -8,7 +8,7 @@ use reynard_auth::{normalize_email, validate_name};
 use reynard_proto::api::{
     AddMemberRequest, AddMemberResponse, ChangeRoleRequest, InvitationView, MemberView, WorkspaceName, WorkspaceView,
 };
-use reynard_proto::{Role, UserId, WorkspaceId};
+use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
 use reynard_store::workspaces::Access;
 
 use crate::error::{ApiError, ApiResult};
@@ -79,7 +79,9 @@ pub async fn delete(
     Path(ws): Path<WorkspaceId>,
 ) -> ApiResult<StatusCode> {
     authorize(&state, &ws, &current.user.id, Role::can_delete_workspace, "delete it").await?;
+    let documents: Vec<DocumentId> = state.store.documents(&ws).await?.into_iter().map(|d| d.id).collect();
     state.store.delete_workspace(&ws).await?;
+    state.collab.close_workspace(&ws, &documents).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

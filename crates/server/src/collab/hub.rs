@@ -9,10 +9,11 @@ use reynard_collab::ConnId;
 use reynard_collab::fanout::{Fanout, ProcessId};
 use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
 use reynard_store::Store;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use reynard_store::history::VersionRecord;
 
+use super::connections::Connections;
 use super::room_task::{self, Export, RoomEvent, VersionKind};
 use super::{CollabConfig, Outbox};
 
@@ -31,6 +32,15 @@ pub enum HubError {
     Stopped,
 }
 
+/// How to reach a room task: its event queue, and the bytes of client frames
+/// it may hold queued (frames wait for room while it is spent, so a flood of
+/// large frames holds the senders back instead of the server's memory).
+#[derive(Debug, Clone)]
+struct RoomHandle {
+    tx: mpsc::Sender<RoomEvent>,
+    queued_bytes: Arc<Semaphore>,
+}
+
 /// All documents that are open in this process.
 #[derive(Debug)]
 pub struct DocHub {
@@ -38,7 +48,9 @@ pub struct DocHub {
     config: CollabConfig,
     fanout: Arc<dyn Fanout>,
     process: ProcessId,
-    rooms: Mutex<HashMap<DocumentId, mpsc::Sender<RoomEvent>>>,
+    rooms: Mutex<HashMap<DocumentId, RoomHandle>>,
+    /// Live connections by user, session and workspace.
+    connections: Arc<Connections>,
     next_conn: AtomicU64,
     /// Room tasks still running (they finish after their final snapshot).
     running: AtomicUsize,
@@ -52,14 +64,20 @@ impl DocHub {
         let process = ProcessId(rand_u64());
         Arc::new(DocHub {
             store,
-            config,
             fanout,
             process,
             rooms: Mutex::new(HashMap::new()),
+            connections: Connections::new(config.max_connections_per_user),
             next_conn: AtomicU64::new(1),
             running: AtomicUsize::new(0),
             stopped: tokio::sync::Notify::new(),
+            config,
         })
+    }
+
+    /// The live connections of this process.
+    pub fn connections(&self) -> &Arc<Connections> {
+        &self.connections
     }
 
     /// The store documents are kept in.
@@ -93,7 +111,7 @@ impl DocHub {
         self.running.load(Ordering::SeqCst)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DocumentId, mpsc::Sender<RoomEvent>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<DocumentId, RoomHandle>> {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -103,28 +121,32 @@ impl DocHub {
     /// through [`DocHub::redeliver`], so no event is lost to a stopping room.
     pub async fn send(self: &Arc<Self>, doc: &DocumentId, mut event: RoomEvent) {
         loop {
-            let tx = {
-                let mut rooms = self.lock();
-                match rooms.get(doc) {
-                    Some(tx) if !tx.is_closed() => tx.clone(),
-                    _ => {
-                        let (tx, rx) = mpsc::channel(1024);
-                        rooms.insert(doc.clone(), tx.clone());
-                        let task = room_task::run(self.clone(), doc.clone(), tx.downgrade(), rx);
-                        self.running.fetch_add(1, Ordering::SeqCst);
-                        let hub = self.clone();
-                        tokio::spawn(async move {
-                            task.await;
-                            hub.running.fetch_sub(1, Ordering::SeqCst);
-                            hub.stopped.notify_waiters();
-                        });
-                        tx
-                    }
-                }
-            };
+            let tx = self.handle(doc).tx;
             match tx.send(event).await {
                 Ok(()) => return,
                 Err(mpsc::error::SendError(returned)) => event = returned,
+            }
+        }
+    }
+
+    /// The document's running room task, started if there is none.
+    fn handle(self: &Arc<Self>, doc: &DocumentId) -> RoomHandle {
+        let mut rooms = self.lock();
+        match rooms.get(doc) {
+            Some(handle) if !handle.tx.is_closed() => handle.clone(),
+            _ => {
+                let (tx, rx) = mpsc::channel(1024);
+                let handle = RoomHandle { tx, queued_bytes: Arc::new(Semaphore::new(self.config.room_queue_bytes)) };
+                rooms.insert(doc.clone(), handle.clone());
+                let task = room_task::run(self.clone(), doc.clone(), handle.tx.downgrade(), rx);
+                self.running.fetch_add(1, Ordering::SeqCst);
+                let hub = self.clone();
+                tokio::spawn(async move {
+                    task.await;
+                    hub.running.fetch_sub(1, Ordering::SeqCst);
+                    hub.stopped.notify_waiters();
+                });
+                handle
             }
         }
     }
@@ -146,7 +168,7 @@ impl DocHub {
     pub(super) fn forget(&self, doc: &DocumentId, rx: &mut mpsc::Receiver<RoomEvent>) {
         let mut rooms = self.lock();
         rx.close();
-        if rooms.get(doc).is_some_and(|tx| tx.is_closed()) {
+        if rooms.get(doc).is_some_and(|handle| handle.tx.is_closed()) {
             rooms.remove(doc);
         }
     }
@@ -184,16 +206,31 @@ impl DocHub {
     /// The common case — the room runs and has room in its queue — completes
     /// without suspending; the general path is boxed, so that the future every
     /// connection holds while it reads stays small.
+    /// The frame's bytes count against the room's queue budget until the room
+    /// has handled it; while the budget is spent, this waits (and so the
+    /// connection stops reading).
     pub async fn frame(self: &Arc<Self>, doc: &DocumentId, conn: ConnId, data: bytes::Bytes) {
-        let event = RoomEvent::Frame { conn, data };
-        let event = match self.lock().get(doc) {
-            Some(tx) => match tx.try_send(event) {
+        let handle = self.lock().get(doc).filter(|handle| !handle.tx.is_closed()).cloned();
+        if let Some(handle) = &handle
+            && let Ok(permit) = handle.queued_bytes.clone().try_acquire_many_owned(permit_count(&data, &self.config))
+        {
+            match handle.tx.try_send(RoomEvent::Frame { conn, data, queued: permit }) {
                 Ok(()) => return,
-                Err(mpsc::error::TrySendError::Full(event) | mpsc::error::TrySendError::Closed(event)) => event,
-            },
-            None => event,
-        };
-        Box::pin(self.send(doc, event)).await;
+                Err(mpsc::error::TrySendError::Full(event) | mpsc::error::TrySendError::Closed(event)) => {
+                    Box::pin(self.send(doc, event)).await;
+                    return;
+                }
+            }
+        }
+        Box::pin(self.frame_waiting(doc, conn, data)).await;
+    }
+
+    /// [`frame`](Self::frame) when the room is not running or its budget is spent.
+    async fn frame_waiting(self: &Arc<Self>, doc: &DocumentId, conn: ConnId, data: bytes::Bytes) {
+        let budget = self.handle(doc).queued_bytes;
+        // The budget's semaphore is never closed.
+        let Ok(permit) = budget.acquire_many_owned(permit_count(&data, &self.config)).await else { return };
+        self.send(doc, RoomEvent::Frame { conn, data, queued: permit }).await;
     }
 
     /// Disconnects a client.
@@ -253,26 +290,51 @@ impl DocHub {
     /// live connections: viewers lose write access at once, editors gain it,
     /// removed members are disconnected.
     pub async fn access_changed(self: &Arc<Self>, workspace: &WorkspaceId, user: &UserId, role: Option<Role>) {
-        let rooms: Vec<_> = self.lock().values().cloned().collect();
+        if role.is_none() {
+            // Also those not yet joined to their room.
+            self.connections.close_member(workspace, user, super::close_code::POLICY, ACCESS_REMOVED);
+        }
+        let rooms: Vec<_> = self.lock().values().map(|handle| handle.tx.clone()).collect();
         for tx in rooms {
             let event = RoomEvent::AccessChanged { workspace: workspace.clone(), user: user.clone(), role };
             let _ = tx.send(event).await;
         }
     }
 
+    /// [`access_changed`](Self::access_changed) for one document's room only.
+    pub async fn access_changed_in(
+        self: &Arc<Self>,
+        doc: &DocumentId,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        role: Option<Role>,
+    ) {
+        let event = RoomEvent::AccessChanged { workspace: workspace.clone(), user: user.clone(), role };
+        self.send(doc, event).await;
+    }
+
     /// Closes every connection of a deleted document and drops it from memory.
     pub async fn close_document(self: &Arc<Self>, doc: &DocumentId) {
-        let tx = self.lock().get(doc).cloned();
+        let tx = self.lock().get(doc).map(|handle| handle.tx.clone());
         if let Some(tx) = tx {
             let _ =
                 tx.send(RoomEvent::Shutdown { code: super::close_code::GOING_AWAY, reason: "document deleted" }).await;
         }
     }
 
+    /// Closes every connection to the documents of a deleted workspace (1001)
+    /// and drops those documents from memory.
+    pub async fn close_workspace(self: &Arc<Self>, workspace: &WorkspaceId, documents: &[DocumentId]) {
+        self.connections.close_workspace(workspace, super::close_code::GOING_AWAY, "workspace deleted");
+        for doc in documents {
+            self.close_document(doc).await;
+        }
+    }
+
     /// Asks every room to write its snapshot and stop (server shutdown); waits
     /// until every room task has finished.
     pub async fn shutdown(self: &Arc<Self>) {
-        let senders: Vec<_> = self.lock().values().cloned().collect();
+        let senders: Vec<_> = self.lock().values().map(|handle| handle.tx.clone()).collect();
         for tx in &senders {
             let _ = tx
                 .send(RoomEvent::Shutdown { code: super::close_code::GOING_AWAY, reason: "server shutting down" })
@@ -286,6 +348,15 @@ impl DocHub {
             stopped.await;
         }
     }
+}
+
+/// The close reason of a connection whose user left or was removed from the workspace.
+pub const ACCESS_REMOVED: &str = "your access to this workspace was removed";
+
+/// The permits a frame takes from its room's queue budget: its size, but at
+/// most the whole budget (which is at least the largest frame allowed).
+fn permit_count(data: &[u8], config: &CollabConfig) -> u32 {
+    u32::try_from(data.len().clamp(1, config.room_queue_bytes)).unwrap_or(u32::MAX)
 }
 
 /// A random process id (from the standard library's randomly seeded hasher).

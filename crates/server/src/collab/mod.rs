@@ -6,10 +6,13 @@
 //! - [`room_task`]: the task that owns a document in memory: it applies frames
 //!   through [`reynard_collab::DocRoom`], appends accepted updates to the log
 //!   (group commit) **before** anyone sees them, then fans out.
+//! - [`connections`]: the live connections by user, session and workspace: the
+//!   per-user cap, and closing them when access ends.
 //! - [`outbox`]: the bounded send queue of one connection.
 //! - [`socket`]: one WebSocket connection, one task: authentication, writing
 //!   its queue, reading with rate and size limits, close codes.
 
+pub mod connections;
 pub mod hub;
 pub mod outbox;
 pub mod room_task;
@@ -28,10 +31,15 @@ pub struct CollabConfig {
     pub idle_grace: Duration,
     /// Frames queued for one connection before it counts as too slow and is closed.
     pub send_queue: usize,
-    /// Bytes queued for one connection before it counts as too slow and is closed
-    /// (a frame of any size is let into an empty queue). Bursts are merged into
-    /// one frame, so a count alone does not bound what a slow client holds.
+    /// Bytes queued for one connection before it counts as too slow and is
+    /// closed (a frame of any size is let into an empty queue; the frame being
+    /// written has left the queue). Bursts are merged into one frame, so a count alone does not
+    /// bound what a slow client holds.
     pub send_queue_bytes: usize,
+    /// Bytes of client frames a room holds queued before senders wait.
+    pub room_queue_bytes: usize,
+    /// Document connections one user may hold at once in this process.
+    pub max_connections_per_user: usize,
     /// Log entries after which the log is folded into a snapshot.
     pub compact_after: usize,
     /// Messages a connection may send per second (sustained; bursts of 4× pass).
@@ -48,7 +56,9 @@ impl Default for CollabConfig {
             limits: reynard_collab::Limits::default(),
             idle_grace: Duration::from_secs(30),
             send_queue: 1024,
-            send_queue_bytes: 64 * 1024 * 1024,
+            send_queue_bytes: 4 * 1024 * 1024,
+            room_queue_bytes: 16 * 1024 * 1024,
+            max_connections_per_user: 50,
             compact_after: 2000,
             messages_per_second: 500,
             version_after_idle: Duration::from_secs(30),

@@ -56,6 +56,20 @@ pub struct Inbox {
     shared: Arc<Shared>,
 }
 
+/// A handle that can close a connection from outside its room (its access
+/// ended) without holding it open: dropping it does nothing.
+#[derive(Debug, Clone)]
+pub struct Closer {
+    shared: Arc<Shared>,
+}
+
+impl Closer {
+    /// Closes the connection as [`Outbox::close`] does.
+    pub fn close(&self, code: u16, reason: impl Into<String>) {
+        close_shared(&self.shared, code, reason.into());
+    }
+}
+
 /// The queue had no room for a frame: its connection reads too slowly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Full;
@@ -106,17 +120,26 @@ impl Outbox {
     /// Closes the connection with `code` and `reason`; frames still queued are
     /// dropped. Only the first close counts.
     pub fn close(&self, code: u16, reason: impl Into<String>) {
-        {
-            let mut state = self.shared.lock();
-            if state.close.is_some() {
-                return;
-            }
-            state.close = Some((code, reason.into()));
-            state.frames = VecDeque::new();
-            state.bytes = 0;
-        }
-        self.shared.ready.notify_one();
+        close_shared(&self.shared, code, reason.into());
     }
+
+    /// A handle that closes this connection from elsewhere.
+    pub fn closer(&self) -> Closer {
+        Closer { shared: self.shared.clone() }
+    }
+}
+
+fn close_shared(shared: &Shared, code: u16, reason: String) {
+    {
+        let mut state = shared.lock();
+        if state.close.is_some() {
+            return;
+        }
+        state.close = Some((code, reason));
+        state.frames = VecDeque::new();
+        state.bytes = 0;
+    }
+    shared.ready.notify_one();
 }
 
 impl Drop for Outbox {

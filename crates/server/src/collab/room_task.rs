@@ -33,8 +33,9 @@ const MAX_APPEND_ATTEMPTS: usize = 8;
 pub enum RoomEvent {
     /// A client connects; `joined` completes once its first messages are queued.
     Join { conn: ConnId, user: UserId, can_write: bool, outbox: Outbox, joined: oneshot::Sender<Result<(), HubError>> },
-    /// A binary frame from a client.
-    Frame { conn: ConnId, data: Bytes },
+    /// A binary frame from a client, holding its share of the room's queue
+    /// budget until the room has handled it.
+    Frame { conn: ConnId, data: Bytes, queued: tokio::sync::OwnedSemaphorePermit },
     /// A client disconnected.
     Leave { conn: ConnId },
     /// Read the text.
@@ -339,13 +340,13 @@ impl RoomTask {
         while let Some(event) = events.next() {
             match event {
                 RoomEvent::Join { conn, user, can_write, outbox, joined } => {
-                    for message in self.room.connect(conn, can_write) {
+                    for message in self.room.connect_as(conn, can_write, Arc::from(user.as_str())) {
                         direct.push((conn, Bytes::from(message)));
                     }
                     self.clients.insert(conn, Client { user, outbox });
                     acks.push(Ack::Joined(joined));
                 }
-                RoomEvent::Frame { conn, data } => {
+                RoomEvent::Frame { conn, data, queued: _ } => {
                     // The connection's frames right behind this one go with it: a
                     // typist's burst is applied as one update.
                     let mut frames = vec![data];

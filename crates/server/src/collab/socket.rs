@@ -14,11 +14,15 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 use reynard_auth::hash_token;
-use reynard_proto::{DocumentId, Role, UserId};
+use reynard_proto::{DocumentId, Role};
+
+use reynard_collab::ConnId;
+use reynard_store::workspaces::Access;
 
 use super::close_code;
-use super::hub::DocHub;
-use super::outbox::{self, Inbox, Next};
+use super::connections::Holder;
+use super::hub::{ACCESS_REMOVED, DocHub};
+use super::outbox::{self, Inbox, Next, Outbox};
 use crate::api::workspaces::authorize;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::presented_token;
@@ -33,7 +37,9 @@ const READ_BUFFER_BYTES: usize = 1024;
 const MAX_FRAMES_PER_FLUSH: usize = 64;
 
 /// The upgrade handler: checks the token (`?token=`, bearer or cookie) and the
-/// caller's role in the document's workspace before accepting the WebSocket.
+/// caller's role in the document's workspace before accepting the WebSocket,
+/// and registers the connection (refused past the user's connection cap) so
+/// that it closes as soon as that access ends.
 pub async fn collab_socket(
     State(state): State<AppState>,
     Path(doc): Path<DocumentId>,
@@ -43,7 +49,8 @@ pub async fn collab_socket(
 ) -> ApiResult<Response> {
     let token = params.get("token").cloned().filter(|t| !t.is_empty()).or_else(|| presented_token(&parts));
     let token = token.ok_or_else(ApiError::unauthenticated)?;
-    let user = state.store.user_for_session(&hash_token(&token)).await?.ok_or_else(ApiError::unauthenticated)?;
+    let session = hash_token(&token);
+    let user = state.store.user_for_session(&session).await?.ok_or_else(ApiError::unauthenticated)?;
     let document = state.store.document(&doc).await?.ok_or_else(|| ApiError::not_found("document"))?;
     let role = authorize(&state, &document.workspace_id, &user.id, Role::can_view, "open its documents").await?;
     let upgrade = upgrade.map_err(|rejection| {
@@ -53,20 +60,46 @@ pub async fn collab_socket(
             format!("{rejection}: connect with a WebSocket"),
         )
     })?;
-    let limit = state.collab.config().limits.max_message_bytes;
+    let expires_at = state.store.session_expires_at(&session).await?.ok_or_else(ApiError::unauthenticated)?;
     let hub = state.collab.clone();
+    let config = hub.config();
+    let (outbox, inbox) = outbox::queue(config.send_queue, config.send_queue_bytes);
+    let conn = hub.next_conn();
+    let holder = Holder { user: user.id.clone(), session, workspace: document.workspace_id };
+    let registration = hub.connections().register(conn, holder.clone(), outbox.closer()).map_err(|limit| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_connections",
+            format!("you have {} document connections open already; close some first", limit.max),
+        )
+    })?;
+    let limit = config.limits.max_message_bytes;
     let metrics = state.metrics.clone();
     let upgrade = upgrade.max_message_size(limit).max_frame_size(limit).read_buffer_size(READ_BUFFER_BYTES);
+    let connection = Connection { conn, doc, holder, can_write: role.can_edit_documents(), expires_at };
     Ok(upgrade.on_upgrade(move |socket| {
         // The socket goes to the heap once: held by value, every future that
         // passes it on would reserve room for a copy in the connection's task.
         let mut socket = Box::new(socket);
         async move {
             metrics.websocket_opened();
-            run_connection(&mut socket, hub, doc, user.id, role.can_edit_documents()).await;
+            run_connection(&mut socket, hub, connection, outbox, inbox).await;
+            drop(registration);
             metrics.websocket_closed();
         }
     }))
+}
+
+/// One accepted document connection.
+#[derive(Debug)]
+struct Connection {
+    conn: ConnId,
+    doc: DocumentId,
+    holder: Holder,
+    /// Whether the role seen at the upgrade may edit.
+    can_write: bool,
+    /// When the session ends (Unix milliseconds).
+    expires_at: i64,
 }
 
 /// A token bucket: `rate` messages per second sustained, bursts up to `burst`.
@@ -101,15 +134,29 @@ impl MessageRate {
 /// client sends. Writing and reading take turns, which costs nothing here (a
 /// read hands a frame to the room without waiting for it) and saves a second
 /// task and a channel per connection.
-async fn run_connection(socket: &mut WebSocket, hub: Arc<DocHub>, doc: DocumentId, user: UserId, can_write: bool) {
+async fn run_connection(
+    socket: &mut WebSocket,
+    hub: Arc<DocHub>,
+    connection: Connection,
+    outbox: Outbox,
+    inbox: Inbox,
+) {
+    let Connection { conn, doc, holder, can_write, expires_at } = connection;
     let config = hub.config();
-    let (outbox, inbox) = outbox::queue(config.send_queue, config.send_queue_bytes);
-    let conn = hub.next_conn();
-    if let Err(err) = Box::pin(hub.join(&doc, conn, user, can_write, outbox)).await {
+    if let Next::Close(code, reason) = inbox.next() {
+        // Its access ended before it ran.
+        close(socket, code, &reason).await;
+        return;
+    }
+    if let Err(err) = Box::pin(hub.join(&doc, conn, holder.user.clone(), can_write, outbox)).await {
         tracing::warn!(%err, doc = %doc, "could not open document for a connection");
         close(socket, close_code::INTERNAL, "could not open the document").await;
         return;
     }
+    // Access that ended or changed between the upgrade and the join reached a
+    // room this connection was not in yet: look again now that it is.
+    Box::pin(recheck_access(&hub, &doc, &holder, can_write)).await;
+    let expiry = session_expiry(expires_at);
     let mut rate = MessageRate::new(config.messages_per_second);
     let closing = loop {
         match write_queued(socket, &inbox).await {
@@ -120,6 +167,9 @@ async fn run_connection(socket: &mut WebSocket, hub: Arc<DocHub>, doc: DocumentI
         let message = tokio::select! {
             biased;
             () = inbox.ready() => continue,
+            () = tokio::time::sleep_until(expiry) => {
+                break Some((close_code::POLICY, SESSION_EXPIRED.to_owned()));
+            }
             message = socket.recv() => message,
         };
         match message {
@@ -152,6 +202,42 @@ async fn run_connection(socket: &mut WebSocket, hub: Arc<DocHub>, doc: DocumentI
     Box::pin(hub.leave(&doc, conn)).await;
     if let Some((code, reason)) = closing {
         close(socket, code, &reason).await;
+    }
+}
+
+/// The close reason of a connection whose session was signed out.
+pub const SIGNED_OUT: &str = "signed out";
+/// The close reason of a connection whose session expired.
+pub const SESSION_EXPIRED: &str = "session expired";
+
+/// The instant a session that ends at `expires_at` (Unix milliseconds) ends.
+fn session_expiry(expires_at: i64) -> tokio::time::Instant {
+    let left = u64::try_from(expires_at.saturating_sub(reynard_store::now_millis())).unwrap_or(0);
+    // Far-off instants overflow the timer: a session of centuries ends in a year.
+    let left = std::time::Duration::from_millis(left.min(365 * 24 * 3600 * 1000));
+    tokio::time::Instant::now() + left
+}
+
+/// Checks the connection's session and role again, and applies what changed
+/// since the upgrade: a session that ended or a membership that was removed
+/// closes it, a role that changed sets what it may do.
+async fn recheck_access(hub: &Arc<DocHub>, doc: &DocumentId, holder: &Holder, could_write: bool) {
+    let connections = hub.connections();
+    match hub.store().user_for_session(&holder.session).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            connections.close_session(&holder.session, close_code::POLICY, SIGNED_OUT);
+            return;
+        }
+        Err(err) => tracing::warn!(%err, "could not check a session again"),
+    }
+    match hub.store().workspace_access(&holder.workspace, &holder.user).await {
+        Ok(Access::Member(role)) if role.can_edit_documents() == could_write => {}
+        Ok(Access::Member(role)) => hub.access_changed_in(doc, &holder.workspace, &holder.user, Some(role)).await,
+        Ok(Access::NotMember | Access::Missing) => {
+            connections.close_member(&holder.workspace, &holder.user, close_code::POLICY, ACCESS_REMOVED);
+        }
+        Err(err) => tracing::warn!(%err, "could not check a role again"),
     }
 }
 

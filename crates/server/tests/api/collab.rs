@@ -20,10 +20,10 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 
 /// A protocol-level client with its own Yjs document.
 pub struct Client {
-    socket: Socket,
-    doc: Doc,
-    denied: usize,
-    awareness: Vec<Vec<u8>>,
+    pub socket: Socket,
+    pub doc: Doc,
+    pub denied: usize,
+    pub awareness: Vec<Vec<u8>>,
 }
 
 impl Client {
@@ -36,7 +36,7 @@ impl Client {
         client
     }
 
-    async fn send(&mut self, frame: Vec<u8>) {
+    pub async fn send(&mut self, frame: Vec<u8>) {
         self.socket.send(Message::Binary(frame.into())).await.expect("send");
     }
 
@@ -113,7 +113,7 @@ impl Client {
     }
 
     /// Waits for the server to close the connection; returns the close code and reason.
-    async fn closed(&mut self) -> (u16, String) {
+    pub async fn closed(&mut self) -> (u16, String) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
             match tokio::time::timeout_at(deadline, self.socket.next()).await {
@@ -153,7 +153,7 @@ pub async fn setup_with(tune: impl FnOnce(&mut reynard_server::config::Config)) 
     Setup { server, owner, editor, viewer, doc }
 }
 
-async fn setup() -> Setup {
+pub async fn setup() -> Setup {
     setup_with(|_| {}).await
 }
 
@@ -301,7 +301,9 @@ async fn awareness_is_relayed_and_removed_when_a_connection_closes() {
     payload.push(state.len() as u8);
     payload.extend_from_slice(state);
     a.send(encode_awareness(&payload)).await;
-    b.until("a's awareness", |c| c.awareness.iter().any(|p| p.windows(state.len()).any(|w| w == state))).await;
+    // Relayed with the editor's user id added at the end of the object.
+    let relayed = &state[..state.len() - 1];
+    b.until("a's awareness", |c| c.awareness.iter().any(|p| p.windows(relayed.len()).any(|w| w == relayed))).await;
     a.socket.close(None).await.unwrap();
     drop(a);
     // The server announces the removal: client 77, state null.

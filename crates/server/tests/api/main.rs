@@ -1,6 +1,7 @@
 //! Integration tests against a real server on port 0. One test binary (faster
 //! builds), one module per area.
 
+mod access;
 mod accounts;
 mod collab;
 mod convergence;

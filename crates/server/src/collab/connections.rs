@@ -1,0 +1,179 @@
+//! The document connections of this process, by user, session and workspace: it
+//! caps the sockets one user may hold, and closes a user's sockets at once when
+//! their access ends (signed out, removed from the workspace, workspace deleted),
+//! wherever in the connection's life that happens.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use reynard_collab::ConnId;
+use reynard_proto::{UserId, WorkspaceId};
+
+use super::outbox::Closer;
+
+/// A user already holds as many document connections as allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyConnections {
+    pub max: usize,
+}
+
+/// Who a connection belongs to.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub user: UserId,
+    /// Hash of the session token the connection authenticated with.
+    pub session: String,
+    /// The workspace of the connection's document.
+    pub workspace: WorkspaceId,
+}
+
+#[derive(Debug)]
+struct Entry {
+    holder: Holder,
+    closer: Closer,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    by_conn: HashMap<ConnId, Entry>,
+    per_user: HashMap<UserId, usize>,
+}
+
+/// The registry of this process's document connections.
+#[derive(Debug)]
+pub struct Connections {
+    max_per_user: usize,
+    inner: Mutex<Inner>,
+}
+
+/// A connection's place in the registry; dropping it takes the connection out.
+#[derive(Debug)]
+pub struct Registration {
+    registry: Arc<Connections>,
+    conn: ConnId,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut inner = self.registry.lock();
+        if let Some(entry) = inner.by_conn.remove(&self.conn)
+            && let Some(count) = inner.per_user.get_mut(&entry.holder.user)
+        {
+            *count -= 1;
+            if *count == 0 {
+                inner.per_user.remove(&entry.holder.user);
+            }
+        }
+    }
+}
+
+impl Connections {
+    /// A registry allowing `max_per_user` connections per user.
+    pub fn new(max_per_user: usize) -> Arc<Connections> {
+        Arc::new(Connections { max_per_user: max_per_user.max(1), inner: Mutex::default() })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers connection `conn`, refusing it if its user holds the most
+    /// connections allowed already. `closer` closes it when its access ends.
+    pub fn register(
+        self: &Arc<Self>,
+        conn: ConnId,
+        holder: Holder,
+        closer: Closer,
+    ) -> Result<Registration, TooManyConnections> {
+        let mut inner = self.lock();
+        let count = inner.per_user.entry(holder.user.clone()).or_insert(0);
+        if *count >= self.max_per_user {
+            return Err(TooManyConnections { max: self.max_per_user });
+        }
+        *count += 1;
+        inner.by_conn.insert(conn, Entry { holder, closer });
+        Ok(Registration { registry: self.clone(), conn })
+    }
+
+    /// Closes the connections whose holder `matches`; returns how many.
+    fn close_where(&self, matches: impl Fn(&Holder) -> bool, code: u16, reason: &str) -> usize {
+        let inner = self.lock();
+        let mut closed = 0;
+        for entry in inner.by_conn.values().filter(|entry| matches(&entry.holder)) {
+            entry.closer.close(code, reason);
+            closed += 1;
+        }
+        closed
+    }
+
+    /// Closes the connections opened with a session (signed out, expired).
+    pub fn close_session(&self, session: &str, code: u16, reason: &str) -> usize {
+        self.close_where(|holder| holder.session == session, code, reason)
+    }
+
+    /// Closes a user's connections to the documents of a workspace.
+    pub fn close_member(&self, workspace: &WorkspaceId, user: &UserId, code: u16, reason: &str) -> usize {
+        self.close_where(|holder| holder.workspace == *workspace && holder.user == *user, code, reason)
+    }
+
+    /// Closes every connection to the documents of a workspace.
+    pub fn close_workspace(&self, workspace: &WorkspaceId, code: u16, reason: &str) -> usize {
+        self.close_where(|holder| holder.workspace == *workspace, code, reason)
+    }
+
+    /// Connections a user holds.
+    pub fn count_for(&self, user: &UserId) -> usize {
+        self.lock().per_user.get(user).copied().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collab::outbox::{self, Next};
+
+    fn holder(user: &str, session: &str, workspace: &str) -> Holder {
+        Holder { user: UserId::new(user), session: session.to_owned(), workspace: WorkspaceId::new(workspace) }
+    }
+
+    #[test]
+    fn a_user_holds_a_bounded_number_of_connections() {
+        let registry = Connections::new(2);
+        let (outbox, _inbox) = outbox::queue(16, 1024);
+        let a = registry.register(ConnId(1), holder("u", "s", "w"), outbox.closer()).unwrap();
+        let _b = registry.register(ConnId(2), holder("u", "s", "w"), outbox.closer()).unwrap();
+        assert_eq!(
+            registry.register(ConnId(3), holder("u", "s", "w"), outbox.closer()).unwrap_err(),
+            TooManyConnections { max: 2 }
+        );
+        // Others are not affected, and a closed connection frees its place.
+        registry.register(ConnId(4), holder("v", "t", "w"), outbox.closer()).unwrap();
+        drop(a);
+        assert_eq!(registry.count_for(&UserId::new("u")), 1);
+        registry.register(ConnId(5), holder("u", "s", "w"), outbox.closer()).unwrap();
+    }
+
+    #[test]
+    fn ending_access_closes_exactly_the_matching_connections() {
+        let registry = Connections::new(50);
+        let queues: Vec<_> = (0..4).map(|_| outbox::queue(16, 1024)).collect();
+        let holders =
+            [holder("u", "s1", "w1"), holder("u", "s2", "w1"), holder("u", "s1", "w2"), holder("v", "s3", "w1")];
+        let _registrations: Vec<_> = holders
+            .into_iter()
+            .zip(&queues)
+            .enumerate()
+            .map(|(i, (holder, (outbox, _)))| registry.register(ConnId(i as u64), holder, outbox.closer()).unwrap())
+            .collect();
+        let closed = |i: usize| queues[i].1.is_closed();
+
+        assert_eq!(registry.close_session("s1", 1008, "signed out"), 2);
+        assert!(closed(0) && !closed(1) && closed(2) && !closed(3));
+        assert_eq!(queues[0].1.next(), Next::Close(1008, "signed out".to_owned()));
+
+        assert_eq!(registry.close_member(&WorkspaceId::new("w1"), &UserId::new("u"), 1008, "removed"), 2);
+        assert!(closed(1) && !closed(3));
+        registry.close_workspace(&WorkspaceId::new("w1"), 1001, "workspace deleted");
+        assert!(closed(3));
+    }
+}
