@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::lease::DatabaseLease;
 use crate::metrics::{Metrics, track_requests};
 use crate::net::{PeerAddr, TunedListener};
 use crate::routes;
@@ -54,10 +55,24 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    serve_with_fanout(config, store, listener, shutdown, Arc::new(InProcessFanout::default())).await
+    // The in-process fan-out reaches no other process: serve the database alone.
+    let lease = Arc::new(DatabaseLease::acquire(&store).await?);
+    let keeper = lease.clone();
+    let shutdown = async move {
+        tokio::select! {
+            () = shutdown => {}
+            () = keeper.keep() => {}
+        }
+    };
+    let served = serve_until(config, store.clone(), listener, shutdown, Arc::new(InProcessFanout::default())).await;
+    lease.release().await;
+    store.close().await;
+    served
 }
 
-/// [`serve`] with an explicit fan-out (several servers in one test process share one).
+/// [`serve`] with an explicit fan-out (several servers in one test process
+/// share one). The fan-out is trusted to reach every server of the database, so
+/// no lease is taken.
 pub async fn serve_with_fanout(
     config: Config,
     store: Store,
@@ -65,8 +80,21 @@ pub async fn serve_with_fanout(
     shutdown: impl Future<Output = ()> + Send + 'static,
     fanout: Arc<dyn Fanout>,
 ) -> anyhow::Result<()> {
+    let served = serve_until(config, store.clone(), listener, shutdown, fanout).await;
+    store.close().await;
+    served
+}
+
+/// Serves until `shutdown` completes and in-flight requests have finished.
+async fn serve_until(
+    config: Config,
+    store: Store,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    fanout: Arc<dyn Fanout>,
+) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::default());
-    let state = AppState::new(config, store.clone(), metrics.clone(), fanout);
+    let state = AppState::new(config, store, metrics.clone(), fanout);
     let hub = state.collab.clone();
     let listener = TunedListener::new(listener, metrics);
     // On shutdown, live documents close their connections (going away) and
@@ -78,7 +106,6 @@ pub async fn serve_with_fanout(
     axum::serve(listener, app(state).into_make_service_with_connect_info::<PeerAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;
-    store.close().await;
     Ok(())
 }
 

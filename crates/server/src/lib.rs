@@ -20,6 +20,7 @@ pub mod collab;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod lease;
 pub mod metrics;
 pub mod net;
 pub mod routes;

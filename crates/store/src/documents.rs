@@ -187,18 +187,30 @@ impl Store {
     }
 
     /// Replaces the log up to `seq` with `state` (the document folded through
-    /// `seq`), in one transaction.
-    pub async fn write_snapshot(&self, id: &DocumentId, seq: i64, state: &[u8]) -> Result<()> {
+    /// `seq`), in one transaction. Returns `false`, changing nothing, when the
+    /// stored snapshot is at `seq` or further already.
+    pub async fn write_snapshot(&self, id: &DocumentId, seq: i64, state: &[u8]) -> Result<bool> {
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM doc_snapshots WHERE doc_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO doc_snapshots (doc_id, seq, data, at) VALUES ($1, $2, $3, $4)")
-            .bind(id.as_str())
-            .bind(seq)
-            .bind(state)
-            .bind(now_millis())
-            .execute(&mut *tx)
-            .await?;
+        // Only a snapshot further along the log replaces the stored one, decided
+        // in the statement that writes it: a process that saw less of the log
+        // never moves the document backwards.
+        let written = sqlx::query(
+            "INSERT INTO doc_snapshots (doc_id, seq, data, at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (doc_id) DO UPDATE SET seq = excluded.seq, data = excluded.data, at = excluded.at \
+             WHERE doc_snapshots.seq < excluded.seq",
+        )
+        .bind(id.as_str())
+        .bind(seq)
+        .bind(state)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if written == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         sqlx::query("DELETE FROM doc_updates WHERE doc_id = $1 AND seq <= $2")
             .bind(id.as_str())
             .bind(seq)
@@ -212,6 +224,6 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 }

@@ -8,6 +8,7 @@
 //! - [`documents`]: documents, their update log and snapshots.
 //! - `log_writer`: group commit of update-log appends across documents.
 //! - [`history`]: versions (checkpoints and deltas) and branches of documents.
+//! - [`lease`]: the lease of the one process serving the database.
 //! - [`workspaces`]: workspaces, members with roles, invitations; the last owner rule.
 //!
 //! Queries are written once in the SQL both backends accept (`$1` placeholders,
@@ -21,6 +22,7 @@ pub mod db;
 pub mod documents;
 pub mod error;
 pub mod history;
+pub mod lease;
 mod log_writer;
 pub mod workspaces;
 

@@ -75,7 +75,31 @@ on_both_backends!(
     concurrent_appends_keep_their_own_results,
     versions_chain_from_checkpoints,
     branches_track_their_merges,
+    one_process_holds_the_lease,
 );
+
+async fn one_process_holds_the_lease(store: &Store) {
+    let now = 1_000_000;
+    assert_eq!(store.lease_holder().await.unwrap(), None);
+    assert_eq!(store.acquire_lease("a", now, now + 30_000).await.unwrap(), None);
+    // A second holder is refused while the lease runs, and told who has it.
+    let held = store.acquire_lease("b", now + 1, now + 30_001).await.unwrap();
+    assert_eq!(held, Some(reynard_store::lease::LeaseHolder { holder: "a".into(), expires_at: now + 30_000 }));
+    // The holder renews it; someone who lost it cannot.
+    assert!(store.renew_lease("a", now + 60_000).await.unwrap());
+    assert!(!store.renew_lease("b", now + 60_000).await.unwrap());
+    // Once expired, it is anyone's.
+    assert_eq!(store.acquire_lease("b", now + 60_001, now + 90_000).await.unwrap(), None);
+    assert!(!store.renew_lease("a", now + 90_000).await.unwrap());
+    // A holder known to be gone is taken over at once, but only that holder.
+    assert!(!store.take_over_lease("a", "c", now + 90_000).await.unwrap());
+    assert!(store.take_over_lease("b", "c", now + 90_000).await.unwrap());
+    // Released, it is free.
+    store.release_lease("b").await.unwrap();
+    assert!(store.lease_holder().await.unwrap().is_some(), "only its holder releases it");
+    store.release_lease("c").await.unwrap();
+    assert_eq!(store.lease_holder().await.unwrap(), None);
+}
 
 async fn user(store: &Store, email: &str) -> UserId {
     let new = NewUser { email: email.to_owned(), name: email.to_owned(), password_hash: "$argon2id$x".to_owned() };
@@ -267,6 +291,10 @@ async fn update_log_and_snapshots(store: &Store) {
     store.write_snapshot(&doc.id, 3, &[8]).await.unwrap();
     let state = store.load_document_state(&doc.id).await.unwrap();
     assert_eq!((state.last_seq(), state.updates.len(), state.snapshot), (3, 0, Some((3, vec![8]))));
+    // A snapshot from a process that saw less of the log never replaces a newer one.
+    assert!(!store.write_snapshot(&doc.id, 2, &[6]).await.unwrap());
+    assert!(!store.write_snapshot(&doc.id, 3, &[6]).await.unwrap());
+    assert_eq!(store.load_document_state(&doc.id).await.unwrap().snapshot, Some((3, vec![8])));
 
     // A batch larger than one statement is still all or nothing.
     let data = [7u8];

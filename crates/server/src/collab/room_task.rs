@@ -747,9 +747,14 @@ impl RoomTask {
         }
         let state = self.room.encode_state();
         match self.store.write_snapshot(&self.doc, self.seq, &state).await {
-            Ok(()) => {
+            Ok(true) => {
                 tracing::debug!(seq = self.seq, bytes = state.len(), "snapshot written");
                 self.log = LogSize { entries: 0, bytes: 0, snapshot_bytes: state.len() };
+            }
+            Ok(false) => {
+                // Another process folded the log further: this room is behind
+                // and catches up from the log as its next updates arrive.
+                tracing::info!(seq = self.seq, "a newer snapshot is stored; this one was not written");
             }
             Err(err) => tracing::warn!(%err, "could not write snapshot; the log is kept"),
         }

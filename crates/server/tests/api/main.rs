@@ -7,6 +7,7 @@ mod collab;
 mod convergence;
 mod history;
 mod layering;
+mod lease;
 mod meta;
 mod permissions;
 mod scale_out;
