@@ -40,6 +40,27 @@ describe('awareness → presence', () => {
   })
 })
 
+describe('server-vouched presence', () => {
+  it('shows a relayed state as the user the server names, not the name it claims', () => {
+    const states = new Map<number, Record<string, unknown>>([
+      // Mallory claims to be Ada; the server says the state came from u3.
+      [9, { user: { id: 'u1', name: 'Ada' }, reynardUserId: 'u3' }],
+      [4, { user: { id: 'u2', name: 'Bob' }, reynardUserId: 'u2' }],
+      // The local state is not relayed back: it has no server id.
+      [1, { user: { id: 'u1', name: 'Ada' } }]
+    ])
+    const names: Record<string, string> = { u2: 'Bob Builder', u3: 'Mallory' }
+    const peers = peersFrom(states, 1, (id) => names[id])
+    expect(peers.map((p) => [p.clientId, p.userId, p.name])).toEqual([
+      [1, 'u1', 'Ada'],
+      [4, 'u2', 'Bob Builder'],
+      [9, 'u3', 'Mallory']
+    ])
+    // Without the members list, the claimed name shows, still under the server's id.
+    expect(peersFrom(states, 1)[2]).toMatchObject({ userId: 'u3', name: 'Ada' })
+  })
+})
+
 describe('createCollab', () => {
   let collab: CollabStore | null = null
   let dispose: (() => void) | null = null

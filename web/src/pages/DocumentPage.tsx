@@ -39,7 +39,8 @@ export function DocumentPage () {
   const collab = createMemo(on([docId, generation], ([id]) => {
     const user = untrack(auth.user)
     if (!user) return null
-    const store = createCollab({ docId: id, user, token: untrack(auth.token), url: collabUrl() })
+    const nameOf = (userId: string) => workspace.members.data()?.find((m) => m.user_id === userId)?.name
+    const store = createCollab({ docId: id, user, token: untrack(auth.token), url: collabUrl(), nameOf })
     onCleanup(() => store.destroy())
     return store
   }))

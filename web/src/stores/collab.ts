@@ -47,6 +47,8 @@ export interface CollabOptions {
   WebSocketPolyfill?: typeof WebSocket
   /** Idle after this long without input (ms). */
   idleAfter?: number
+  /** The name the workspace knows for a user id (the server vouches for ids, not names). */
+  nameOf?: (userId: string) => string | undefined
 }
 
 export interface CollabStore {
@@ -71,17 +73,34 @@ export interface CollabStore {
 
 interface UserState { id?: unknown, name?: unknown, color?: unknown, idle?: unknown }
 
-/** Peers from awareness states (only states that carry a user). */
-export function peersFrom (states: Map<number, Record<string, unknown>>, selfId: number): Peer[] {
+/**
+ * The field the server adds to every awareness state it relays: the id of the
+ * signed-in user whose connection announced it. Peers cannot forge it.
+ */
+export const SERVER_USER_ID = 'reynardUserId'
+
+/**
+ * Peers from awareness states (only states that carry a user). A state the
+ * server relayed is shown as the user the server says sent it, under the name
+ * the workspace knows for them, whatever name the state claims.
+ */
+export function peersFrom (
+  states: Map<number, Record<string, unknown>>,
+  selfId: number,
+  nameOf?: (userId: string) => string | undefined
+): Peer[] {
   const peers: Peer[] = []
   states.forEach((state, clientId) => {
     const user = state.user as UserState | undefined
     if (!user || typeof user !== 'object') return
-    const userId = typeof user.id === 'string' ? user.id : `client-${clientId}`
+    const verified = typeof state[SERVER_USER_ID] === 'string' ? state[SERVER_USER_ID] as string : null
+    const userId = verified ?? (typeof user.id === 'string' ? user.id : `client-${clientId}`)
+    const claimed = typeof user.name === 'string' && user.name.trim() ? user.name.trim().slice(0, 64) : null
+    const known = verified != null ? nameOf?.(verified) : undefined
     peers.push({
       clientId,
       userId,
-      name: typeof user.name === 'string' && user.name.trim() ? user.name.trim().slice(0, 64) : 'Anonymous',
+      name: known ?? claimed ?? 'Anonymous',
       color: safeColor(user.color, colorFor(userId)),
       idle: user.idle === true,
       self: clientId === selfId
@@ -189,7 +208,7 @@ export function createCollab (opts: CollabOptions): CollabStore {
   }
 
   const refreshPeers = () => {
-    const list = peersFrom(awareness.getStates() as Map<number, Record<string, unknown>>, doc.clientID)
+    const list = peersFrom(awareness.getStates() as Map<number, Record<string, unknown>>, doc.clientID, opts.nameOf)
     // Two people with one colour: the one whose id sorts later takes another.
     // Those sorting earlier never move for us, so everybody settles at once.
     const taken = new Set(list.filter((p) => p.userId < opts.user.id).map((p) => p.color))
