@@ -8,6 +8,7 @@ use reqwest::{Method, StatusCode};
 use reynard_collab::protocol::encode_awareness;
 use serde_json::{Value, json};
 use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode as _;
 use yrs::{Text, Transact};
 
 use crate::collab::{Client, content, setup, setup_with};
@@ -179,4 +180,66 @@ async fn presence_is_tagged_with_the_user_and_only_its_owner_changes_it() {
     assert_eq!(states.len(), 2, "{states:?}");
     assert_eq!(states[1]["cursor"], "own");
     assert_eq!(states[1]["reynardUserId"], s.editor.id.as_str());
+}
+
+/// An awareness message of client 99 at `clock` whose state weighs about `bytes`.
+fn heavy_awareness(clock: u64, bytes: usize) -> Vec<u8> {
+    let state = format!(r#"{{"pad":"{}"}}"#, "x".repeat(bytes));
+    let entry = reynard_collab::awareness::AwarenessEntry { client_id: 99, clock, state: &state };
+    encode_awareness(&reynard_collab::awareness::encode_awareness_update([entry]))
+}
+
+#[tokio::test]
+async fn a_stuck_document_holds_a_bounded_number_of_queued_bytes() {
+    use futures_util::{SinkExt, StreamExt};
+    use sqlx::Connection;
+    use tokio_tungstenite::tungstenite::Message;
+    let budget = 64 * 1024;
+    let mut data_dir = std::path::PathBuf::new();
+    let s = setup_with(|config| {
+        config.collab.room_queue_bytes = budget;
+        config.collab.limits.max_message_bytes = budget;
+        data_dir = config.data_dir.clone();
+    })
+    .await;
+    let url = format!("ws://{}/collab/{}?token={}", s.server.addr, s.doc, s.editor.token);
+    let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let (mut sink, mut stream) = socket.split();
+    // A client that reads everything it is sent, as real ones do.
+    let reader = tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+
+    // Another writer holds the database: the document's next append waits.
+    let mut lock = sqlx::SqliteConnection::connect(&reynard_store::Store::sqlite_url(&data_dir)).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut lock).await.unwrap();
+    let doc = yrs::Doc::new();
+    let update = {
+        let text = doc.get_or_insert_text("monaco");
+        let mut txn = doc.transact_mut();
+        text.insert(&mut txn, 0, "stuck;");
+        txn.encode_update_v1()
+    };
+    sink.send(Message::Binary(reynard_collab::protocol::encode_update(&update).into())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // 500 messages of 40 KB (20 MB) while the document cannot take them.
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let progress = sent.clone();
+    let sender = tokio::spawn(async move {
+        for clock in 1..=500 {
+            sink.send(Message::Binary(heavy_awareness(clock, 40_000).into())).await.unwrap();
+            progress.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        sink
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let while_stuck = sent.load(std::sync::atomic::Ordering::SeqCst);
+    // The server read the budget's worth and stopped reading; only the
+    // sockets' buffers (a few MB on loopback) took more.
+    assert!(while_stuck < 250, "{while_stuck} of 500 messages (40 KB each) went in while the document was stuck");
+
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    let mut sink = tokio::time::timeout(Duration::from_secs(20), sender).await.expect("sending resumes").unwrap();
+    assert_eq!(content(&s.server, &s.doc, &s.owner.token).await, "stuck;");
+    sink.close().await.unwrap();
+    reader.await.unwrap();
 }
