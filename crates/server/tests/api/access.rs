@@ -8,7 +8,6 @@ use reqwest::{Method, StatusCode};
 use reynard_collab::protocol::encode_awareness;
 use serde_json::{Value, json};
 use yrs::updates::decoder::Decode;
-use yrs::updates::encoder::Encode as _;
 use yrs::{Text, Transact};
 
 use crate::collab::{Client, content, setup, setup_with};
