@@ -57,6 +57,10 @@ id_type! {
     DocumentId;
     /// A login session or API token.
     SessionId;
+    /// A room of a workspace: its chat (and call).
+    RoomId;
+    /// A chat message in a room.
+    MessageId;
 }
 
 #[cfg(test)]

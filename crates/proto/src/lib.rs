@@ -6,13 +6,15 @@
 //! - [`document`]: document path rules and the editor language of a path.
 //! - [`role`]: [`Role`] and the `Role::can_*` permission table every check goes through.
 //! - [`api`]: request and response bodies of `/api/v1`.
+//! - [`chat`]: rooms and chat messages: API bodies and the live events of a workspace.
 //!
 //! This crate sits at the bottom of the workspace: it depends on `serde` only.
 
 pub mod api;
+pub mod chat;
 pub mod document;
 pub mod ids;
 pub mod role;
 
-pub use ids::{DocumentId, UserId, WorkspaceId};
+pub use ids::{DocumentId, MessageId, RoomId, UserId, WorkspaceId};
 pub use role::Role;

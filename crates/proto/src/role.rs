@@ -70,6 +70,33 @@ impl Role {
         }
     }
 
+    /// Create, rename and archive rooms.
+    pub fn can_manage_rooms(self) -> bool {
+        match self {
+            Role::Owner => true,
+            Role::Editor => true,
+            Role::Viewer => false,
+        }
+    }
+
+    /// Enter rooms, read and send chat messages, edit and delete one's own.
+    pub fn can_chat(self) -> bool {
+        match self {
+            Role::Owner => true,
+            Role::Editor => true,
+            Role::Viewer => true,
+        }
+    }
+
+    /// Delete anyone's chat message (moderation).
+    pub fn can_moderate_chat(self) -> bool {
+        match self {
+            Role::Owner => true,
+            Role::Editor => false,
+            Role::Viewer => false,
+        }
+    }
+
     /// The lowercase name used in the API and in storage.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -117,13 +144,16 @@ mod tests {
 
     #[test]
     fn permission_table() {
-        // (role, view, edit documents, manage members, rename, delete)
+        // (role, view, edit documents, manage members, rename, delete, rooms, chat, moderate)
         let table = [
-            (Role::Owner, true, true, true, true, true),
-            (Role::Editor, true, true, false, false, false),
-            (Role::Viewer, true, false, false, false, false),
+            (Role::Owner, true, true, true, true, true, true, true, true),
+            (Role::Editor, true, true, false, false, false, true, true, false),
+            (Role::Viewer, true, false, false, false, false, false, true, false),
         ];
-        for (role, view, edit, manage, rename, delete) in table {
+        for (role, view, edit, manage, rename, delete, rooms, chat, moderate) in table {
+            assert_eq!(role.can_manage_rooms(), rooms, "{role} rooms");
+            assert_eq!(role.can_chat(), chat, "{role} chat");
+            assert_eq!(role.can_moderate_chat(), moderate, "{role} moderate");
             assert_eq!(role.can_view(), view, "{role} view");
             assert_eq!(role.can_edit_documents(), edit, "{role} edit");
             assert_eq!(role.can_manage_members(), manage, "{role} manage");

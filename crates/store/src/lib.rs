@@ -2,6 +2,7 @@
 //! PostgreSQL (scale-out), selected by the database URL.
 //!
 //! # Layout
+//! - [`chat`]: rooms of a workspace, their messages, mentions, read markers and search.
 //! - [`db`]: connecting, per-backend pragmas, migrations, readiness.
 //! - [`error`]: [`Error`], which turns constraint violations into domain errors.
 //! - [`accounts`]: users and their sessions/tokens; signup claims pending invitations.
@@ -18,6 +19,7 @@
 //! parameters (see `log_writer`).
 
 pub mod accounts;
+pub mod chat;
 pub mod db;
 pub mod documents;
 pub mod error;

@@ -42,7 +42,7 @@ fn member_from_row(row: &AnyRow) -> Result<MemberView> {
 }
 
 impl Store {
-    /// Creates a workspace owned by `owner`.
+    /// Creates a workspace owned by `owner`, with its default room.
     pub async fn create_workspace(&self, owner: &UserId, name: &str) -> Result<WorkspaceView> {
         let id = new_id();
         let now = now_millis();
@@ -64,6 +64,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        crate::chat::create_default_room(&mut tx, &id, owner, now).await?;
         tx.commit().await?;
         Ok(WorkspaceView { id: WorkspaceId::new(id), name: name.to_owned(), role: Role::Owner })
     }

@@ -76,7 +76,99 @@ on_both_backends!(
     versions_chain_from_checkpoints,
     branches_track_their_merges,
     one_process_holds_the_lease,
+    rooms_of_a_workspace,
+    chat_messages_pages_mentions_and_unread,
+    chat_search_finds_words,
 );
+
+async fn rooms_of_a_workspace(store: &Store) {
+    use reynard_store::chat::DEFAULT_ROOM;
+    let owner = user(store, "rooms@example.org").await;
+    let ws = store.create_workspace(&owner, "Rooms").await.unwrap();
+    let rooms = store.rooms(&ws.id, false).await.unwrap();
+    assert_eq!(rooms.len(), 1, "a new workspace has its default room");
+    assert!(rooms[0].is_default && rooms[0].name == DEFAULT_ROOM);
+    let general = rooms[0].id.clone();
+
+    let design = store.create_room(&ws.id, "design", &owner).await.unwrap();
+    assert!(matches!(store.create_room(&ws.id, "design", &owner).await, Err(Error::Conflict(_))));
+    let renamed = store.change_room(&design.id, Some("ux"), None).await.unwrap();
+    assert_eq!(renamed.name, "ux");
+    assert!(matches!(store.change_room(&design.id, Some(DEFAULT_ROOM), None).await, Err(Error::Conflict(_))));
+    // Archived rooms leave the list unless asked for; the default room stays.
+    assert!(store.change_room(&design.id, None, Some(true)).await.unwrap().archived);
+    assert_eq!(store.rooms(&ws.id, false).await.unwrap().len(), 1);
+    assert_eq!(store.rooms(&ws.id, true).await.unwrap().len(), 2);
+    assert!(!store.change_room(&design.id, None, Some(false)).await.unwrap().archived);
+    assert!(matches!(store.change_room(&general, None, Some(true)).await, Err(Error::Conflict(_))));
+    // Deleting the workspace deletes its rooms.
+    store.delete_workspace(&ws.id).await.unwrap();
+    assert_eq!(store.room(&general).await.unwrap(), None);
+}
+
+async fn chat_messages_pages_mentions_and_unread(store: &Store) {
+    let alice = user(store, "alice.chat@example.org").await;
+    let bob = user(store, "bob.chat@example.org").await;
+    let ws = store.create_workspace(&alice, "Chat").await.unwrap();
+    let room = store.rooms(&ws.id, false).await.unwrap().remove(0);
+    let mut sent = Vec::new();
+    for i in 0..5 {
+        let mentions = if i == 3 { vec![bob.clone()] } else { vec![] };
+        sent.push(store.post_message(&room.id, &alice, &format!("message {i}"), &mentions).await.unwrap());
+    }
+    assert_eq!(sent[3].mentions, vec![bob.clone()]);
+    assert_eq!(sent[0].author_id, alice);
+    // Newest first, in pages.
+    let page = store.messages(&room.id, None, 2).await.unwrap();
+    assert_eq!(page.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["message 4", "message 3"]);
+    assert_eq!(page[1].mentions, vec![bob.clone()]);
+    let next = store.messages(&room.id, Some(&page[1].id), 10).await.unwrap();
+    assert_eq!(next.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["message 2", "message 1", "message 0"]);
+
+    // Bob has read nothing: five unread, one mentions him; Alice wrote them all.
+    let unread = store.unread(&ws.id, &bob).await.unwrap();
+    assert_eq!((unread[0].unread, unread[0].mentions), (5, 1));
+    assert_eq!(store.unread(&ws.id, &alice).await.unwrap()[0].unread, 0);
+    store.mark_read(&room.id, &bob, &sent[3].id).await.unwrap();
+    store.mark_read(&room.id, &bob, &sent[1].id).await.unwrap(); // never moves back
+    let unread = store.unread(&ws.id, &bob).await.unwrap();
+    assert_eq!((unread[0].unread, unread[0].mentions), (1, 0));
+
+    // Edits replace text and mentions; deletes remove.
+    let edited = store.edit_message(&sent[4].id, "message four", &[bob.clone()]).await.unwrap();
+    assert_eq!((edited.text.as_str(), edited.mentions.len()), ("message four", 1));
+    assert!(edited.edited_at.is_some());
+    assert_eq!(store.mentions_of(&ws.id, &bob, None, 10).await.unwrap().len(), 2);
+    assert!(store.delete_message(&sent[4].id).await.unwrap());
+    assert!(!store.delete_message(&sent[4].id).await.unwrap());
+    assert_eq!(store.mentions_of(&ws.id, &bob, None, 10).await.unwrap().len(), 1);
+    assert!(matches!(store.edit_message(&sent[4].id, "gone", &[]).await, Err(Error::NotFound(_))));
+}
+
+async fn chat_search_finds_words(store: &Store) {
+    let alice = user(store, "alice.search@example.org").await;
+    let ws = store.create_workspace(&alice, "Search").await.unwrap();
+    let other = store.create_workspace(&alice, "Other").await.unwrap();
+    let room = store.rooms(&ws.id, false).await.unwrap().remove(0);
+    let elsewhere = store.rooms(&other.id, false).await.unwrap().remove(0);
+    store.post_message(&room.id, &alice, "the deploy failed on staging", &[]).await.unwrap();
+    store.post_message(&room.id, &alice, "lunch?", &[]).await.unwrap();
+    let edited = store.post_message(&room.id, &alice, "typo", &[]).await.unwrap();
+    store.edit_message(&edited.id, "deploy fixed", &[]).await.unwrap();
+    store.post_message(&elsewhere.id, &alice, "deploy elsewhere", &[]).await.unwrap();
+
+    let hits = store.search_messages(&ws.id, "deploy", 10).await.unwrap();
+    assert_eq!(
+        hits.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        ["deploy fixed", "the deploy failed on staging"]
+    );
+    assert_eq!(store.search_messages(&ws.id, "deploy staging", 10).await.unwrap().len(), 1);
+    assert!(store.search_messages(&ws.id, "typo", 10).await.unwrap().is_empty(), "edits reindex");
+    // Query syntax is not interpreted: quotes, operators and brackets are words.
+    for odd in [r#"deploy" OR "lunch"#, "NEAR(deploy lunch)", "*", "   ", "-deploy", "deploy)"] {
+        store.search_messages(&ws.id, odd, 10).await.unwrap();
+    }
+}
 
 async fn one_process_holds_the_lease(store: &Store) {
     let now = 1_000_000;
