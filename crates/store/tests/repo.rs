@@ -135,7 +135,7 @@ async fn chat_messages_pages_mentions_and_unread(store: &Store) {
     assert_eq!((unread[0].unread, unread[0].mentions), (1, 0));
 
     // Edits replace text and mentions; deletes remove.
-    let edited = store.edit_message(&sent[4].id, "message four", &[bob.clone()]).await.unwrap();
+    let edited = store.edit_message(&sent[4].id, "message four", std::slice::from_ref(&bob)).await.unwrap();
     assert_eq!((edited.text.as_str(), edited.mentions.len()), ("message four", 1));
     assert!(edited.edited_at.is_some());
     assert_eq!(store.mentions_of(&ws.id, &bob, None, 10).await.unwrap().len(), 2);
