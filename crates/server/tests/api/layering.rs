@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-const DOMAIN: &[&str] = &["reynard-auth", "reynard-collab", "reynard-rtc", "reynard-schedule"];
+const DOMAIN: &[&str] = &["reynard-auth", "reynard-chat", "reynard-collab", "reynard-rtc", "reynard-schedule"];
 const IO_FRAMEWORKS: &[&str] = &["axum", "hyper", "tokio", "sqlx", "redis", "reqwest", "tower", "tower-http", "lettre"];
 
 /// crate name → (normal dependencies, dev dependencies)
