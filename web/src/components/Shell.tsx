@@ -18,7 +18,8 @@ export function Shell (props: RouteSectionProps) {
   const refreshVerification = () => {
     if (auth.status() === 'signed-in') verification.refresh().catch(() => { /* the notice stays hidden */ })
   }
-  createEffect(on(() => auth.user()?.id, refreshVerification))
+  // The auth store sets the user and the status one after the other: look once both are set.
+  createEffect(on(() => [auth.status(), auth.user()?.id], () => queueMicrotask(refreshVerification)))
   if (typeof document !== 'undefined') {
     document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refreshVerification() })
   }
