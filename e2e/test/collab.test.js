@@ -78,15 +78,21 @@ describe('editing together in the browser', () => {
     assert.match(docUrl, /^\/w\/[^/]+\/d\/[^/]+$/)
     await page.getByText('rust', { exact: true }).waitFor()
 
-    // Members: Bob edits, Carol views.
+    // Members: Bob edits, Carol views. Their emails are not verified (no mail
+    // here), so each gets an invite link from Alice and opens it.
     await page.getByRole('link', { name: 'Wonderland' }).click()
     await page.getByTestId('members-panel').waitFor()
     for (const [person, role] of [[bob, 'editor'], [carol, 'viewer']]) {
       await page.getByTestId('member-email').fill(person.email)
       await page.getByTestId('member-role').selectOption(role)
       await page.getByTestId('add-member').click()
-      await page.getByText(`${person.name} was added as ${role}.`).waitFor()
+      await page.getByText(`${person.email} was invited as ${role}`).waitFor()
+      const link = await page.getByLabel(`Invite link for ${person.email}`, { exact: true }).inputValue()
+      await person.page.goto(new URL(link).pathname)
+      await person.page.getByTestId('file-tree').waitFor()
     }
+    await page.reload()
+    await page.getByTestId('member').nth(2).waitFor()
     assert.equal(await page.getByTestId('member').count(), 3)
     await screenshot(page, '02-workspace-members')
     noProblems(alice, bob, carol)

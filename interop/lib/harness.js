@@ -249,13 +249,20 @@ export async function createWorkspace (server, owner, name = 'Interop') {
   return res.json
 }
 
-/** Adds an already signed-up user to a workspace with `role` (owner|editor|viewer). */
+/**
+ * Adds an already signed-up user to a workspace with `role` (owner|editor|viewer).
+ * Their email is unverified (no mail here), so the owner gets an invitation with
+ * a link and the user opens it, as people do.
+ */
 export async function addMember (server, owner, workspaceId, user, role) {
   const res = await expectStatus(201, server, 'POST', `/api/v1/workspaces/${workspaceId}/members`, {
     token: owner.token,
     json: { email: user.email, role }
   })
-  return res.json
+  if (res.json.status !== 'invited') return res.json
+  const token = res.json.invite_link.split('/invite/')[1]
+  const joined = await expectStatus(200, server, 'POST', '/api/v1/invitations/accept', { token: user.token, json: { token } })
+  return joined.json
 }
 
 let docCounter = 0

@@ -7,7 +7,9 @@ import { createComponent } from 'solid-js/web'
 import { Shell } from './components/Shell'
 import { useAuth } from './context'
 import { LoginPage, SignupPage } from './pages/AuthPages'
+import { InvitePage } from './pages/InvitePage'
 import { NotFoundPage } from './pages/NotFoundPage'
+import { VerifyEmailPage } from './pages/VerifyEmailPage'
 import { WorkspaceHomePage } from './pages/WorkspaceHomePage'
 import { WorkspaceLayout } from './pages/WorkspaceLayout'
 import { WorkspacesPage } from './pages/WorkspacesPage'
@@ -34,6 +36,7 @@ const DocumentPage = lazy(() => import('./pages/DocumentPage').then((m) => ({ de
 
 const Workspaces = signedIn(WorkspacesPage)
 const Workspace = signedIn(WorkspaceLayout)
+const Invite = signedIn(InvitePage)
 
 export function App () {
   const auth = useAuth()
@@ -42,6 +45,8 @@ export function App () {
     <Router root={Shell}>
       <Route path="/login" component={LoginPage} />
       <Route path="/signup" component={SignupPage} />
+      <Route path="/verify-email/:token" component={VerifyEmailPage} />
+      <Route path="/invite/:token" component={Invite} />
       <Route path="/" component={Workspaces} />
       <Route path="/w/:workspaceId" component={Workspace}>
         <Route path="/" component={WorkspaceHomePage} />

@@ -13,6 +13,7 @@ import type {
   Role,
   User,
   Version,
+  VerifyEmailResult,
   Workspace
 } from './types'
 
@@ -124,7 +125,13 @@ export const api = {
     login: (email: string, password: string) =>
       request<AuthResponse>('POST', '/auth/login', { body: { json: { email, password } }, quiet401: true }),
     logout: () => request<void>('POST', '/auth/logout', { quiet401: true }),
-    me: () => request<User>('GET', '/me', { quiet401: true })
+    me: () => request<User>('GET', '/me', { quiet401: true }),
+    verifyEmail: (token: string) =>
+      request<VerifyEmailResult>('POST', '/auth/verify-email', { body: { json: { token } }, quiet401: true }),
+    resendVerification: () => request<void>('POST', '/auth/resend-verification')
+  },
+  invitations: {
+    accept: (token: string) => request<Workspace>('POST', '/invitations/accept', { body: { json: { token } } })
   },
   workspaces: {
     list: () => request<Workspace[]>('GET', '/workspaces'),

@@ -10,6 +10,8 @@ export interface User {
   email: string
   name: string
   time_zone?: string
+  /** From GET /me: whether the account proved it owns its email. */
+  email_verified?: boolean
 }
 
 export interface AuthResponse {
@@ -33,6 +35,15 @@ export interface Member {
 export interface Invitation {
   email: string
   role: Role
+  /** Opened by a signed-in person, joins them with `role` (once). */
+  invite_link: string
+}
+
+export interface VerifyEmailResult {
+  email: string
+  email_verified: boolean
+  /** Workspaces whose invitations the verification claimed. */
+  joined: string[]
 }
 
 export type AddMemberResult =

@@ -5,9 +5,11 @@ import { describe, expect, it, vi } from 'vitest'
 import { ConnectionStatus, connectionText } from '../src/components/ConnectionStatus'
 import { FileTree } from '../src/components/FileTree'
 import { HistoryPanel } from '../src/components/HistoryPanel'
+import { MembersPanel } from '../src/components/MembersPanel'
 import { PresenceList } from '../src/components/PresenceList'
 import { buildTree } from '../src/lib/tree'
 import { LoginView } from '../src/pages/AuthPages'
+import { VerifyEmailView } from '../src/pages/VerifyEmailPage'
 import type { Version } from '../src/types'
 import { doc } from './fakes'
 
@@ -189,5 +191,46 @@ describe('LoginView', () => {
     expect(onSubmit).toHaveBeenCalledWith('ada@example.org', 'correct horse 1')
     expect(screen.getByRole('alert').textContent).toContain('wrong email or password')
     expect(screen.getByRole('link', { name: 'Create one' }).getAttribute('href')).toBe('/signup?next=%2Fw%2F1')
+  })
+})
+
+describe('MembersPanel invitations', () => {
+  const panel = () => (
+    <MembersPanel
+      members={[{ user_id: 'u1', email: 'a@x.org', name: 'Ada', role: 'owner' }]}
+      invitations={[{ email: 'b@x.org', role: 'editor', invite_link: 'http://h/invite/inv_b' }]}
+      loading={false} loadError={null} isOwner selfId="u1"
+      onAdd={vi.fn()} onChangeRole={vi.fn()} onRemove={vi.fn()} onCancelInvitation={vi.fn()}
+    />
+  )
+
+  it('shows each invitation\'s link and copies it', async () => {
+    const writeText = vi.fn(() => Promise.resolve())
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true })
+    render(panel)
+    const field = screen.getByLabelText('Invite link for b@x.org') as HTMLInputElement
+    expect(field.value).toBe('http://h/invite/inv_b')
+    expect(field.readOnly).toBe(true)
+    fireEvent.click(screen.getByRole('button', { name: 'Copy the invite link for b@x.org' }))
+    await screen.findByText('Copied.')
+    expect(writeText).toHaveBeenCalledWith('http://h/invite/inv_b')
+  })
+
+  it('selects the link when the clipboard refuses', async () => {
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText: () => Promise.reject(new Error('denied')) }, configurable: true })
+    render(panel)
+    fireEvent.click(screen.getByRole('button', { name: 'Copy the invite link for b@x.org' }))
+    await screen.findByText(/Ctrl\+C/)
+  })
+})
+
+describe('VerifyEmailView', () => {
+  it('says what the link did, or why it did not', () => {
+    const ok = withRouter(() => <VerifyEmailView loading={false} error={null} result={{ email: 'a@x.org', email_verified: true, joined: ['w1', 'w2'] }} />)
+    expect(screen.getByText('a@x.org is verified.')).toBeTruthy()
+    expect(screen.getByText('You joined 2 workspaces you were invited to.')).toBeTruthy()
+    ok.unmount()
+    withRouter(() => <VerifyEmailView loading={false} error="this verification link has expired" result={undefined} />)
+    expect(screen.getByRole('alert').textContent).toContain('expired')
   })
 })

@@ -4,6 +4,7 @@ import { ApiError, getToken } from '../src/api'
 import { createAuth } from '../src/stores/auth'
 import { createDocuments } from '../src/stores/documents'
 import { createHistory, CURRENT } from '../src/stores/history'
+import { createVerification } from '../src/stores/verification'
 import { createWorkspace, createWorkspaces } from '../src/stores/workspaces'
 import type { Version, VersionKind } from '../src/types'
 import { doc, fakeApi, memoryStorage } from './fakes'
@@ -107,7 +108,7 @@ describe('createWorkspaces / createWorkspace', () => {
     agent.members.invitations.mockResolvedValue([])
     agent.members.add
       .mockResolvedValueOnce({ status: 'added', user_id: 'u2', email: 'b@x.org', name: 'Bob', role: 'editor' })
-      .mockResolvedValueOnce({ status: 'invited', email: 'c@x.org', role: 'viewer' })
+      .mockResolvedValueOnce({ status: 'invited', email: 'c@x.org', role: 'viewer', invite_link: 'http://h/invite/inv_c' })
     agent.members.changeRole.mockResolvedValue(undefined as never)
     agent.members.remove.mockResolvedValue(undefined)
     await inRoot(() => createWorkspace(() => 'w1', agent), async (ws) => {
@@ -117,7 +118,7 @@ describe('createWorkspaces / createWorkspace', () => {
       await ws.addMember('b@x.org', 'editor')
       await ws.addMember('c@x.org', 'viewer')
       expect(ws.members.data()?.map((m) => m.name)).toEqual(['Ada', 'Bob'])
-      expect(ws.invitations.data()).toEqual([{ email: 'c@x.org', role: 'viewer' }])
+      expect(ws.invitations.data()).toEqual([{ email: 'c@x.org', role: 'viewer', invite_link: 'http://h/invite/inv_c' }])
       await ws.changeRole('u2', 'viewer')
       expect(ws.members.data()?.find((m) => m.user_id === 'u2')?.role).toBe('viewer')
       expect(ws.nameOf('u2')).toBe('Bob')
@@ -135,6 +136,24 @@ describe('createWorkspaces / createWorkspace', () => {
       expect(ws.canEdit()).toBe(false)
       expect(agent.members.invitations).not.toHaveBeenCalled()
     })
+  })
+})
+
+describe('createVerification', () => {
+  it('learns from GET /me whether the email is verified, and resends', async () => {
+    const agent = fakeApi()
+    agent.auth.me
+      .mockResolvedValueOnce({ id: 'u1', email: 'a@x.org', name: 'Ada', email_verified: false })
+      .mockResolvedValueOnce({ id: 'u1', email: 'a@x.org', name: 'Ada', email_verified: true })
+    agent.auth.resendVerification.mockResolvedValue(undefined)
+    const store = createRoot(() => createVerification(agent))
+    expect(store.verified()).toBeNull()
+    await store.refresh()
+    expect(store.verified()).toBe(false)
+    await store.resend()
+    expect(agent.auth.resendVerification).toHaveBeenCalledTimes(1)
+    await store.refresh()
+    expect(store.verified()).toBe(true)
   })
 })
 

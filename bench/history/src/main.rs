@@ -43,7 +43,7 @@ async fn main() {
     let updates: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(100_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&Store::sqlite_url(dir.path())).await.expect("store");
-    let (user, _) = store
+    let user = store
         .create_user(reynard_store::NewUser { email: "b@example.org".into(), name: "B".into(), password_hash: "x".into() })
         .await
         .expect("user");

@@ -7,15 +7,18 @@
 //! - [`token`]: random session/API tokens and the hash under which they are stored.
 //! - [`rate_limit`]: a keyed sliding-window limiter for login attempts.
 //! - [`input`]: email and display-name rules.
+//! - [`signed`]: HMAC-signed links: email verification (expiring) and invitations.
 //!
 //! The permission table lives with [`reynard_proto::Role`] (`Role::can_*`).
 
 pub mod input;
 pub mod password;
 pub mod rate_limit;
+pub mod signed;
 pub mod token;
 
 pub use input::{InputError, normalize_email, validate_name};
 pub use password::{PasswordError, hash_password, validate_password, verify_password};
 pub use rate_limit::{RateLimited, RateLimiter};
+pub use signed::{EmailToken, SigningKey, TokenError};
 pub use token::{SessionToken, hash_token};

@@ -43,6 +43,8 @@ pub struct Me {
     pub email: String,
     pub name: String,
     pub time_zone: String,
+    /// Whether the account proved it owns its email (invitations wait for it).
+    pub email_verified: bool,
 }
 
 /// `PATCH /api/v1/me`: every field optional.
@@ -96,6 +98,25 @@ pub enum AddMemberResponse {
 pub struct InvitationView {
     pub email: String,
     pub role: Role,
+    /// `{public_url}/invite/{token}`: whoever opens it signed in joins with `role`
+    /// (once). Shown to owners only.
+    pub invite_link: String,
+}
+
+/// `POST /api/v1/auth/verify-email` and `POST /api/v1/invitations/accept`: the
+/// token of a link.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenRequest {
+    pub token: String,
+}
+
+/// Answer to `POST /api/v1/auth/verify-email`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyEmailResponse {
+    pub email: String,
+    pub email_verified: bool,
+    /// Workspaces whose pending invitations the verification claimed.
+    pub joined: Vec<WorkspaceId>,
 }
 
 /// `PATCH /api/v1/workspaces/{ws}/members/{user_id}`.
@@ -134,10 +155,15 @@ mod tests {
         assert_eq!(json["user_id"], "u1");
         assert_eq!(json["role"], "editor");
 
-        let invited = AddMemberResponse::Invited(InvitationView { email: "b@x.org".into(), role: Role::Viewer });
+        let invited = AddMemberResponse::Invited(InvitationView {
+            email: "b@x.org".into(),
+            role: Role::Viewer,
+            invite_link: "http://h/invite/inv_x".into(),
+        });
         let json = serde_json::to_value(&invited).unwrap();
         assert_eq!(json["status"], "invited");
         assert_eq!(json["email"], "b@x.org");
+        assert_eq!(json["invite_link"], "http://h/invite/inv_x");
     }
 }
 

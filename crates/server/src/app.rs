@@ -93,8 +93,17 @@ async fn serve_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
     fanout: Arc<dyn Fanout>,
 ) -> anyhow::Result<()> {
+    let mut config = config;
+    config.bound_to(listener.local_addr()?);
+    match &config.mailer {
+        Some(mailer) => {
+            tracing::info!(smtp = mailer.server(), "mail is on: verification and invitation mails are sent")
+        }
+        None => tracing::info!("mail is off (no --smtp-url): owners share invite links themselves"),
+    }
+    let signing_key = crate::mail::signing_key(&store).await?;
     let metrics = Arc::new(Metrics::default());
-    let state = AppState::new(config, store, metrics.clone(), fanout);
+    let state = AppState::new(config, store, metrics.clone(), fanout, signing_key);
     let hub = state.collab.clone();
     let listener = TunedListener::new(listener, metrics);
     // On shutdown, live documents close their connections (going away) and

@@ -96,6 +96,14 @@ pub struct ServeArgs {
     /// document also waits until its log weighs as much as its snapshot).
     #[arg(long, env = "REYNARD_COMPACT_AFTER", default_value_t = 2000)]
     pub compact_after: usize,
+    /// SMTP server for outgoing mail: `smtp://HOST:PORT` (no TLS),
+    /// `smtp://HOST:PORT?tls=required` (STARTTLS) or `smtps://HOST:PORT` (TLS);
+    /// credentials as `smtps://USER:PASSWORD@HOST`. Without it, no mail is sent.
+    #[arg(long, env = "REYNARD_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Sender of outgoing mail.
+    #[arg(long, env = "REYNARD_MAIL_FROM", default_value = "Reynard <reynard@localhost>")]
+    pub mail_from: String,
 }
 
 /// Validated settings of a running server.
@@ -105,6 +113,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub public_url: String,
+    /// Whether `public_url` was derived from `listen` (and so follows the bound port).
+    pub public_url_from_listen: bool,
     pub secure_cookies: bool,
     pub session_ttl: Duration,
     pub login_limit_per_ip: usize,
@@ -113,6 +123,12 @@ pub struct Config {
     pub login_window_per_account: Duration,
     pub max_body_bytes: usize,
     pub collab: crate::collab::CollabConfig,
+    /// Outgoing mail; `None` when no SMTP server is configured.
+    pub mailer: Option<reynard_mail::Mailer>,
+    /// How long an email verification link works.
+    pub email_verification_ttl: Duration,
+    /// Verification mails one account may ask for per hour.
+    pub verification_mails_per_hour: usize,
 }
 
 impl DatabaseArgs {
@@ -173,7 +189,18 @@ impl Config {
             public_url.starts_with("http://") || public_url.starts_with("https://"),
             "--public-url must start with http:// or https:// (got {public_url:?})"
         );
+        let mailer = match &args.smtp_url {
+            Some(url) => Some(
+                reynard_mail::Mailer::new(url, &args.mail_from)
+                    .map_err(|e| anyhow::anyhow!("--smtp-url/--mail-from: {e}"))?,
+            ),
+            None => None,
+        };
         Ok(Config {
+            public_url_from_listen: args.public_url.is_none(),
+            mailer,
+            email_verification_ttl: Duration::from_secs(48 * 3600),
+            verification_mails_per_hour: 5,
             listen: args.listen,
             database_url: args.database.url(),
             data_dir: args.database.data_dir,
@@ -187,6 +214,14 @@ impl Config {
             max_body_bytes: args.max_body_bytes,
             collab,
         })
+    }
+
+    /// Follows the port actually bound when listening on port 0 without an
+    /// explicit public URL, so that links in answers and mails work.
+    pub fn bound_to(&mut self, bound: SocketAddr) {
+        if self.public_url_from_listen && self.listen.port() == 0 {
+            self.public_url = format!("http://{bound}");
+        }
     }
 
     /// Settings for tests: SQLite in `data_dir`, listening on an ephemeral port.
@@ -227,6 +262,30 @@ mod tests {
         assert!(config.database_url.contains("reynard.db"));
         assert_eq!(config.public_url, "http://127.0.0.1:8080");
         assert!(!config.secure_cookies);
+        assert!(config.mailer.is_none(), "no SMTP, no mail");
+    }
+
+    #[test]
+    fn smtp_settings_are_checked_at_start() {
+        let args = ServeArgs::parse_from(["serve", "--smtp-url", "smtps://u:p@mail.example.org:465"]);
+        let mailer = Config::from_args(args).unwrap().mailer.expect("a mailer");
+        assert_eq!(mailer.server(), "smtps://mail.example.org:465");
+        let bad_url = ServeArgs::parse_from(["serve", "--smtp-url", "mail.example.org"]);
+        assert!(Config::from_args(bad_url).is_err());
+        let bad_from = ServeArgs::parse_from(["serve", "--smtp-url", "smtp://127.0.0.1:25", "--mail-from", "nobody"]);
+        assert!(Config::from_args(bad_from).is_err());
+    }
+
+    #[test]
+    fn the_public_url_follows_an_ephemeral_port_unless_given() {
+        let bound: SocketAddr = "127.0.0.1:4321".parse().unwrap();
+        let mut config = Config::from_args(ServeArgs::parse_from(["serve", "--listen", "127.0.0.1:0"])).unwrap();
+        config.bound_to(bound);
+        assert_eq!(config.public_url, "http://127.0.0.1:4321");
+        let explicit = ["serve", "--listen", "127.0.0.1:0", "--public-url", "https://team.example"];
+        let mut config = Config::from_args(ServeArgs::parse_from(explicit)).unwrap();
+        config.bound_to(bound);
+        assert_eq!(config.public_url, "https://team.example");
     }
 
     #[test]

@@ -5,11 +5,12 @@
 //! - [`config`]: flags with `REYNARD_*` fallbacks, validated into [`config::Config`].
 //! - [`app`]: the router, serving with graceful shutdown, signals.
 //! - [`routes`]: the route table; the router and the OpenAPI document come from it.
-//! - [`api`]: handlers, one module per area (accounts, workspaces, meta).
+//! - [`api`]: handlers, one module per area (accounts, verification, invitations, workspaces, meta).
 //! - [`collab`]: live documents: the y-websocket endpoint and per-document room tasks.
 //! - [`extract`]: JSON bodies and the signed-in user (bearer token or cookie).
 //! - [`error`]: [`error::ApiError`], the JSON error answer.
 //! - [`net`]: the listener (`TCP_NODELAY`, connection gauge).
+//! - [`mail`]: the mails the server sends and the links in them.
 //! - [`metrics`]: Prometheus metrics.
 //! - [`web`]: the embedded browser client (built from `web/dist`).
 //! - [`state`]: [`state::AppState`], shared by handlers.
@@ -21,6 +22,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod lease;
+pub mod mail;
 pub mod metrics;
 pub mod net;
 pub mod routes;

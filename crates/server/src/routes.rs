@@ -6,7 +6,7 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use serde_json::{Value, json};
 
-use crate::api::{accounts, documents, history, meta, workspaces};
+use crate::api::{accounts, documents, history, invitations, meta, verification, workspaces};
 use crate::collab::socket::collab_socket;
 use crate::state::AppState;
 
@@ -133,6 +133,36 @@ pub fn all() -> Vec<Route> {
             Some("LoginRequest"),
             (200, Json("AuthResponse")),
             &[400, 401, 415, 429],
+        ),
+        route(
+            M::POST,
+            "/api/v1/auth/verify-email",
+            post(verification::verify_email),
+            ("accounts", "Verify an email with the token of the mailed link (claims its invitations)"),
+            false,
+            Some("TokenRequest"),
+            (200, Json("VerifyEmailResponse")),
+            &[400, 415],
+        ),
+        route(
+            M::POST,
+            "/api/v1/auth/resend-verification",
+            post(verification::resend_verification),
+            ("accounts", "Mail a new verification link (rate-limited per account; 409 if verified or mail is off)"),
+            true,
+            None,
+            (202, Empty),
+            &[401, 409, 429],
+        ),
+        route(
+            M::POST,
+            "/api/v1/invitations/accept",
+            post(invitations::accept),
+            ("members", "Join a workspace with the token of an invite link (once; any signed-in account)"),
+            true,
+            Some("TokenRequest"),
+            (200, Json("Workspace")),
+            AUTHED_BODY,
         ),
         route(
             M::POST,
@@ -541,7 +571,10 @@ fn schemas() -> Value {
         "LoginRequest": object(json!({ "email": string, "password": string }), &["email", "password"]),
         "User": object(json!({ "id": string, "email": string, "name": string }), &["id", "email", "name"]),
         "AuthResponse": object(json!({ "user": { "$ref": "#/components/schemas/User" }, "token": string }), &["user", "token"]),
-        "Me": object(json!({ "id": string, "email": string, "name": string, "time_zone": string }), &["id", "email", "name", "time_zone"]),
+        "Me": object(json!({ "id": string, "email": string, "name": string, "time_zone": string, "email_verified": { "type": "boolean" } }), &["id", "email", "name", "time_zone", "email_verified"]),
+        "TokenRequest": object(json!({ "token": string }), &["token"]),
+        "VerifyEmailResponse": object(json!({ "email": string, "email_verified": { "type": "boolean" },
+            "joined": { "type": "array", "items": string } }), &["email", "email_verified", "joined"]),
         "UpdateMe": object(json!({ "name": string, "time_zone": string }), &[]),
         "WorkspaceName": object(json!({ "name": string }), &["name"]),
         "Workspace": object(json!({ "id": string, "name": string, "role": role }), &["id", "name", "role"]),
@@ -552,11 +585,11 @@ fn schemas() -> Value {
             "type": "object",
             "properties": {
                 "status": { "type": "string", "enum": ["added", "invited"] },
-                "user_id": string, "email": string, "name": string, "role": role
+                "user_id": string, "email": string, "name": string, "role": role, "invite_link": string
             },
             "required": ["status", "email", "role"]
         },
-        "Invitation": object(json!({ "email": string, "role": role }), &["email", "role"]),
+        "Invitation": object(json!({ "email": string, "role": role, "invite_link": string }), &["email", "role", "invite_link"]),
         "ChangeRoleRequest": object(json!({ "role": role }), &["role"]),
         "PlainText": { "type": "string" },
         "CreateVersionRequest": object(json!({ "name": string }), &[]),

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use reynard_auth::RateLimiter;
+use reynard_auth::{RateLimiter, SigningKey};
 use reynard_store::Store;
 
 use crate::collab::hub::DocHub;
@@ -26,6 +26,10 @@ pub struct Inner {
     pub logins_per_ip: RateLimiter<IpAddr>,
     /// Failed logins per account email.
     pub failed_logins_per_account: RateLimiter<String>,
+    /// Verification mails asked for, per account id.
+    pub verification_mails_per_user: RateLimiter<String>,
+    /// Signs verification and invitation links (stored in the database).
+    pub signing_key: SigningKey,
 }
 
 impl AppState {
@@ -35,6 +39,7 @@ impl AppState {
         store: Store,
         metrics: Arc<Metrics>,
         fanout: Arc<dyn reynard_collab::fanout::Fanout>,
+        signing_key: SigningKey,
     ) -> AppState {
         AppState(Arc::new(Inner {
             logins_per_ip: RateLimiter::new(config.login_limit_per_ip, config.login_window_per_ip),
@@ -42,6 +47,11 @@ impl AppState {
                 config.login_limit_per_account,
                 config.login_window_per_account,
             ),
+            verification_mails_per_user: RateLimiter::new(
+                config.verification_mails_per_hour,
+                std::time::Duration::from_secs(3600),
+            ),
+            signing_key,
             collab: DocHub::new(store.clone(), config.collab.clone(), fanout),
             config,
             store,

@@ -1,5 +1,5 @@
-//! Users and sessions. Creating a user also claims the workspace invitations
-//! addressed to their email, in the same transaction.
+//! Users and sessions. A new account's email is unverified; verifying it claims
+//! the workspace invitations addressed to that email, in the same transaction.
 
 use reynard_proto::api::{Me, UserView};
 use reynard_proto::{Role, UserId, WorkspaceId};
@@ -17,6 +17,8 @@ pub struct User {
     pub time_zone: String,
     /// argon2id PHC string.
     pub password_hash: String,
+    /// When the email was verified (Unix ms); `None` until then.
+    pub email_verified_at: Option<i64>,
 }
 
 impl User {
@@ -32,7 +34,13 @@ impl User {
             email: self.email.clone(),
             name: self.name.clone(),
             time_zone: self.time_zone.clone(),
+            email_verified: self.email_verified(),
         }
+    }
+
+    /// Whether the account proved it owns its email.
+    pub fn email_verified(&self) -> bool {
+        self.email_verified_at.is_some()
     }
 
     fn from_row(row: &AnyRow) -> Result<User> {
@@ -42,6 +50,7 @@ impl User {
             name: row.try_get("name")?,
             time_zone: row.try_get("time_zone")?,
             password_hash: row.try_get("password_hash")?,
+            email_verified_at: row.try_get("email_verified_at")?,
         })
     }
 }
@@ -71,13 +80,11 @@ impl SessionKind {
 }
 
 impl Store {
-    /// Creates an account and makes it a member of every workspace that invited its
-    /// email. Returns the user and the workspaces joined. A taken email is a
-    /// [`Error::Conflict`].
-    pub async fn create_user(&self, new: NewUser) -> Result<(User, Vec<WorkspaceId>)> {
+    /// Creates an account with an unverified email. A taken email is a
+    /// [`Error::Conflict`]. Invitations to the email wait for its verification.
+    pub async fn create_user(&self, new: NewUser) -> Result<User> {
         let now = now_millis();
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, time_zone, created_at) \
              VALUES ($1, $2, $3, $4, 'UTC', $5)",
@@ -87,12 +94,40 @@ impl Store {
         .bind(&new.name)
         .bind(&new.password_hash)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await
         .map_err(|e| Error::from(e).conflict_as("an account with this email already exists"))?;
+        Ok(User {
+            id: UserId::new(id),
+            email: new.email,
+            name: new.name,
+            time_zone: "UTC".to_owned(),
+            password_hash: new.password_hash,
+            email_verified_at: None,
+        })
+    }
 
+    /// Marks `user`'s email verified, if it is still `email`, and makes them a
+    /// member of every workspace that invited that email (keeping a role they
+    /// already have). Returns the workspaces whose invitations were claimed.
+    /// Verifying again claims invitations made since. An account whose email is
+    /// no longer `email` is [`Error::NotFound`].
+    pub async fn verify_email(&self, user: &UserId, email: &str) -> Result<Vec<WorkspaceId>> {
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2 AND email = $3",
+        )
+        .bind(now)
+        .bind(user.as_str())
+        .bind(email)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound("user with this email"));
+        }
         let invitations = sqlx::query("SELECT workspace_id, role FROM workspace_invitations WHERE email = $1")
-            .bind(&new.email)
+            .bind(email)
             .fetch_all(&mut *tx)
             .await?;
         let mut joined = Vec::with_capacity(invitations.len());
@@ -100,44 +135,40 @@ impl Store {
             let workspace_id: String = row.try_get("workspace_id")?;
             let role: String = row.try_get("role")?;
             sqlx::query(
-                "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (workspace_id, user_id) DO NOTHING",
             )
             .bind(&workspace_id)
-            .bind(&id)
+            .bind(user.as_str())
             .bind(&role)
             .bind(now)
             .execute(&mut *tx)
             .await?;
             joined.push(WorkspaceId::new(workspace_id));
         }
-        sqlx::query("DELETE FROM workspace_invitations WHERE email = $1").bind(&new.email).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM workspace_invitations WHERE email = $1").bind(email).execute(&mut *tx).await?;
         tx.commit().await?;
-
-        let user = User {
-            id: UserId::new(id),
-            email: new.email,
-            name: new.name,
-            time_zone: "UTC".to_owned(),
-            password_hash: new.password_hash,
-        };
-        Ok((user, joined))
+        Ok(joined)
     }
 
     /// The account with this (normalized) email, if any.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, email, name, time_zone, password_hash FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, email, name, time_zone, password_hash, email_verified_at FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(User::from_row).transpose()
     }
 
     /// The account with this id, if any.
     pub async fn user_by_id(&self, id: &UserId) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, email, name, time_zone, password_hash FROM users WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, email, name, time_zone, password_hash, email_verified_at FROM users WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_ref().map(User::from_row).transpose()
     }
 
@@ -183,7 +214,7 @@ impl Store {
     /// The user behind an unexpired session token hash.
     pub async fn user_for_session(&self, token_hash: &str) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT u.id, u.email, u.name, u.time_zone, u.password_hash \
+            "SELECT u.id, u.email, u.name, u.time_zone, u.password_hash, u.email_verified_at \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2",
         )

@@ -5,12 +5,14 @@
 //! - [`chat`]: rooms of a workspace, their messages, mentions, read markers and search.
 //! - [`db`]: connecting, per-backend pragmas, migrations, readiness.
 //! - [`error`]: [`Error`], which turns constraint violations into domain errors.
-//! - [`accounts`]: users and their sessions/tokens; signup claims pending invitations.
+//! - [`accounts`]: users and their sessions/tokens; verifying an email claims pending invitations.
 //! - [`documents`]: documents, their update log and snapshots.
 //! - `log_writer`: group commit of update-log appends across documents.
 //! - [`history`]: versions (checkpoints and deltas) and branches of documents.
 //! - [`lease`]: the lease of the one process serving the database.
 //! - [`workspaces`]: workspaces, members with roles, invitations; the last owner rule.
+//! - [`workspaces`]: workspaces, members with roles, invitations and their links; the last owner rule.
+//! - [`secrets`]: server-wide secrets (the link signing key), created once.
 //!
 //! Queries are written once in the SQL both backends accept (`$1` placeholders,
 //! `TEXT`/`BIGINT` columns, times as Unix milliseconds) and run through sqlx's
@@ -26,11 +28,13 @@ pub mod error;
 pub mod history;
 pub mod lease;
 mod log_writer;
+pub mod secrets;
 pub mod workspaces;
 
 pub use accounts::{NewUser, SessionKind, User};
 pub use db::{Backend, Store};
 pub use error::{Error, Result};
+pub use workspaces::{Invitation, NewInvitation};
 
 /// Milliseconds since the Unix epoch: the time type of every column.
 pub fn now_millis() -> i64 {

@@ -5,7 +5,7 @@
 //! which both SQLite and PostgreSQL serialize), then count owners, so two
 //! concurrent demotions cannot both pass.
 
-use reynard_proto::api::{InvitationView, MemberView, WorkspaceView};
+use reynard_proto::api::{MemberView, WorkspaceView};
 use reynard_proto::{Role, UserId, WorkspaceId};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -22,6 +22,40 @@ pub enum Access {
     NotMember,
     /// The user is a member with this role.
     Member(Role),
+}
+
+/// A pending invitation as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub workspace_id: WorkspaceId,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: UserId,
+    /// Unix ms; part of what the invitation link is derived from.
+    pub created_at: i64,
+    /// SHA-256 of the link's token; `None` for invitations made before links existed.
+    pub token_hash: Option<String>,
+}
+
+/// What [`Store::invite`] records.
+#[derive(Debug, Clone)]
+pub struct NewInvitation<'a> {
+    pub email: &'a str,
+    pub role: Role,
+    pub invited_by: &'a UserId,
+    pub created_at: i64,
+    pub token_hash: &'a str,
+}
+
+fn invitation_from_row(row: &AnyRow) -> Result<Invitation> {
+    Ok(Invitation {
+        workspace_id: WorkspaceId::new(row.try_get::<String, _>("workspace_id")?),
+        email: row.try_get("email")?,
+        role: role_from_row(row, "role")?,
+        invited_by: UserId::new(row.try_get::<String, _>("invited_by")?),
+        created_at: row.try_get("created_at")?,
+        token_hash: row.try_get("token_hash")?,
+    })
 }
 
 fn workspace_from_row(row: &AnyRow) -> Result<WorkspaceView> {
@@ -179,39 +213,99 @@ impl Store {
         self.member(workspace, user).await
     }
 
-    /// Records a pending invitation for an email without an account; it is claimed
-    /// when that email signs up. Inviting the same email again is a [`Error::Conflict`].
-    pub async fn invite(
-        &self,
-        workspace: &WorkspaceId,
-        email: &str,
-        role: Role,
-        invited_by: &UserId,
-    ) -> Result<InvitationView> {
+    /// Records a pending invitation for an email that has no verified account; it
+    /// is claimed when that email is verified, or by whoever opens its link.
+    /// Inviting the same email again is a [`Error::Conflict`].
+    pub async fn invite(&self, workspace: &WorkspaceId, new: NewInvitation<'_>) -> Result<Invitation> {
         sqlx::query(
-            "INSERT INTO workspace_invitations (workspace_id, email, role, invited_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO workspace_invitations (workspace_id, email, role, invited_by, created_at, token_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(workspace.as_str())
-        .bind(email)
-        .bind(role.as_str())
-        .bind(invited_by.as_str())
-        .bind(now_millis())
+        .bind(new.email)
+        .bind(new.role.as_str())
+        .bind(new.invited_by.as_str())
+        .bind(new.created_at)
+        .bind(new.token_hash)
         .execute(&self.pool)
         .await
         .map_err(|e| Error::from(e).conflict_as("this email is already invited to the workspace"))?;
-        Ok(InvitationView { email: email.to_owned(), role })
+        Ok(Invitation {
+            workspace_id: workspace.clone(),
+            email: new.email.to_owned(),
+            role: new.role,
+            invited_by: new.invited_by.clone(),
+            created_at: new.created_at,
+            token_hash: Some(new.token_hash.to_owned()),
+        })
     }
 
     /// Pending invitations of a workspace, by email.
-    pub async fn invitations(&self, workspace: &WorkspaceId) -> Result<Vec<InvitationView>> {
-        let rows = sqlx::query("SELECT email, role FROM workspace_invitations WHERE workspace_id = $1 ORDER BY email")
-            .bind(workspace.as_str())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| Ok(InvitationView { email: row.try_get("email")?, role: role_from_row(row, "role")? }))
-            .collect()
+    pub async fn invitations(&self, workspace: &WorkspaceId) -> Result<Vec<Invitation>> {
+        let rows = sqlx::query(
+            "SELECT workspace_id, email, role, invited_by, created_at, token_hash \
+             FROM workspace_invitations WHERE workspace_id = $1 ORDER BY email",
+        )
+        .bind(workspace.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(invitation_from_row).collect()
+    }
+
+    /// Gives an invitation made before links existed the hash of its link.
+    pub async fn set_invitation_token_hash(
+        &self,
+        workspace: &WorkspaceId,
+        email: &str,
+        token_hash: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE workspace_invitations SET token_hash = $1 \
+             WHERE workspace_id = $2 AND email = $3 AND token_hash IS NULL",
+        )
+        .bind(token_hash)
+        .bind(workspace.as_str())
+        .bind(email)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Uses the invitation whose link token hashes to `token_hash`: `user` joins
+    /// its workspace with its role (a member keeps the role they have) and the
+    /// invitation is gone, so a link works once. An unknown or used link is
+    /// [`Error::NotFound`]. Returns the workspace as `user` now sees it.
+    pub async fn accept_invitation(&self, token_hash: &str, user: &UserId) -> Result<WorkspaceView> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("DELETE FROM workspace_invitations WHERE token_hash = $1 RETURNING workspace_id, role")
+            .bind(token_hash)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(Error::NotFound("invitation"))?;
+        let workspace = WorkspaceId::new(row.try_get::<String, _>("workspace_id")?);
+        let role = role_from_row(&row, "role")?;
+        sqlx::query(
+            "INSERT INTO workspace_members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (workspace_id, user_id) DO NOTHING",
+        )
+        .bind(workspace.as_str())
+        .bind(user.as_str())
+        .bind(role.as_str())
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(
+            "SELECT w.id, w.name, m.role FROM workspaces w \
+             JOIN workspace_members m ON m.workspace_id = w.id \
+             WHERE w.id = $1 AND m.user_id = $2",
+        )
+        .bind(workspace.as_str())
+        .bind(user.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let view = workspace_from_row(&row)?;
+        tx.commit().await?;
+        Ok(view)
     }
 
     /// Withdraws a pending invitation.

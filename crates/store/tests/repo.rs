@@ -2,11 +2,12 @@
 //! `REYNARD_TEST_DATABASE_URL` is set (CI sets it; an unreachable database then
 //! fails the suite). Each PostgreSQL test runs in a schema of its own.
 
+use reynard_proto::WorkspaceId;
 use reynard_proto::{Role, UserId};
 use reynard_store::documents::NewUpdate;
 use reynard_store::history::NewVersion;
 use reynard_store::workspaces::Access;
-use reynard_store::{Error, NewUser, SessionKind, Store, now_millis};
+use reynard_store::{Error, Invitation, NewInvitation, NewUser, SessionKind, Store, now_millis};
 
 /// A store for one test, and what must outlive it.
 struct TestDb {
@@ -67,7 +68,9 @@ on_both_backends!(
     workspaces_and_access,
     members_and_roles,
     last_owner_is_kept,
-    invitations_are_claimed_at_signup,
+    invitations_wait_for_a_verified_email,
+    invitation_links_work_once,
+    server_secrets_are_created_once,
     deleting_a_workspace_cascades,
     migrations_are_idempotent,
     documents_paths_and_conflicts,
@@ -195,7 +198,7 @@ async fn one_process_holds_the_lease(store: &Store) {
 
 async fn user(store: &Store, email: &str) -> UserId {
     let new = NewUser { email: email.to_owned(), name: email.to_owned(), password_hash: "$argon2id$x".to_owned() };
-    store.create_user(new).await.expect("create user").0.id
+    store.create_user(new).await.expect("create user").id
 }
 
 async fn users_and_duplicate_emails(store: &Store) {
@@ -295,25 +298,103 @@ async fn last_owner_is_kept(store: &Store) {
     assert_eq!(owners, 1);
 }
 
-async fn invitations_are_claimed_at_signup(store: &Store) {
+/// Invites `email` with a link token of `token:{workspace}:{email}` (hashed as
+/// the server would store it).
+async fn invite(store: &Store, ws: &WorkspaceId, email: &str, role: Role, by: &UserId) -> Result<Invitation, Error> {
+    let token_hash = format!("hash:{ws}:{email}");
+    let new = NewInvitation { email, role, invited_by: by, created_at: now_millis(), token_hash: &token_hash };
+    store.invite(ws, new).await
+}
+
+async fn invitations_wait_for_a_verified_email(store: &Store) {
     let owner = user(store, "o@example.org").await;
     let ws = store.create_workspace(&owner, "Team").await.unwrap();
     let other_ws = store.create_workspace(&owner, "Other").await.unwrap();
-    store.invite(&ws.id, "new@example.org", Role::Editor, &owner).await.unwrap();
-    store.invite(&other_ws.id, "new@example.org", Role::Viewer, &owner).await.unwrap();
-    assert!(matches!(store.invite(&ws.id, "new@example.org", Role::Viewer, &owner).await, Err(Error::Conflict(_))));
-    assert_eq!(store.invitations(&ws.id).await.unwrap().len(), 1);
+    invite(store, &ws.id, "new@example.org", Role::Editor, &owner).await.unwrap();
+    invite(store, &other_ws.id, "new@example.org", Role::Viewer, &owner).await.unwrap();
+    assert!(matches!(invite(store, &ws.id, "new@example.org", Role::Viewer, &owner).await, Err(Error::Conflict(_))));
+    let listed = store.invitations(&ws.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].email.as_str(), listed[0].role), ("new@example.org", Role::Editor));
 
+    // Signing up with the invited email claims nothing: the email is not proven.
     let new = NewUser { email: "new@example.org".into(), name: "New".into(), password_hash: "h".into() };
-    let (created, joined) = store.create_user(new).await.unwrap();
-    assert_eq!(joined.len(), 2);
+    let created = store.create_user(new).await.unwrap();
+    assert!(!created.email_verified());
+    assert_eq!(store.workspace_access(&ws.id, &created.id).await.unwrap(), Access::NotMember);
+    assert_eq!(store.invitations(&ws.id).await.unwrap().len(), 1, "the invitation still waits");
+
+    // A verification for another email (the account's email changed since) does nothing.
+    assert!(matches!(store.verify_email(&created.id, "old@example.org").await, Err(Error::NotFound(_))));
+    assert_eq!(store.workspace_access(&ws.id, &created.id).await.unwrap(), Access::NotMember);
+
+    let mut joined = store.verify_email(&created.id, "new@example.org").await.unwrap();
+    joined.sort();
+    let mut expected = vec![ws.id.clone(), other_ws.id.clone()];
+    expected.sort();
+    assert_eq!(joined, expected);
+    let verified = store.user_by_id(&created.id).await.unwrap().unwrap();
+    assert!(verified.email_verified() && verified.me().email_verified);
     assert_eq!(store.workspace_access(&ws.id, &created.id).await.unwrap(), Access::Member(Role::Editor));
     assert_eq!(store.workspace_access(&other_ws.id, &created.id).await.unwrap(), Access::Member(Role::Viewer));
     assert!(store.invitations(&ws.id).await.unwrap().is_empty(), "claimed invitations are gone");
 
-    store.invite(&ws.id, "later@example.org", Role::Viewer, &owner).await.unwrap();
+    // Verifying again keeps the first time and claims only what is new.
+    let first = verified.email_verified_at;
+    invite(store, &ws.id, "new@example.org", Role::Owner, &owner).await.unwrap();
+    assert_eq!(store.verify_email(&created.id, "new@example.org").await.unwrap(), vec![ws.id.clone()]);
+    assert_eq!(store.user_by_id(&created.id).await.unwrap().unwrap().email_verified_at, first);
+    assert_eq!(
+        store.workspace_access(&ws.id, &created.id).await.unwrap(),
+        Access::Member(Role::Editor),
+        "a member keeps their role"
+    );
+
+    invite(store, &ws.id, "later@example.org", Role::Viewer, &owner).await.unwrap();
     store.delete_invitation(&ws.id, "later@example.org").await.unwrap();
     assert!(matches!(store.delete_invitation(&ws.id, "later@example.org").await, Err(Error::NotFound(_))));
+}
+
+async fn invitation_links_work_once(store: &Store) {
+    let owner = user(store, "o@example.org").await;
+    let someone = user(store, "someone@example.org").await;
+    let another = user(store, "another@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let invitation = invite(store, &ws.id, "alias@example.org", Role::Editor, &owner).await.unwrap();
+    let hash = invitation.token_hash.clone().unwrap();
+    assert_eq!(store.invitations(&ws.id).await.unwrap(), vec![invitation]);
+
+    assert!(matches!(store.accept_invitation("hash:unknown", &someone).await, Err(Error::NotFound(_))));
+    // Whoever holds the link joins, whatever their email, with the invited role.
+    let joined = store.accept_invitation(&hash, &someone).await.unwrap();
+    assert_eq!((joined.id.clone(), joined.name.as_str(), joined.role), (ws.id.clone(), "Team", Role::Editor));
+    assert_eq!(store.workspace_access(&ws.id, &someone).await.unwrap(), Access::Member(Role::Editor));
+    assert!(store.invitations(&ws.id).await.unwrap().is_empty(), "the invitation is used up");
+    // A second use, by anyone, fails.
+    assert!(matches!(store.accept_invitation(&hash, &another).await, Err(Error::NotFound(_))));
+    assert_eq!(store.workspace_access(&ws.id, &another).await.unwrap(), Access::NotMember);
+    assert!(matches!(store.accept_invitation(&hash, &someone).await, Err(Error::NotFound(_))));
+
+    // A member opening a link keeps their role and uses the link up.
+    let second = invite(store, &ws.id, "x@example.org", Role::Viewer, &owner).await.unwrap();
+    let view = store.accept_invitation(second.token_hash.as_deref().unwrap(), &owner).await.unwrap();
+    assert_eq!(view.role, Role::Owner);
+    assert!(store.invitations(&ws.id).await.unwrap().is_empty());
+
+    // Invitations from before links get one later, once.
+    let legacy = invite(store, &ws.id, "legacy@example.org", Role::Viewer, &owner).await.unwrap();
+    store.set_invitation_token_hash(&ws.id, "legacy@example.org", "other").await.unwrap();
+    assert_eq!(store.invitations(&ws.id).await.unwrap()[0].token_hash, legacy.token_hash, "a set hash stays");
+}
+
+async fn server_secrets_are_created_once(store: &Store) {
+    let first = store.server_secret("signing", || "one".to_owned()).await.unwrap();
+    assert_eq!(first, "one");
+    let again = store.server_secret("signing", || "two".to_owned()).await.unwrap();
+    assert_eq!(again, "one", "the stored secret wins");
+    let (a, b) =
+        tokio::join!(store.server_secret("other", || "a".to_owned()), store.server_secret("other", || "b".to_owned()));
+    assert_eq!(a.unwrap(), b.unwrap(), "concurrent first calls agree");
 }
 
 async fn deleting_a_workspace_cascades(store: &Store) {
@@ -321,7 +402,7 @@ async fn deleting_a_workspace_cascades(store: &Store) {
     let bob = user(store, "bob@example.org").await;
     let ws = store.create_workspace(&owner, "Team").await.unwrap();
     store.add_member(&ws.id, &bob, Role::Editor).await.unwrap();
-    store.invite(&ws.id, "c@example.org", Role::Editor, &owner).await.unwrap();
+    invite(store, &ws.id, "c@example.org", Role::Editor, &owner).await.unwrap();
     store.delete_workspace(&ws.id).await.unwrap();
     assert_eq!(store.workspace_access(&ws.id, &bob).await.unwrap(), Access::Missing);
     assert!(store.members(&ws.id).await.unwrap().is_empty());

@@ -1,6 +1,6 @@
-// Members of a workspace and their roles. Owners add people (an unknown
-// email becomes an invitation), change roles and remove members; anyone may
-// leave.
+// Members of a workspace and their roles. Owners add people (an email without
+// a verified account becomes an invitation with a link to hand over), change
+// roles and remove members; anyone may leave.
 
 import { For, Show, createSignal } from 'solid-js'
 import { createAction } from '../stores/action'
@@ -94,7 +94,8 @@ export function MembersPanel (props: MembersPanelProps) {
                 <span class="avatar muted-avatar" aria-hidden="true">@</span>
                 <span class="member-who">
                   <span>{inv.email}</span>
-                  <span class="muted small-text">invited as {inv.role}, joins at sign-up</span>
+                  <span class="muted small-text">invited as {inv.role}: joins by opening this link signed in, or by verifying this email</span>
+                  <InviteLink email={inv.email} link={inv.invite_link} />
                 </span>
                 <button type="button" class="secondary small" disabled={action.pending()} aria-label={`Cancel the invitation of ${inv.email}`}
                   onClick={() => run(async () => { await props.onCancelInvitation(inv.email); return `Invitation of ${inv.email} cancelled.` })}
@@ -118,7 +119,7 @@ export function MembersPanel (props: MembersPanelProps) {
               form.reset()
               return result.status === 'added'
                 ? `${result.name} was added as ${role}.`
-                : `${result.email} has no account yet: they were invited and join as ${role} when they sign up.`
+                : `${result.email} was invited as ${role}: send them the invite link below.`
             })
           }}
         >
@@ -134,5 +135,30 @@ export function MembersPanel (props: MembersPanelProps) {
       <ErrorText message={action.error()} onDismiss={action.clearError} />
       <Show when={notice()}><Notice>{notice()}</Notice></Show>
     </section>
+  )
+}
+
+/** An invitation's link, selectable, with a button that copies it. */
+function InviteLink (props: { email: string, link: string }) {
+  const [copied, setCopied] = createSignal<string | null>(null)
+  let input!: HTMLInputElement
+  const copy = async () => {
+    input.select()
+    try {
+      await navigator.clipboard.writeText(props.link)
+      setCopied('Copied.')
+    } catch {
+      // No clipboard access (permissions, an insecure origin): the link is selected.
+      setCopied('Press Ctrl+C (⌘C) to copy the selected link.')
+    }
+  }
+  return (
+    <span class="invite-link">
+      <input ref={input} readonly value={props.link} aria-label={`Invite link for ${props.email}`}
+        data-testid="invite-link" onFocus={(e) => e.currentTarget.select()} />
+      <button type="button" class="secondary small" data-testid="copy-invite-link"
+        aria-label={`Copy the invite link for ${props.email}`} onClick={() => { void copy() }}>Copy</button>
+      <Show when={copied()}><span class="muted small-text" role="status">{copied()}</span></Show>
+    </span>
   )
 }

@@ -1,15 +1,28 @@
 // The frame of every page: skip link, top bar with the account, the page.
 
 import { A, useNavigate, type RouteSectionProps } from '@solidjs/router'
-import { Show, createSignal } from 'solid-js'
+import { Show, createEffect, createSignal, on } from 'solid-js'
 import { errorMessage } from '../api'
 import { useAuth } from '../context'
+import { createVerification } from '../stores/verification'
+import { EmailVerificationNotice } from './EmailVerificationNotice'
 import { ErrorText } from './Feedback'
 
 export function Shell (props: RouteSectionProps) {
   const auth = useAuth()
   const navigate = useNavigate()
   const [error, setError] = createSignal<string | null>(null)
+  const verification = createVerification()
+  // Whether the email is verified is asked once per signed-in person (and again
+  // when they come back to the page, having maybe followed the mailed link).
+  const refreshVerification = () => {
+    if (auth.status() === 'signed-in') verification.refresh().catch(() => { /* the notice stays hidden */ })
+  }
+  // The auth store sets the user and the status one after the other: look once both are set.
+  createEffect(on(() => [auth.status(), auth.user()?.id], () => queueMicrotask(refreshVerification)))
+  if (typeof document !== 'undefined') {
+    document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refreshVerification() })
+  }
   const logout = async () => {
     setError(null)
     try {
@@ -33,6 +46,9 @@ export function Shell (props: RouteSectionProps) {
           )}
         </Show>
       </header>
+      <Show when={auth.user() && verification.verified() === false}>
+        <EmailVerificationNotice email={auth.user()?.email ?? ''} onResend={verification.resend} />
+      </Show>
       <ErrorText message={error()} prefix="Signing out failed" />
       <main id="main" tabindex="-1">{props.children}</main>
     </div>

@@ -21,7 +21,8 @@ use crate::state::AppState;
 static DECOY_HASH: LazyLock<String> =
     LazyLock::new(|| reynard_auth::hash_password(&SessionToken::generate().secret).unwrap_or_default());
 
-/// `POST /api/v1/auth/signup`: creates the account, signs it in and claims its invitations.
+/// `POST /api/v1/auth/signup`: creates the account and signs it in; when mail is
+/// on, mails the link that verifies the email (which claims its invitations).
 pub async fn signup(State(state): State<AppState>, ApiJson(body): ApiJson<SignupRequest>) -> ApiResult<Response> {
     let email = normalize_email(&body.email)?;
     let name = validate_name(&body.name)?;
@@ -30,9 +31,10 @@ pub async fn signup(State(state): State<AppState>, ApiJson(body): ApiJson<Signup
     let password_hash = tokio::task::spawn_blocking(move || reynard_auth::hash_password(&password))
         .await
         .map_err(ApiError::internal)??;
-    let (user, _joined) = state.store.create_user(NewUser { email, name, password_hash }).await?;
+    let user = state.store.create_user(NewUser { email, name, password_hash }).await?;
     let response = start_session(&state, &user, StatusCode::CREATED).await?;
-    tracing::info!(user = %user.id, "signed up");
+    let mailed = crate::mail::send_verification(&state, &user);
+    tracing::info!(user = %user.id, verification_mailed = mailed, "signed up");
     Ok(response)
 }
 

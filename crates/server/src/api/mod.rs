@@ -3,5 +3,7 @@
 pub mod accounts;
 pub mod documents;
 pub mod history;
+pub mod invitations;
 pub mod meta;
+pub mod verification;
 pub mod workspaces;

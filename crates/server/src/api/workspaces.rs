@@ -4,12 +4,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use reynard_auth::{normalize_email, validate_name};
+use reynard_auth::{hash_token, normalize_email, validate_name};
 use reynard_proto::api::{
     AddMemberRequest, AddMemberResponse, ChangeRoleRequest, InvitationView, MemberView, WorkspaceName, WorkspaceView,
 };
 use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
 use reynard_store::workspaces::Access;
+use reynard_store::{Invitation, NewInvitation, now_millis};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, CurrentUser};
@@ -95,8 +96,10 @@ pub async fn members(
     Ok(Json(state.store.members(&ws).await?))
 }
 
-/// `POST /api/v1/workspaces/{ws}/members`: adds an existing account at once, or
-/// records an invitation that the email claims at signup.
+/// `POST /api/v1/workspaces/{ws}/members`: adds an account whose email is
+/// verified at once; otherwise records an invitation (claimed when the email is
+/// verified, or by whoever opens its link) and mails it when mail is on. An
+/// unverified account gets no access by being named.
 pub async fn add_member(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -106,10 +109,45 @@ pub async fn add_member(
     authorize(&state, &ws, &current.user.id, Role::can_manage_members, "add members").await?;
     let email = normalize_email(&body.email)?;
     let response = match state.store.user_by_email(&email).await? {
-        Some(user) => AddMemberResponse::Added(state.store.add_member(&ws, &user.id, body.role).await?),
-        None => AddMemberResponse::Invited(state.store.invite(&ws, &email, body.role, &current.user.id).await?),
+        Some(user) if user.email_verified() => {
+            AddMemberResponse::Added(state.store.add_member(&ws, &user.id, body.role).await?)
+        }
+        _ => {
+            if let Access::Member(_) = existing_member_access(&state, &ws, &email).await? {
+                return Err(ApiError::conflict("this user is already a member of the workspace"));
+            }
+            let created_at = now_millis();
+            let token = state.signing_key.invitation_token(ws.as_str(), &email, created_at);
+            let new = NewInvitation {
+                email: &email,
+                role: body.role,
+                invited_by: &current.user.id,
+                created_at,
+                token_hash: &hash_token(&token),
+            };
+            let invitation = state.store.invite(&ws, new).await?;
+            let link = crate::mail::invitation_link(&state, &token);
+            if state.config.mailer.is_some() {
+                let workspace = state.store.workspace_for(&ws, &current.user.id).await?;
+                let name = workspace.map(|w| w.name).unwrap_or_default();
+                crate::mail::send_invitation(&state, &invitation, &current.user.name, &name, &link);
+            }
+            AddMemberResponse::Invited(invitation_view(&invitation, link))
+        }
     };
     Ok((StatusCode::CREATED, Json(response)))
+}
+
+/// The access of the account with `email`, if any, to `workspace`.
+async fn existing_member_access(state: &AppState, workspace: &WorkspaceId, email: &str) -> ApiResult<Access> {
+    match state.store.user_by_email(email).await? {
+        Some(user) => Ok(state.store.workspace_access(workspace, &user.id).await?),
+        None => Ok(Access::NotMember),
+    }
+}
+
+fn invitation_view(invitation: &Invitation, invite_link: String) -> InvitationView {
+    InvitationView { email: invitation.email.clone(), role: invitation.role, invite_link }
 }
 
 /// `PATCH /api/v1/workspaces/{ws}/members/{user_id}`: change a role (owners);
@@ -150,7 +188,16 @@ pub async fn invitations(
     Path(ws): Path<WorkspaceId>,
 ) -> ApiResult<Json<Vec<InvitationView>>> {
     authorize(&state, &ws, &current.user.id, Role::can_manage_members, "see invitations").await?;
-    Ok(Json(state.store.invitations(&ws).await?))
+    let mut views = Vec::new();
+    for invitation in state.store.invitations(&ws).await? {
+        let token = crate::mail::invitation_token(&state, &invitation);
+        if invitation.token_hash.is_none() {
+            // Made before invitations had links: record this one's hash now.
+            state.store.set_invitation_token_hash(&ws, &invitation.email, &hash_token(&token)).await?;
+        }
+        views.push(invitation_view(&invitation, crate::mail::invitation_link(&state, &token)));
+    }
+    Ok(Json(views))
 }
 
 /// `DELETE /api/v1/workspaces/{ws}/invitations/{email}` (owners).

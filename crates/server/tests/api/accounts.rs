@@ -28,7 +28,8 @@ async fn signup_returns_the_user_a_token_and_a_session_cookie() {
     let me = server.client.get(server.url("/api/v1/me")).header(header::COOKIE, session).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::OK);
     let me: serde_json::Value = me.json().await.unwrap();
-    assert_eq!(me, json!({ "id": json["user"]["id"], "email": "ada@example.org", "name": "Ada", "time_zone": "UTC" }));
+    let expected = json!({ "id": json["user"]["id"], "email": "ada@example.org", "name": "Ada", "time_zone": "UTC", "email_verified": false });
+    assert_eq!(me, expected);
 }
 
 #[tokio::test]

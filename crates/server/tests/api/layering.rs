@@ -1,11 +1,13 @@
 //! The crate dependency rule of DESIGN.md, checked from the `Cargo.toml` files:
 //! `proto` at the bottom; domain crates depend on `proto` and pure libraries only,
-//! never on IO frameworks or each other; nothing depends on `server`.
+//! never on IO frameworks or each other; adapters (`store`, `fanout`, `mail`)
+//! never depend on `server` or each other either; nothing depends on `server`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 const DOMAIN: &[&str] = &["reynard-auth", "reynard-chat", "reynard-collab", "reynard-rtc", "reynard-schedule"];
+const ADAPTERS: &[&str] = &["reynard-store", "reynard-fanout", "reynard-mail", "reynard-calendar"];
 const IO_FRAMEWORKS: &[&str] = &["axum", "hyper", "tokio", "sqlx", "redis", "reqwest", "tower", "tower-http", "lettre"];
 
 /// crate name → (normal dependencies, dev dependencies)
@@ -28,7 +30,9 @@ fn manifests() -> BTreeMap<String, (Vec<String>, Vec<String>)> {
 #[test]
 fn crate_dependency_rule() {
     let manifests = manifests();
-    assert!(manifests.contains_key("reynard-proto") && manifests.contains_key("reynard-server"), "{manifests:?}");
+    for known in ["reynard-proto", "reynard-server", "reynard-mail"] {
+        assert!(manifests.contains_key(known), "{known} not found in {:?}", manifests.keys());
+    }
     let mut violations = Vec::new();
     for (name, (deps, dev_deps)) in &manifests {
         for dep in deps.iter().chain(dev_deps) {
@@ -42,6 +46,11 @@ fn crate_dependency_rule() {
             }
             for dep in deps.iter().filter(|d| IO_FRAMEWORKS.contains(&d.as_str())) {
                 violations.push(format!("reynard-proto depends on {dep}"));
+            }
+        }
+        if ADAPTERS.contains(&name.as_str()) {
+            for dep in deps.iter().filter(|d| ADAPTERS.contains(&d.as_str())) {
+                violations.push(format!("adapter {name} depends on the adapter {dep} (the server wires adapters)"));
             }
         }
         if DOMAIN.contains(&name.as_str()) {

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{TestServer, TestUser};
+use crate::support::{TestServer, TestUser, invite_token};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
@@ -38,6 +38,7 @@ struct Fixture {
     branch: String,
     target: TestUser,
     invited_email: String,
+    invite_token: String,
     fresh_email: String,
 }
 
@@ -63,6 +64,25 @@ fn rows() -> Vec<Row> {
             path: "/api/v1/auth/login",
             body: |f| Some(json!({ "email": f.target.email, "password": "correct horse 1" })),
             expect: [200, 200, 200, 200, 200],
+        },
+        Row {
+            method: M::POST,
+            path: "/api/v1/auth/verify-email",
+            body: |_| Some(json!({ "token": "v1.forged.1.AAAA" })),
+            expect: [400, 400, 400, 400, 400],
+        },
+        // Tests run without SMTP: signed-in callers learn that mail is off.
+        Row {
+            method: M::POST,
+            path: "/api/v1/auth/resend-verification",
+            body: none,
+            expect: [409, 409, 409, 409, 401],
+        },
+        Row {
+            method: M::POST,
+            path: "/api/v1/invitations/accept",
+            body: |f| Some(json!({ "token": f.invite_token })),
+            expect: [200, 200, 200, 200, 401],
         },
         Row { method: M::POST, path: "/api/v1/auth/logout", body: none, expect: [204, 204, 204, 204, 401] },
         Row { method: M::GET, path: "/api/v1/me", body: none, expect: [200, 200, 200, 200, 401] },
@@ -221,7 +241,8 @@ async fn every_route_for_every_role() {
             server.add(&owner, &ws, &target, "viewer").await;
             let invited_email = format!("invited{counter}@example.org");
             let invite = json!({ "email": invited_email, "role": "viewer" });
-            server.post(&format!("/api/v1/workspaces/{ws}/members"), &owner.token, invite).await;
+            let (_, invited) = server.post(&format!("/api/v1/workspaces/{ws}/members"), &owner.token, invite).await;
+            let invite_token = invite_token(&invited);
             let (_, doc) = server
                 .post(&format!("/api/v1/workspaces/{ws}/documents"), &owner.token, json!({ "path": "main.rs" }))
                 .await;
@@ -233,7 +254,7 @@ async fn every_route_for_every_role() {
             let (_, branch) = server.post(&branches, &owner.token, json!({ "name": "fixture" })).await;
             let branch = branch["id"].as_str().expect("branch id").to_owned();
             let fresh_email = format!("fresh{counter}@example.org");
-            let fixture = Fixture { ws, doc, version, branch, target, invited_email, fresh_email };
+            let fixture = Fixture { ws, doc, version, branch, target, invited_email, invite_token, fresh_email };
 
             let user = match caller {
                 Caller::Owner => Some(&owner),

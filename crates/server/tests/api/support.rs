@@ -109,11 +109,20 @@ impl TestServer {
         json["id"].as_str().expect("id").to_owned()
     }
 
-    /// Adds an existing user to a workspace with a role.
+    /// Adds an existing user to a workspace with a role. Accounts are unverified
+    /// (tests run without mail), so this is what people do: the owner's answer
+    /// is an invitation with a link, and the member opens it.
     pub async fn add(&self, owner: &TestUser, ws: &str, member: &TestUser, role: &str) {
         let body = serde_json::json!({ "email": member.email, "role": role });
         let (status, json) = self.post(&format!("/api/v1/workspaces/{ws}/members"), &owner.token, body).await;
         assert_eq!(status, StatusCode::CREATED, "{json}");
+        if json["status"] == "invited" {
+            let token = invite_token(&json);
+            let (status, joined) =
+                self.post("/api/v1/invitations/accept", &member.token, serde_json::json!({ "token": token })).await;
+            assert_eq!(status, StatusCode::OK, "{joined}");
+            assert_eq!(joined["role"], role, "{joined}");
+        }
     }
 
     /// Stops the server gracefully and waits for it.
@@ -134,6 +143,14 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// The token at the end of an invitation's `invite_link`.
+#[track_caller]
+pub fn invite_token(invitation: &Value) -> String {
+    let link = invitation["invite_link"].as_str().unwrap_or_else(|| panic!("no invite_link in {invitation}"));
+    let (_, token) = link.rsplit_once("/invite/").unwrap_or_else(|| panic!("not an invite link: {link}"));
+    token.to_owned()
 }
 
 /// Asserts an API error answer: status and `error.code`, with a message.

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::{TestServer, assert_error};
+use crate::support::{TestServer, assert_error, invite_token};
 
 #[tokio::test]
 async fn create_list_get_rename_delete() {
@@ -45,13 +45,9 @@ async fn members_roles_and_leaving() {
     let ws = server.workspace(&ada, "Team").await;
     let members = format!("/api/v1/workspaces/{ws}/members");
 
-    let (status, added) =
-        server.post(&members, &ada.token, json!({ "email": "BOB@example.org", "role": "viewer" })).await;
-    assert_eq!(status, StatusCode::CREATED, "{added}");
-    assert_eq!(
-        added,
-        json!({ "status": "added", "user_id": bob.id, "email": "bob@example.org", "name": "bob", "role": "viewer" })
-    );
+    // Bob's email is not verified (no mail here): he joins through the invite link.
+    // A verified account is added at once (see `mail.rs`).
+    server.add(&ada, &ws, &bob, "viewer").await;
     let again = server.post(&members, &ada.token, json!({ "email": "bob@example.org", "role": "editor" })).await;
     assert_error(&again, StatusCode::CONFLICT, "conflict");
     let bad_role = server.post(&members, &ada.token, json!({ "email": "c@example.org", "role": "admin" })).await;
@@ -96,7 +92,7 @@ async fn members_roles_and_leaving() {
 }
 
 #[tokio::test]
-async fn inviting_an_unknown_email_is_claimed_at_signup() {
+async fn an_invite_link_lets_whoever_opens_it_join_once() {
     let server = TestServer::start().await;
     let ada = server.signup("ada@example.org").await;
     let ws = server.workspace(&ada, "Team").await;
@@ -104,22 +100,77 @@ async fn inviting_an_unknown_email_is_claimed_at_signup() {
     let (status, invited) =
         server.post(&members, &ada.token, json!({ "email": "New@Example.org", "role": "editor" })).await;
     assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(invited, json!({ "status": "invited", "email": "new@example.org", "role": "editor" }));
+    let link = invited["invite_link"].as_str().expect("an invite link").to_owned();
+    assert!(link.starts_with(&server.url("/invite/inv_")), "{link}");
+    assert_eq!(
+        invited,
+        json!({ "status": "invited", "email": "new@example.org", "role": "editor", "invite_link": link })
+    );
     let again = server.post(&members, &ada.token, json!({ "email": "new@example.org", "role": "viewer" })).await;
     assert_error(&again, StatusCode::CONFLICT, "conflict");
     let invitations = format!("/api/v1/workspaces/{ws}/invitations");
-    assert_eq!(server.get(&invitations, &ada.token).await.1, json!([{ "email": "new@example.org", "role": "editor" }]));
+    assert_eq!(
+        server.get(&invitations, &ada.token).await.1,
+        json!([{ "email": "new@example.org", "role": "editor", "invite_link": link }]),
+        "the owner sees the same link again"
+    );
 
+    // Signing up with the invited email claims nothing: the email is not proven.
     let newcomer = server.signup("new@example.org").await;
-    let (_, list) = server.get("/api/v1/workspaces", &newcomer.token).await;
-    assert_eq!(list, json!([{ "id": ws, "name": "Team", "role": "editor" }]));
-    assert_eq!(server.get(&invitations, &ada.token).await.1, json!([]));
+    assert_eq!(server.get("/api/v1/workspaces", &newcomer.token).await.1, json!([]));
 
-    // Withdrawing an invitation.
-    server.post(&members, &ada.token, json!({ "email": "later@example.org", "role": "viewer" })).await;
+    // The link is the proof: the person it was given to joins under any email.
+    let token = invite_token(&invited);
+    let server = &server;
+    let accept = |token: String, user_token: Option<String>| async move {
+        server
+            .call(Method::POST, "/api/v1/invitations/accept", user_token.as_deref(), Some(json!({ "token": token })))
+            .await
+    };
+    assert_error(&accept(token.clone(), None).await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let alias = server.signup("alias@example.org").await;
+    let (status, joined) = accept(token.clone(), Some(alias.token.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    assert_eq!(joined, json!({ "id": ws, "name": "Team", "role": "editor" }));
+    assert_eq!(server.get(&invitations, &ada.token).await.1, json!([]));
+    // Once only.
+    assert_error(&accept(token.clone(), Some(newcomer.token.clone())).await, StatusCode::BAD_REQUEST, "invalid_token");
+    assert_eq!(server.get("/api/v1/workspaces", &newcomer.token).await.1, json!([]));
+    for forged in ["", "inv_", "inv_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "v1.x.1.AAAA", &"i".repeat(5000)] {
+        assert_error(
+            &accept(forged.to_owned(), Some(newcomer.token.clone())).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_token",
+        );
+    }
+
+    // Withdrawing an invitation kills its link.
+    let (_, later) = server.post(&members, &ada.token, json!({ "email": "later@example.org", "role": "viewer" })).await;
     let path = format!("{invitations}/later@example.org");
     assert_eq!(server.call(Method::DELETE, &path, Some(&ada.token), None).await.0, StatusCode::NO_CONTENT);
     assert_error(&server.call(Method::DELETE, &path, Some(&ada.token), None).await, StatusCode::NOT_FOUND, "not_found");
-    server.signup("later@example.org").await;
+    let late = accept(invite_token(&later), Some(newcomer.token.clone())).await;
+    assert_error(&late, StatusCode::BAD_REQUEST, "invalid_token");
     assert_eq!(server.get(&members, &ada.token).await.1.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_unverified_account_gets_no_access_by_being_named() {
+    let server = TestServer::start().await;
+    let ada = server.signup("ada@example.org").await;
+    // Someone signed up first with an address that is not theirs.
+    let squatter = server.signup("bob@example.org").await;
+    let ws = server.workspace(&ada, "Team").await;
+    let members = format!("/api/v1/workspaces/{ws}/members");
+    let (status, answer) =
+        server.post(&members, &ada.token, json!({ "email": "bob@example.org", "role": "editor" })).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(answer["status"], "invited", "an unverified account is not added: {answer}");
+    assert_error(
+        &server.get(&format!("/api/v1/workspaces/{ws}"), &squatter.token).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_eq!(server.get("/api/v1/workspaces", &squatter.token).await.1, json!([]));
+    assert_eq!(server.get(&members, &ada.token).await.1.as_array().unwrap().len(), 1);
 }
