@@ -19,6 +19,6 @@ pub mod token;
 
 pub use input::{InputError, normalize_email, validate_name};
 pub use login_throttle::{LoginThrottle, ThrottlePolicy};
-pub use password::{PasswordError, hash_password, validate_password, verify_password};
+pub use password::{HashingMemory, PasswordError, hash_password, validate_password, verify_password};
 pub use rate_limit::{RateLimited, RateLimiter};
 pub use token::{SessionToken, hash_token};

@@ -37,7 +37,7 @@ pub async fn signup(
     let client = rate_key(state.config.trusted_proxies.client_ip(peer.ip(), &headers));
     state.signups_per_ip.check(&client).map_err(|l| ApiError::rate_limited(l.retry_after))?;
     let password = body.password;
-    let password_hash = state.password_hashers.run(move || reynard_auth::hash_password(&password)).await??;
+    let password_hash = state.password_hashers.run(move |memory| memory.hash(&password)).await??;
     let (user, _joined) = state.store.create_user(NewUser { email, name, password_hash }).await?;
     let response = start_session(&state, &user, StatusCode::CREATED).await?;
     tracing::info!(user = %user.id, "signed up");
@@ -65,7 +65,7 @@ pub async fn login(
     let password = body.password;
     let matches = state
         .password_hashers
-        .run(move || reynard_auth::verify_password(&password, stored_hash.as_deref().unwrap_or(&DECOY_HASH)))
+        .run(move |memory| memory.verify(&password, stored_hash.as_deref().unwrap_or(&DECOY_HASH)))
         .await?;
     match user {
         Some(user) if matches => {

@@ -367,3 +367,53 @@ async fn expired_sessions_are_purged_periodically() {
     }
     assert_error(&server.get("/api/v1/me", &ada.token).await, StatusCode::UNAUTHORIZED, "unauthenticated");
 }
+
+/// Sign-up throughput and memory under a burst: `SIGNUPS` (512) sign-ups at
+/// once from distinct addresses behind a trusted proxy, on the default
+/// hashers (one per core) and wait (2 s). Prints sign-ups/s, how many were
+/// told `busy`, the peak of concurrent hashes and the process's peak RSS.
+/// `HASHERS` and `WAIT` (seconds) override the hashers and their wait.
+/// `cargo test -p reynard-server --test api -- --ignored --nocapture signup_burst`
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement, not a check"]
+async fn signup_burst() {
+    let count: usize = std::env::var("SIGNUPS").ok().and_then(|n| n.parse().ok()).unwrap_or(512);
+    let server = TestServer::start_with(|config| {
+        config.trusted_proxies = TrustedProxies::parse("127.0.0.1/32").unwrap();
+        config.metrics_token = Some(METRICS_TOKEN.to_owned());
+        if let Some(n) = std::env::var("HASHERS").ok().and_then(|n| n.parse().ok()) {
+            config.password_hashers = n;
+        }
+        if let Some(n) = std::env::var("WAIT").ok().and_then(|n| n.parse().ok()) {
+            config.password_hasher_wait = Duration::from_secs(n);
+        }
+    })
+    .await;
+    let hashers = std::env::var("HASHERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(std::thread::available_parallelism().map_or(1, usize::from));
+    let started = Instant::now();
+    let signups = (0..count).map(|i| {
+        let forwarded = format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256);
+        let server = &server;
+        async move { signup_from(server, format!("burst{i}@example.org"), Some(&forwarded)).await.status() }
+    });
+    let statuses = futures_util::future::join_all(signups).await;
+    let elapsed = started.elapsed();
+    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+    let busy = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    let peak = metric(&server, "reynard_password_hashes_peak").await;
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .unwrap_or_default();
+    println!(
+        "{count} sign-ups at once, {hashers} hashers: {created} created, {busy} busy in {:.2} s \
+         ({:.1} created/s); peak concurrent hashes {peak}; {rss}",
+        elapsed.as_secs_f64(),
+        created as f64 / elapsed.as_secs_f64()
+    );
+    assert_eq!(created + busy, count, "{statuses:?}");
+    assert!(peak as usize <= hashers);
+}
