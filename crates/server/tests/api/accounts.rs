@@ -149,8 +149,6 @@ async fn profile_updates() {
     assert_eq!(server.get("/api/v1/me", &ada.token).await.1["time_zone"], "Europe/Paris");
 }
 
-const METRICS_TOKEN: &str = "metrics-token-for-tests";
-
 async fn login(server: &TestServer, email: impl Into<String>, password: &str) -> reqwest::Response {
     let body = json!({ "email": email.into(), "password": password });
     server.client.post(server.url("/api/v1/auth/login")).json(&body).send().await.unwrap()
@@ -161,20 +159,10 @@ fn retry_after(response: &reqwest::Response) -> u64 {
 }
 
 async fn metric(server: &TestServer, name: &str) -> i64 {
-    let response = server
-        .client
-        .get(server.url("/metrics"))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    response
-        .lines()
+    let text = server.metrics().await;
+    text.lines()
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {response}"))
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
 }
 
 #[tokio::test]
@@ -315,7 +303,6 @@ async fn concurrent_signups_never_run_more_hashes_than_the_hashers() {
     let server = TestServer::start_with(|config| {
         config.password_hashers = 2;
         config.password_hasher_wait = Duration::from_secs(120);
-        config.metrics_token = Some(METRICS_TOKEN.to_owned());
     })
     .await;
     let signups = (0..16).map(|i| signup_from(&server, format!("crowd{i}@example.org"), None));
@@ -331,7 +318,6 @@ async fn signups_that_find_no_free_hasher_in_time_are_told_to_retry() {
     let server = TestServer::start_with(|config| {
         config.password_hashers = 1;
         config.password_hasher_wait = Duration::from_millis(1);
-        config.metrics_token = Some(METRICS_TOKEN.to_owned());
     })
     .await;
     let signups = (0..8).map(|i| signup_from(&server, format!("rush{i}@example.org"), None));
@@ -356,7 +342,6 @@ async fn expired_sessions_are_purged_periodically() {
     let server = TestServer::start_with(|config| {
         config.session_ttl = Duration::from_millis(1);
         config.purge_interval = Duration::from_millis(50);
-        config.metrics_token = Some(METRICS_TOKEN.to_owned());
     })
     .await;
     let ada = server.signup("ada@example.org").await;
@@ -380,7 +365,6 @@ async fn signup_burst() {
     let count: usize = std::env::var("SIGNUPS").ok().and_then(|n| n.parse().ok()).unwrap_or(512);
     let server = TestServer::start_with(|config| {
         config.trusted_proxies = TrustedProxies::parse("127.0.0.1/32").unwrap();
-        config.metrics_token = Some(METRICS_TOKEN.to_owned());
         if let Some(n) = std::env::var("HASHERS").ok().and_then(|n| n.parse().ok()) {
             config.password_hashers = n;
         }

@@ -50,8 +50,8 @@ fn rows() -> Vec<Row> {
     vec![
         Row { method: M::GET, path: "/healthz", body: none, expect: [200, 200, 200, 200, 200] },
         Row { method: M::GET, path: "/readyz", body: none, expect: [200, 200, 200, 200, 200] },
-        // Not on the main listener unless --metrics-token is set (then only with it).
-        Row { method: M::GET, path: "/metrics", body: none, expect: [404, 404, 404, 404, 404] },
+        // Only with the --metrics-token (test servers have one), never a user's token.
+        Row { method: M::GET, path: "/metrics", body: none, expect: [401, 401, 401, 401, 401] },
         Row { method: M::GET, path: "/api/v1/openapi.json", body: none, expect: [200, 200, 200, 200, 200] },
         Row {
             method: M::POST,
