@@ -15,11 +15,13 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::rate_limit::RateLimited;
 
-/// Keys remembered before a pass drops those whose failures were forgotten.
+/// Accounts remembered before an attempt drops those whose failures were
+/// forgotten, between periodic prunes.
 const PRUNE_ABOVE: usize = 100_000;
 
 /// When failed logins start to slow an account down, and by how much.
@@ -57,19 +59,22 @@ struct Failures {
 pub struct LoginThrottle<K> {
     policy: ThrottlePolicy,
     accounts: Mutex<HashMap<K, Failures>>,
+    /// The account count at which an attempt prunes: doubled past what a
+    /// prune kept, so that many live accounts cost amortized O(1) per attempt.
+    prune_above: AtomicUsize,
 }
 
 impl<K: Eq + Hash + Clone> LoginThrottle<K> {
     /// A throttle applying `policy`.
     pub fn new(policy: ThrottlePolicy) -> Self {
-        Self { policy, accounts: Mutex::new(HashMap::new()) }
+        Self { policy, accounts: Mutex::new(HashMap::new()), prune_above: AtomicUsize::new(PRUNE_ABOVE) }
     }
 
     /// Lets an attempt on `key` through, counting it as a failure right away,
     /// or says how long to wait. A refused attempt changes nothing.
     pub fn begin(&self, key: &K, now: Instant) -> Result<(), RateLimited> {
         let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
-        if accounts.len() >= PRUNE_ABOVE {
+        if accounts.len() >= self.prune_above.load(Ordering::Relaxed) {
             self.forget_old(&mut accounts, now);
         }
         let failures = match accounts.get_mut(key) {
@@ -123,6 +128,7 @@ impl<K: Eq + Hash + Clone> LoginThrottle<K> {
         let keep = self.policy.forget_after;
         accounts.retain(|_, f| now.saturating_duration_since(f.last) < keep);
         accounts.shrink_to_fit();
+        self.prune_above.store(PRUNE_ABOVE.max(2 * accounts.len()), Ordering::Relaxed);
     }
 }
 

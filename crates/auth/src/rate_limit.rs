@@ -7,6 +7,7 @@
 
 use std::hash::Hash;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -16,9 +17,15 @@ use governor::{Quota, RateLimiter as Gcra};
 
 pub use governor::clock::FakeRelativeClock;
 
+/// Keys remembered before a check prunes on its own, between periodic prunes.
+const PRUNE_ABOVE: usize = 100_000;
+
 /// At most `limit` events per `period` for each key.
 pub struct RateLimiter<K: Hash + Eq + Clone, C: Clock = DefaultClock> {
     gcra: Gcra<K, HashMapStateStore<K>, C, NoOpMiddleware<C::Instant>>,
+    /// The key count at which a check prunes: doubled past what a prune kept,
+    /// so that a flood of live keys costs amortized O(1) per check.
+    prune_above: AtomicUsize,
 }
 
 impl<K: Hash + Eq + Clone, C: Clock> std::fmt::Debug for RateLimiter<K, C> {
@@ -46,13 +53,16 @@ impl<K: Hash + Eq + Clone, C: Clock> RateLimiter<K, C> {
         let limit = NonZeroU32::new(limit).unwrap_or(NonZeroU32::MIN);
         let refill = (period / limit.get()).max(Duration::from_nanos(1));
         let quota = Quota::with_period(refill).expect("refill period is positive").allow_burst(limit);
-        Self { gcra: Gcra::new(quota, HashMapStateStore::default(), clock) }
+        Self { gcra: Gcra::new(quota, HashMapStateStore::default(), clock), prune_above: AtomicUsize::new(PRUNE_ABOVE) }
     }
 
     /// Takes one event for `key` if it is under its limit. The check and the
     /// count are one atomic step, so concurrent callers cannot pass together
     /// past the limit.
     pub fn check(&self, key: &K) -> Result<(), RateLimited> {
+        if self.gcra.len() >= self.prune_above.load(Ordering::Relaxed) {
+            self.prune();
+        }
         self.gcra.check_key(key).map(|_| ()).map_err(|not_until| {
             let retry_after = not_until.wait_time_from(self.gcra.clock().now());
             RateLimited { retry_after: retry_after.max(Duration::from_secs(1)) }
@@ -64,6 +74,7 @@ impl<K: Hash + Eq + Clone, C: Clock> RateLimiter<K, C> {
     pub fn prune(&self) {
         self.gcra.retain_recent();
         self.gcra.shrink_to_fit();
+        self.prune_above.store(PRUNE_ABOVE.max(2 * self.gcra.len()), Ordering::Relaxed);
     }
 
     /// How many keys are remembered.
@@ -126,6 +137,18 @@ mod tests {
         clock.advance(Duration::from_secs(1));
         limiter.prune();
         assert!(limiter.is_empty(), "{} keys left", limiter.len());
+    }
+
+    #[test]
+    fn a_flood_of_keys_is_pruned_without_waiting_for_the_periodic_prune() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(1, Duration::from_secs(1), clock.clone());
+        for key in 0..PRUNE_ABOVE as u64 {
+            limiter.check(&key).unwrap();
+        }
+        clock.advance(Duration::from_secs(2));
+        limiter.check(&u64::MAX).unwrap();
+        assert_eq!(limiter.len(), 1, "the old keys went with the check that found too many");
     }
 
     #[test]
