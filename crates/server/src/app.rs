@@ -66,14 +66,8 @@ pub async fn serve_with_fanout(
     fanout: Arc<dyn Fanout>,
 ) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::default());
-    let metrics_listener = match config.metrics_listen {
-        Some(addr) => Some(
-            TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen for metrics on {addr}: {e}"))?,
-        ),
-        None => None,
-    };
     let state = AppState::new(config, store.clone(), metrics.clone(), fanout);
-    let background = BackgroundTasks::start(&state, metrics_listener)?;
+    let background = crate::background::BackgroundTasks::start(&state).await?;
     let hub = state.collab.clone();
     let listener = TunedListener::new(listener, metrics);
     // On shutdown, live documents close their connections (going away) and
@@ -88,34 +82,6 @@ pub async fn serve_with_fanout(
     drop(background);
     store.close().await;
     Ok(())
-}
-
-/// The tasks that run beside the main listener: the periodic purge and the
-/// `--metrics-listen` server. Dropping this stops them.
-struct BackgroundTasks(Vec<tokio::task::JoinHandle<()>>);
-
-impl BackgroundTasks {
-    fn start(state: &AppState, metrics_listener: Option<TcpListener>) -> anyhow::Result<BackgroundTasks> {
-        let mut tasks = vec![crate::housekeeping::start(state.clone())];
-        if let Some(listener) = metrics_listener {
-            tracing::info!(addr = %listener.local_addr()?, "serving /metrics");
-            let router = crate::api::meta::metrics_only(state.clone());
-            tasks.push(tokio::spawn(async move {
-                if let Err(err) = axum::serve(listener, router).await {
-                    tracing::error!(%err, "the metrics listener stopped");
-                }
-            }));
-        }
-        Ok(BackgroundTasks(tasks))
-    }
-}
-
-impl Drop for BackgroundTasks {
-    fn drop(&mut self) {
-        for task in &self.0 {
-            task.abort();
-        }
-    }
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -7,6 +7,7 @@
 //! - [`routes`]: the route table; the router and the OpenAPI document come from it.
 //! - [`api`]: handlers, one module per area (accounts, workspaces, meta).
 //! - [`collab`]: live documents: the y-websocket endpoint and per-document room tasks.
+//! - [`background`]: tasks beside the main listener (the purge, the metrics listener).
 //! - [`client_ip`]: the client address behind trusted proxies, and rate-limit keys.
 //! - [`password_hashers`]: the bounded pool every password hash and check runs on.
 //! - [`housekeeping`]: the periodic purge of expired sessions and idle limiter entries.
@@ -19,6 +20,7 @@
 
 pub mod api;
 pub mod app;
+pub mod background;
 pub mod client_ip;
 pub mod collab;
 pub mod config;
