@@ -1,6 +1,7 @@
 //! The periodic purge: expired sessions are deleted from the database, and
 //! rate-limit and login-throttle entries that no longer hold anything back are
-//! dropped from memory. One task per server, started by `app::serve_with_fanout`.
+//! dropped from memory. One task per server, started with the other
+//! [`crate::background`] tasks.
 
 use std::time::Instant;
 
