@@ -1,18 +1,37 @@
-//! A keyed sliding-window rate limiter for login attempts (per IP, per account).
+//! Keyed rate limits (login attempts and sign-ups per client address) on
+//! `governor`'s GCRA: `limit` events per `period` for each key, refilled
+//! evenly, with a burst of `limit`.
 //!
-//! Time is passed in by the caller, so the limiter is deterministic under test.
+//! The clock is a type parameter, so tests drive time with
+//! [`governor::clock::FakeRelativeClock`].
 
-use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
-/// At most `limit` events per `window` for each key.
-#[derive(Debug)]
-pub struct RateLimiter<K> {
-    limit: usize,
-    window: Duration,
-    events: Mutex<HashMap<K, VecDeque<Instant>>>,
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::HashMapStateStore;
+use governor::{Quota, RateLimiter as Gcra};
+
+pub use governor::clock::FakeRelativeClock;
+
+/// Keys remembered before a check prunes on its own, between periodic prunes.
+const PRUNE_ABOVE: usize = 100_000;
+
+/// At most `limit` events per `period` for each key.
+pub struct RateLimiter<K: Hash + Eq + Clone, C: Clock = DefaultClock> {
+    gcra: Gcra<K, HashMapStateStore<K>, C, NoOpMiddleware<C::Instant>>,
+    /// The key count at which a check prunes: doubled past what a prune kept,
+    /// so that a flood of live keys costs amortized O(1) per check.
+    prune_above: AtomicUsize,
+}
+
+impl<K: Hash + Eq + Clone, C: Clock> std::fmt::Debug for RateLimiter<K, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter").field("keys", &self.gcra.len()).finish_non_exhaustive()
+    }
 }
 
 /// The key is over its limit; the next event is allowed after `retry_after`.
@@ -21,52 +40,51 @@ pub struct RateLimited {
     pub retry_after: Duration,
 }
 
-impl<K: Eq + Hash + Clone> RateLimiter<K> {
-    /// A limiter allowing `limit` events per `window` per key (`limit` ≥ 1).
-    pub fn new(limit: usize, window: Duration) -> Self {
-        Self { limit: limit.max(1), window, events: Mutex::new(HashMap::new()) }
+impl<K: Hash + Eq + Clone> RateLimiter<K> {
+    /// A limiter allowing `limit` events per `period` per key, on the real clock.
+    pub fn new(limit: u32, period: Duration) -> Self {
+        Self::with_clock(limit, period, DefaultClock::default())
+    }
+}
+
+impl<K: Hash + Eq + Clone, C: Clock> RateLimiter<K, C> {
+    /// A limiter on `clock` (`limit` ≥ 1 and `period` > 0 are enforced).
+    pub fn with_clock(limit: u32, period: Duration, clock: C) -> Self {
+        let limit = NonZeroU32::new(limit).unwrap_or(NonZeroU32::MIN);
+        let refill = (period / limit.get()).max(Duration::from_nanos(1));
+        let quota = Quota::with_period(refill).expect("refill period is positive").allow_burst(limit);
+        Self { gcra: Gcra::new(quota, HashMapStateStore::default(), clock), prune_above: AtomicUsize::new(PRUNE_ABOVE) }
     }
 
-    /// Whether `key` may act now, without recording anything.
-    pub fn check(&self, key: &K, now: Instant) -> Result<(), RateLimited> {
-        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(queue) = events.get_mut(key) else {
-            return Ok(());
-        };
-        self.expire(queue, now);
-        if queue.len() < self.limit {
-            return Ok(());
+    /// Takes one event for `key` if it is under its limit. The check and the
+    /// count are one atomic step, so concurrent callers cannot pass together
+    /// past the limit.
+    pub fn check(&self, key: &K) -> Result<(), RateLimited> {
+        if self.gcra.len() >= self.prune_above.load(Ordering::Relaxed) {
+            self.prune();
         }
-        let oldest = queue.front().copied().unwrap_or(now);
-        let retry_after = (oldest + self.window).saturating_duration_since(now);
-        Err(RateLimited { retry_after: retry_after.max(Duration::from_secs(1)) })
+        self.gcra.check_key(key).map(|_| ()).map_err(|not_until| {
+            let retry_after = not_until.wait_time_from(self.gcra.clock().now());
+            RateLimited { retry_after: retry_after.max(Duration::from_secs(1)) }
+        })
     }
 
-    /// Records one event for `key` at `now`.
-    pub fn record(&self, key: K, now: Instant) {
-        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        if events.len() > 100_000 {
-            // Bound memory under a flood of distinct keys: drop keys whose window passed.
-            let window = self.window;
-            events.retain(|_, q| q.back().is_some_and(|last| now.saturating_duration_since(*last) < window));
-        }
-        let queue = events.entry(key).or_default();
-        self.expire(queue, now);
-        queue.push_back(now);
-        while queue.len() > self.limit {
-            queue.pop_front();
-        }
+    /// Forgets keys whose state is back to that of a fresh key, so that a
+    /// flood of distinct keys does not keep memory (call it periodically).
+    pub fn prune(&self) {
+        self.gcra.retain_recent();
+        self.gcra.shrink_to_fit();
+        self.prune_above.store(PRUNE_ABOVE.max(2 * self.gcra.len()), Ordering::Relaxed);
     }
 
-    /// Forgets `key` (after a successful login, its failures no longer count).
-    pub fn reset(&self, key: &K) {
-        self.events.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    /// How many keys are remembered.
+    pub fn len(&self) -> usize {
+        self.gcra.len()
     }
 
-    fn expire(&self, queue: &mut VecDeque<Instant>, now: Instant) {
-        while queue.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.window) {
-            queue.pop_front();
-        }
+    /// Whether no key is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.gcra.is_empty()
     }
 }
 
@@ -75,16 +93,76 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_per_key_and_recovers_after_the_window() {
-        let limiter = RateLimiter::new(2, Duration::from_secs(60));
-        let t0 = Instant::now();
-        limiter.record("a", t0);
-        limiter.record("a", t0 + Duration::from_secs(10));
-        let limited = limiter.check(&"a", t0 + Duration::from_secs(20)).unwrap_err();
-        assert_eq!(limited.retry_after, Duration::from_secs(40));
-        assert!(limiter.check(&"b", t0).is_ok(), "keys are independent");
-        assert!(limiter.check(&"a", t0 + Duration::from_secs(61)).is_ok(), "window slides");
-        limiter.reset(&"a");
-        assert!(limiter.check(&"a", t0 + Duration::from_secs(20)).is_ok());
+    fn limits_per_key_and_refills_over_the_period() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(2, Duration::from_secs(60), clock.clone());
+        assert!(limiter.check(&"a").is_ok());
+        clock.advance(Duration::from_secs(10));
+        assert!(limiter.check(&"a").is_ok());
+        let limited = limiter.check(&"a").unwrap_err();
+        // One event comes back every 30 s; the first was spent 10 s ago.
+        assert_eq!(limited.retry_after, Duration::from_secs(20));
+        assert!(limiter.check(&"b").is_ok(), "keys are independent");
+        clock.advance(Duration::from_secs(20));
+        assert!(limiter.check(&"a").is_ok(), "one event refilled");
+        assert!(limiter.check(&"a").is_err());
+    }
+
+    #[test]
+    fn a_refused_event_does_not_count() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(1, Duration::from_secs(10), clock.clone());
+        assert!(limiter.check(&1).is_ok());
+        for _ in 0..100 {
+            assert!(limiter.check(&1).is_err());
+        }
+        clock.advance(Duration::from_secs(10));
+        assert!(limiter.check(&1).is_ok(), "hammering while limited does not extend the wait");
+    }
+
+    #[test]
+    fn pruning_forgets_keys_that_recovered() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(3, Duration::from_secs(60), clock.clone());
+        for key in 0..1000 {
+            limiter.check(&key).unwrap();
+        }
+        assert_eq!(limiter.len(), 1000);
+        limiter.prune();
+        assert_eq!(limiter.len(), 1000, "keys still inside their period are kept");
+        // A key is fresh again one refill (20 s) after its last event was paid back.
+        clock.advance(Duration::from_secs(39));
+        limiter.prune();
+        assert_eq!(limiter.len(), 1000);
+        clock.advance(Duration::from_secs(1));
+        limiter.prune();
+        assert!(limiter.is_empty(), "{} keys left", limiter.len());
+    }
+
+    #[test]
+    fn a_flood_of_keys_is_pruned_without_waiting_for_the_periodic_prune() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(1, Duration::from_secs(1), clock.clone());
+        for key in 0..PRUNE_ABOVE as u64 {
+            limiter.check(&key).unwrap();
+        }
+        clock.advance(Duration::from_secs(2));
+        limiter.check(&u64::MAX).unwrap();
+        assert_eq!(limiter.len(), 1, "the old keys went with the check that found too many");
+    }
+
+    #[test]
+    fn concurrent_checks_never_pass_more_than_the_limit() {
+        let limiter = std::sync::Arc::new(RateLimiter::new(5, Duration::from_secs(3600)));
+        let passed: usize = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..32)
+                .map(|_| {
+                    let limiter = limiter.clone();
+                    scope.spawn(move || usize::from(limiter.check(&"ip").is_ok()))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(passed, 5);
     }
 }

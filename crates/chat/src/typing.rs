@@ -70,7 +70,11 @@ mod tests {
         let mut typing = Typing::new(Duration::from_secs(5));
         assert!(typing.typing(&room, &ada, start), "news");
         assert!(!typing.typing(&room, &ada, start + Duration::from_secs(3)), "a renewal is not news");
-        assert_eq!(typing.in_room(&room, start + Duration::from_secs(7)), std::slice::from_ref(&ada), "renewed until 8 s");
+        assert_eq!(
+            typing.in_room(&room, start + Duration::from_secs(7)),
+            std::slice::from_ref(&ada),
+            "renewed until 8 s"
+        );
         assert_eq!(typing.next_expiry(), Some(start + Duration::from_secs(8)));
         assert!(typing.expire(start + Duration::from_secs(7)).is_empty());
         assert_eq!(typing.expire(start + Duration::from_secs(8)), [(room.clone(), ada.clone())]);

@@ -104,6 +104,7 @@ async fn serve_until(
     let signing_key = crate::mail::signing_key(&store).await?;
     let metrics = Arc::new(Metrics::default());
     let state = AppState::new(config, store, metrics.clone(), fanout, signing_key);
+    let background = crate::background::BackgroundTasks::start(&state).await?;
     let hub = state.collab.clone();
     let listener = TunedListener::new(listener, metrics);
     // On shutdown, live documents close their connections (going away) and
@@ -115,6 +116,7 @@ async fn serve_until(
     axum::serve(listener, app(state).into_make_service_with_connect_info::<PeerAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;
+    drop(background);
     Ok(())
 }
 

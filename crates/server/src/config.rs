@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::client_ip::TrustedProxies;
+
 /// `reynard`: a self-hosted real-time collaboration server.
 #[derive(Debug, Parser)]
 #[command(name = "reynard", version, about)]
@@ -19,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
     /// Print the version and exit.
@@ -51,12 +53,29 @@ pub struct ServeArgs {
     /// How long a login session lasts, in days.
     #[arg(long, env = "REYNARD_SESSION_DAYS", default_value_t = 30)]
     pub session_days: u32,
-    /// Login attempts allowed per client IP per 5 minutes.
+    /// Login attempts allowed per client address (IPv6: per /64) per 5 minutes.
     #[arg(long, env = "REYNARD_LOGIN_LIMIT_PER_IP", default_value_t = 30)]
     pub login_limit_per_ip: u32,
-    /// Failed logins allowed per account per 15 minutes.
-    #[arg(long, env = "REYNARD_LOGIN_LIMIT_PER_ACCOUNT", default_value_t = 10)]
+    /// Failed logins of one account before each further attempt must wait
+    /// (1 s, then 2 s, 4 s… up to 30 s after the previous attempt).
+    #[arg(long, env = "REYNARD_LOGIN_LIMIT_PER_ACCOUNT", default_value_t = 5)]
     pub login_limit_per_account: u32,
+    /// Sign-ups allowed per client address (IPv6: per /64) per hour.
+    #[arg(long, env = "REYNARD_SIGNUP_LIMIT_PER_IP", default_value_t = 20)]
+    pub signup_limit_per_ip: u32,
+    /// Comma-separated CIDR blocks of reverse proxies whose X-Forwarded-For
+    /// (or Forwarded) header names the client; empty: the TCP peer is the client.
+    #[arg(long, env = "REYNARD_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+    /// Serve `/metrics` on this separate address (off by default).
+    #[arg(long, env = "REYNARD_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Serve `/metrics` on the main address to requests bearing this token.
+    #[arg(long, env = "REYNARD_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
+    /// Minutes between purges of expired sessions and idle rate-limit entries.
+    #[arg(long, env = "REYNARD_PURGE_INTERVAL_MINUTES", default_value_t = 10)]
+    pub purge_interval_minutes: u64,
     /// Largest accepted HTTP request body, in bytes.
     #[arg(long, env = "REYNARD_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -117,10 +136,20 @@ pub struct Config {
     pub public_url_from_listen: bool,
     pub secure_cookies: bool,
     pub session_ttl: Duration,
-    pub login_limit_per_ip: usize,
+    pub login_limit_per_ip: u32,
     pub login_window_per_ip: Duration,
-    pub login_limit_per_account: usize,
-    pub login_window_per_account: Duration,
+    /// The per-account progressive delay after failed logins.
+    pub login_throttle: reynard_auth::ThrottlePolicy,
+    pub signup_limit_per_ip: u32,
+    pub signup_window_per_ip: Duration,
+    pub trusted_proxies: TrustedProxies,
+    /// Password hashes (sign-up) and verifications (login) running at once.
+    pub password_hashers: usize,
+    /// How long a request waits for a password hasher before 429 `busy`.
+    pub password_hasher_wait: Duration,
+    pub metrics_listen: Option<SocketAddr>,
+    pub metrics_token: Option<String>,
+    pub purge_interval: Duration,
     pub max_body_bytes: usize,
     pub collab: crate::collab::CollabConfig,
     /// Outgoing mail; `None` when no SMTP server is configured.
@@ -128,7 +157,7 @@ pub struct Config {
     /// How long an email verification link works.
     pub email_verification_ttl: Duration,
     /// Verification mails one account may ask for per hour.
-    pub verification_mails_per_hour: usize,
+    pub verification_mails_per_hour: u32,
 }
 
 impl DatabaseArgs {
@@ -157,6 +186,24 @@ impl Config {
             args.max_document_bytes >= args.max_message_bytes,
             "--max-document-bytes must be at least --max-message-bytes"
         );
+        anyhow::ensure!(args.login_limit_per_ip >= 1, "--login-limit-per-ip must be at least 1");
+        anyhow::ensure!(args.login_limit_per_account >= 1, "--login-limit-per-account must be at least 1");
+        anyhow::ensure!(args.signup_limit_per_ip >= 1, "--signup-limit-per-ip must be at least 1");
+        anyhow::ensure!(args.purge_interval_minutes >= 1, "--purge-interval-minutes must be at least 1");
+        let trusted_proxies =
+            TrustedProxies::parse(&args.trusted_proxies).map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))?;
+        if let Some(token) = &args.metrics_token {
+            anyhow::ensure!(
+                token.len() >= 16 && token.chars().all(|c| c.is_ascii_graphic()),
+                "--metrics-token must be at least 16 printable ASCII characters without spaces"
+            );
+        }
+        if let Some(metrics) = args.metrics_listen {
+            anyhow::ensure!(
+                metrics != args.listen || metrics.port() == 0,
+                "--metrics-listen must differ from --listen"
+            );
+        }
         anyhow::ensure!(args.ws_send_queue >= 16, "--ws-send-queue must be at least 16");
         anyhow::ensure!(args.ws_send_queue_bytes >= 64 * 1024, "--ws-send-queue-bytes must be at least 65536");
         anyhow::ensure!(
@@ -207,10 +254,22 @@ impl Config {
             secure_cookies: public_url.starts_with("https://"),
             public_url,
             session_ttl: Duration::from_secs(u64::from(args.session_days) * 24 * 3600),
-            login_limit_per_ip: args.login_limit_per_ip.max(1) as usize,
+            login_limit_per_ip: args.login_limit_per_ip,
             login_window_per_ip: Duration::from_secs(5 * 60),
-            login_limit_per_account: args.login_limit_per_account.max(1) as usize,
-            login_window_per_account: Duration::from_secs(15 * 60),
+            login_throttle: reynard_auth::ThrottlePolicy {
+                free_failures: args.login_limit_per_account,
+                base_delay: Duration::from_secs(1),
+                max_delay: Duration::from_secs(30),
+                forget_after: Duration::from_secs(15 * 60),
+            },
+            signup_limit_per_ip: args.signup_limit_per_ip,
+            signup_window_per_ip: Duration::from_secs(3600),
+            trusted_proxies,
+            password_hashers: std::thread::available_parallelism().map_or(1, usize::from),
+            password_hasher_wait: Duration::from_secs(2),
+            metrics_listen: args.metrics_listen,
+            metrics_token: args.metrics_token,
+            purge_interval: Duration::from_secs(args.purge_interval_minutes * 60),
             max_body_bytes: args.max_body_bytes,
             collab,
         })
@@ -225,8 +284,10 @@ impl Config {
     }
 
     /// Settings for tests: SQLite in `data_dir`, listening on an ephemeral port.
+    /// Every test client signs up from 127.0.0.1, so sign-ups are not limited
+    /// (tests of the limit set their own).
     pub fn for_tests(data_dir: PathBuf) -> Config {
-        let args = ServeArgs::parse_from(["serve", "--listen", "127.0.0.1:0"]);
+        let args = ServeArgs::parse_from(["serve", "--listen", "127.0.0.1:0", "--signup-limit-per-ip", "100000"]);
         let mut config = Config::from_args(args).expect("default flags are valid");
         config.database_url = reynard_store::Store::sqlite_url(&data_dir);
         config.data_dir = data_dir;
@@ -262,6 +323,9 @@ mod tests {
         assert!(config.database_url.contains("reynard.db"));
         assert_eq!(config.public_url, "http://127.0.0.1:8080");
         assert!(!config.secure_cookies);
+        assert!(config.trusted_proxies.is_empty());
+        assert_eq!((config.metrics_listen, config.metrics_token), (None, None), "metrics are private by default");
+        assert!(config.password_hashers >= 1);
         assert!(config.mailer.is_none(), "no SMTP, no mail");
     }
 
@@ -298,5 +362,13 @@ mod tests {
         let config = Config::from_args(https).unwrap();
         assert!(config.secure_cookies);
         assert_eq!(config.public_url, "https://team.example");
+        let proxies = ServeArgs::parse_from(["serve", "--trusted-proxies", "10.0.0.0/8,::1"]);
+        assert!(Config::from_args(proxies).unwrap().trusted_proxies.contains("::1".parse().unwrap()));
+        let bad_proxies = ServeArgs::parse_from(["serve", "--trusted-proxies", "10.0.0.0/40"]);
+        assert!(Config::from_args(bad_proxies).is_err());
+        let short_token = ServeArgs::parse_from(["serve", "--metrics-token", "short"]);
+        assert!(Config::from_args(short_token).is_err());
+        let same_port = ServeArgs::parse_from(["serve", "--metrics-listen", "127.0.0.1:8080"]);
+        assert!(Config::from_args(same_port).is_err());
     }
 }

@@ -62,6 +62,17 @@ impl ApiError {
         err
     }
 
+    /// 429 `busy` with `Retry-After: 1`: every password hasher is taken.
+    pub fn busy() -> Self {
+        let mut err = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            "the server is busy checking other passwords; try again in a second",
+        );
+        err.retry_after = Some(Duration::from_secs(1));
+        err
+    }
+
     /// 500: logged with its cause; the client sees a generic message.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");

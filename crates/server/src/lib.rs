@@ -7,6 +7,10 @@
 //! - [`routes`]: the route table; the router and the OpenAPI document come from it.
 //! - [`api`]: handlers, one module per area (accounts, verification, invitations, workspaces, meta).
 //! - [`collab`]: live documents: the y-websocket endpoint and per-document room tasks.
+//! - [`background`]: tasks beside the main listener (the purge, the metrics listener).
+//! - [`client_ip`]: the client address behind trusted proxies, and rate-limit keys.
+//! - [`password_hashers`]: the bounded pool every password hash and check runs on.
+//! - [`housekeeping`]: the periodic purge of expired sessions and idle limiter entries.
 //! - [`extract`]: JSON bodies and the signed-in user (bearer token or cookie).
 //! - [`error`]: [`error::ApiError`], the JSON error answer.
 //! - [`net`]: the listener (`TCP_NODELAY`, connection gauge).
@@ -17,14 +21,18 @@
 
 pub mod api;
 pub mod app;
+pub mod background;
+pub mod client_ip;
 pub mod collab;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod housekeeping;
 pub mod lease;
 pub mod mail;
 pub mod metrics;
 pub mod net;
+pub mod password_hashers;
 pub mod routes;
 pub mod state;
 pub mod web;

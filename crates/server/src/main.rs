@@ -25,7 +25,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => {
-            let config = Config::from_args(args)?;
+            let config = Config::from_args(*args)?;
             let store = open_store(&config).await?;
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await

@@ -1,5 +1,6 @@
-//! Prometheus metrics: HTTP requests by route and status, request latencies, and
-//! open connections, rendered as the text exposition format at `/metrics`.
+//! Prometheus metrics: HTTP requests by route and status, request latencies,
+//! open connections, password hashers and session purges, rendered as the text
+//! exposition format at `/metrics`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -36,6 +37,10 @@ pub struct Metrics {
     open_connections: AtomicI64,
     accepted_connections: AtomicU64,
     open_websockets: AtomicI64,
+    password_hashes_running: AtomicI64,
+    password_hashes_peak: AtomicI64,
+    password_hashes_refused: AtomicU64,
+    sessions_purged: AtomicU64,
 }
 
 impl Metrics {
@@ -72,6 +77,27 @@ impl Metrics {
     /// A document WebSocket was closed.
     pub fn websocket_closed(&self) {
         self.open_websockets.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A password hash or verification started on a hasher.
+    pub fn password_hash_started(&self) {
+        let running = self.password_hashes_running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.password_hashes_peak.fetch_max(running, Ordering::SeqCst);
+    }
+
+    /// A password hash or verification ended.
+    pub fn password_hash_finished(&self) {
+        self.password_hashes_running.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// A request found no free password hasher in time (answered 429 `busy`).
+    pub fn password_hash_refused(&self) {
+        self.password_hashes_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Expired sessions were deleted.
+    pub fn sessions_purged(&self, count: u64) {
+        self.sessions_purged.fetch_add(count, Ordering::Relaxed);
     }
 
     /// Connections currently open.
@@ -122,6 +148,33 @@ impl Metrics {
         out.push_str("# TYPE reynard_accepted_connections_total counter\n");
         let _ =
             writeln!(out, "reynard_accepted_connections_total {}", self.accepted_connections.load(Ordering::Relaxed));
+        let gauges = [
+            (
+                "reynard_password_hashes_running",
+                "Password hashes and verifications running now.",
+                &self.password_hashes_running,
+            ),
+            (
+                "reynard_password_hashes_peak",
+                "Most password hashes and verifications ever running at once.",
+                &self.password_hashes_peak,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}", value.load(Ordering::SeqCst));
+        }
+        let counters = [
+            (
+                "reynard_password_hashes_refused_total",
+                "Requests answered 429 busy: no password hasher free in time.",
+                &self.password_hashes_refused,
+            ),
+            ("reynard_sessions_purged_total", "Expired sessions deleted by the periodic purge.", &self.sessions_purged),
+        ];
+        for (name, help, value) in counters {
+            let _ =
+                writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Ordering::Relaxed));
+        }
         out
     }
 }

@@ -98,11 +98,11 @@ pub fn all() -> Vec<Route> {
             M::GET,
             "/metrics",
             get(meta::metrics),
-            ("meta", "Prometheus metrics"),
+            ("meta", "Prometheus metrics, with `Authorization: Bearer <--metrics-token>` (else on --metrics-listen)"),
             false,
             None,
             (200, Text("text/plain")),
-            &[],
+            &[401, 404],
         ),
         route(
             M::GET,
@@ -122,7 +122,7 @@ pub fn all() -> Vec<Route> {
             false,
             Some("SignupRequest"),
             (201, Json("AuthResponse")),
-            &[400, 409, 415],
+            &[400, 409, 415, 429],
         ),
         route(
             M::POST,
@@ -553,7 +553,7 @@ fn error_description(status: u16) -> &'static str {
         413 => "Too large",
         415 => "Body is not JSON",
         426 => "Not a WebSocket upgrade",
-        429 => "Too many attempts (see Retry-After)",
+        429 => "Too many attempts, or busy (see Retry-After)",
         503 => "Not ready",
         _ => "Internal error",
     }

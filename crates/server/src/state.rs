@@ -3,12 +3,13 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use reynard_auth::{RateLimiter, SigningKey};
+use reynard_auth::{LoginThrottle, RateLimiter, SigningKey};
 use reynard_store::Store;
 
 use crate::collab::hub::DocHub;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::password_hashers::PasswordHashers;
 
 /// Everything handlers need. Cheap to clone (one `Arc`).
 #[derive(Debug, Clone)]
@@ -22,10 +23,14 @@ pub struct Inner {
     pub metrics: Arc<Metrics>,
     /// Open documents and their live connections.
     pub collab: Arc<DocHub>,
-    /// Login attempts per client IP.
+    /// Login attempts per client address (`client_ip::rate_key`).
     pub logins_per_ip: RateLimiter<IpAddr>,
-    /// Failed logins per account email.
-    pub failed_logins_per_account: RateLimiter<String>,
+    /// The progressive delay after failed logins, per account email.
+    pub login_throttle: LoginThrottle<String>,
+    /// Sign-ups per client address (`client_ip::rate_key`).
+    pub signups_per_ip: RateLimiter<IpAddr>,
+    /// Where every password hash and verification runs.
+    pub password_hashers: PasswordHashers,
     /// Verification mails asked for, per account id.
     pub verification_mails_per_user: RateLimiter<String>,
     /// Signs verification and invitation links (stored in the database).
@@ -43,9 +48,12 @@ impl AppState {
     ) -> AppState {
         AppState(Arc::new(Inner {
             logins_per_ip: RateLimiter::new(config.login_limit_per_ip, config.login_window_per_ip),
-            failed_logins_per_account: RateLimiter::new(
-                config.login_limit_per_account,
-                config.login_window_per_account,
+            login_throttle: LoginThrottle::new(config.login_throttle),
+            signups_per_ip: RateLimiter::new(config.signup_limit_per_ip, config.signup_window_per_ip),
+            password_hashers: PasswordHashers::new(
+                config.password_hashers,
+                config.password_hasher_wait,
+                metrics.clone(),
             ),
             verification_mails_per_user: RateLimiter::new(
                 config.verification_mails_per_hour,

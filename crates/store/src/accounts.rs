@@ -243,10 +243,10 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Drops sessions past their expiry. Returns how many were removed.
-    pub async fn delete_expired_sessions(&self) -> Result<u64> {
-        let done =
-            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_millis()).execute(&self.pool).await?;
+    /// Drops the sessions expired at `now` (milliseconds since the epoch,
+    /// [`now_millis`] outside tests). Returns how many were removed.
+    pub async fn delete_sessions_expired_at(&self, now: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.pool).await?;
         Ok(done.rows_affected())
     }
 }

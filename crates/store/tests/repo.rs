@@ -65,6 +65,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     users_and_duplicate_emails,
     sessions_expire_and_revoke,
+    expired_sessions_are_purged,
     workspaces_and_access,
     members_and_roles,
     last_owner_is_kept,
@@ -229,10 +230,25 @@ async fn sessions_expire_and_revoke(store: &Store) {
     assert_eq!(store.user_for_session("live").await.unwrap().unwrap().id, id);
     assert!(store.user_for_session("old").await.unwrap().is_none(), "expired sessions do not authenticate");
     assert!(store.user_for_session("unknown").await.unwrap().is_none());
-    assert_eq!(store.delete_expired_sessions().await.unwrap(), 1);
     assert!(store.delete_session("live").await.unwrap());
     assert!(!store.delete_session("live").await.unwrap());
     assert!(store.user_for_session("live").await.unwrap().is_none());
+}
+
+async fn expired_sessions_are_purged(store: &Store) {
+    let id = user(store, "purge@example.org").await;
+    let day = 24 * 3600 * 1000;
+    let now = now_millis();
+    store.create_session(&id, "a-day-ago", SessionKind::Browser, now - day).await.unwrap();
+    store.create_session(&id, "in-a-day", SessionKind::Browser, now + day).await.unwrap();
+    store.create_session(&id, "in-a-week", SessionKind::Api, now + 7 * day).await.unwrap();
+    assert_eq!(store.delete_sessions_expired_at(now).await.unwrap(), 1);
+    assert_eq!(store.delete_sessions_expired_at(now).await.unwrap(), 0, "nothing left to purge");
+    assert_eq!(store.user_for_session("in-a-day").await.unwrap().unwrap().id, id);
+    // Two days later (a fake clock: the time is an argument).
+    assert_eq!(store.delete_sessions_expired_at(now + 2 * day).await.unwrap(), 1);
+    assert!(!store.delete_session("in-a-day").await.unwrap(), "purged");
+    assert!(store.delete_session("in-a-week").await.unwrap(), "kept");
 }
 
 async fn workspaces_and_access(store: &Store) {

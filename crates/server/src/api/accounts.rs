@@ -11,6 +11,7 @@ use reynard_auth::{SessionToken, normalize_email, validate_name, validate_passwo
 use reynard_proto::api::{AuthResponse, LoginRequest, Me, SignupRequest, UpdateMe};
 use reynard_store::{NewUser, SessionKind, User, now_millis};
 
+use crate::client_ip::rate_key;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, CurrentUser, SESSION_COOKIE};
 use crate::net::PeerAddr;
@@ -18,19 +19,26 @@ use crate::state::AppState;
 
 /// The argon2id hash of a random password, verified against when the email is
 /// unknown so that a login takes as long whether or not the account exists.
+/// First computed on a password hasher, like every other hash.
 static DECOY_HASH: LazyLock<String> =
     LazyLock::new(|| reynard_auth::hash_password(&SessionToken::generate().secret).unwrap_or_default());
 
 /// `POST /api/v1/auth/signup`: creates the account and signs it in; when mail is
 /// on, mails the link that verifies the email (which claims its invitations).
-pub async fn signup(State(state): State<AppState>, ApiJson(body): ApiJson<SignupRequest>) -> ApiResult<Response> {
+/// Limited per client address; the hash waits for a free hasher.
+pub async fn signup(
+    State(state): State<AppState>,
+    ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SignupRequest>,
+) -> ApiResult<Response> {
     let email = normalize_email(&body.email)?;
     let name = validate_name(&body.name)?;
     validate_password(&body.password)?;
+    let client = rate_key(state.config.trusted_proxies.client_ip(peer.ip(), &headers));
+    state.signups_per_ip.check(&client).map_err(|l| ApiError::rate_limited(l.retry_after))?;
     let password = body.password;
-    let password_hash = tokio::task::spawn_blocking(move || reynard_auth::hash_password(&password))
-        .await
-        .map_err(ApiError::internal)??;
+    let password_hash = state.password_hashers.run(move |memory| memory.hash(&password)).await??;
     let user = state.store.create_user(NewUser { email, name, password_hash }).await?;
     let response = start_session(&state, &user, StatusCode::CREATED).await?;
     let mailed = crate::mail::send_verification(&state, &user);
@@ -38,35 +46,40 @@ pub async fn signup(State(state): State<AppState>, ApiJson(body): ApiJson<Signup
     Ok(response)
 }
 
-/// `POST /api/v1/auth/login`: checks the password, rate-limited per IP and per account.
+/// `POST /api/v1/auth/login`: checks the password. Attempts are limited per
+/// client address, and failed ones slow the account down (see
+/// [`reynard_auth::LoginThrottle`]); both count an attempt before the password
+/// is checked.
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let now = Instant::now();
-    let ip = peer.ip();
-    let email = normalize_email(&body.email).unwrap_or_else(|_| body.email.trim().to_lowercase());
-    state.logins_per_ip.check(&ip, now).map_err(|l| ApiError::rate_limited(l.retry_after))?;
-    state.failed_logins_per_account.check(&email, now).map_err(|l| ApiError::rate_limited(l.retry_after))?;
-    state.logins_per_ip.record(ip, now);
+    let client = rate_key(state.config.trusted_proxies.client_ip(peer.ip(), &headers));
+    state.logins_per_ip.check(&client).map_err(|l| ApiError::rate_limited(l.retry_after))?;
+    // No account has a malformed email: nothing to check or to throttle.
+    let email = normalize_email(&body.email).map_err(|_| invalid_credentials())?;
+    state.login_throttle.begin(&email, Instant::now()).map_err(|l| ApiError::rate_limited(l.retry_after))?;
 
     let user = state.store.user_by_email(&email).await?;
-    let stored_hash = user.as_ref().map_or_else(|| DECOY_HASH.clone(), |u| u.password_hash.clone());
+    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let password = body.password;
-    let matches = tokio::task::spawn_blocking(move || reynard_auth::verify_password(&password, &stored_hash))
-        .await
-        .map_err(ApiError::internal)?;
+    let matches = state
+        .password_hashers
+        .run(move |memory| memory.verify(&password, stored_hash.as_deref().unwrap_or(&DECOY_HASH)))
+        .await?;
     match user {
         Some(user) if matches => {
-            state.failed_logins_per_account.reset(&email);
+            state.login_throttle.succeeded(&email);
             start_session(&state, &user, StatusCode::OK).await
         }
-        _ => {
-            state.failed_logins_per_account.record(email, now);
-            Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "email or password is wrong"))
-        }
+        _ => Err(invalid_credentials()),
     }
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "email or password is wrong")
 }
 
 /// `POST /api/v1/auth/logout`: revokes the presented session and clears the cookie.

@@ -1,9 +1,11 @@
 //! Liveness, readiness, metrics and the OpenAPI document.
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -24,13 +26,43 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
     }
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// `GET /metrics` on the main listener: only with `Authorization: Bearer
+/// <--metrics-token>` (401 otherwise); without a token configured the metrics
+/// are not on this listener at all (404; see `--metrics-listen`).
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let Some(expected) = &state.config.metrics_token else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_route",
+            "metrics are not served on this address (see --metrics-listen and --metrics-token)",
+        ));
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Compared as digests: the time taken says nothing about the token.
+    if Sha256::digest(presented.as_bytes()) != Sha256::digest(expected.as_bytes()) {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a valid metrics token is required"));
+    }
+    Ok(exposition(&state))
+}
+
+/// The router of the `--metrics-listen` address: `GET /metrics`, nothing else.
+pub fn metrics_only(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(|State(state): State<AppState>| async move { exposition(&state) }))
+        .with_state(state)
+}
+
+/// Every metric in the Prometheus text format.
+fn exposition(state: &AppState) -> Response {
     let mut text = state.metrics.render();
     text.push_str("# HELP reynard_document_rooms Documents in memory (one room task each).\n");
     text.push_str("# TYPE reynard_document_rooms gauge\n");
     text.push_str(&format!("reynard_document_rooms {}\n", state.collab.running_rooms()));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 
 /// `GET /api/v1/openapi.json`.

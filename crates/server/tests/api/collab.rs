@@ -482,7 +482,7 @@ async fn concurrent_first_joins_share_one_loaded_document() {
     for i in 0..12 {
         assert!(text.contains(&format!("c{i};")), "c{i} lost: {text}");
     }
-    let metrics = s.server.client.get(s.server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = s.server.metrics().await;
     assert!(metrics.lines().any(|l| l == "reynard_document_rooms 1"), "exactly one room loaded: {metrics}");
 }
 
@@ -603,7 +603,7 @@ async fn a_client_that_stops_reading_is_dropped_and_the_room_goes_on() {
 
 /// The `reynard_open_websockets` gauge.
 async fn open_websockets(server: &TestServer) -> i64 {
-    let metrics = server.client.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = server.metrics().await;
     let line = metrics.lines().find(|l| l.starts_with("reynard_open_websockets ")).expect("gauge");
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }

@@ -3,7 +3,7 @@
 
 use reqwest::{Method, StatusCode, header};
 
-use crate::support::{TestServer, assert_error};
+use crate::support::{METRICS_TOKEN, TestServer, assert_error};
 
 #[tokio::test]
 async fn health_and_readiness() {
@@ -20,7 +20,8 @@ async fn metrics_count_requests_latencies_and_connections() {
     let server = TestServer::start().await;
     server.call(Method::GET, "/healthz", None, None).await;
     server.call(Method::GET, "/api/v1/me", None, None).await;
-    let response = server.client.get(server.url("/metrics")).send().await.unwrap();
+    let response = server.client.get(server.url("/metrics")).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
     let text = response.text().await.unwrap();
     assert!(text.contains(r#"reynard_http_requests_total{method="GET",route="/healthz",status="200"} 1"#), "{text}");
@@ -32,6 +33,50 @@ async fn metrics_count_requests_latencies_and_connections() {
         .and_then(|v| v.parse().ok())
         .expect("open connections gauge");
     assert!(open >= 1, "the client's keep-alive connection is open: {open}");
+}
+
+#[tokio::test]
+async fn metrics_are_not_public_on_the_main_listener() {
+    let server = TestServer::start_with(|config| config.metrics_token = None).await;
+    let answer = server.call(Method::GET, "/metrics", None, None).await;
+    assert_error(&answer, StatusCode::NOT_FOUND, "no_route");
+    assert_error(&server.get("/metrics", "anything").await, StatusCode::NOT_FOUND, "no_route");
+
+    let guarded = TestServer::start().await;
+    assert_error(&guarded.call(Method::GET, "/metrics", None, None).await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let user = guarded.signup("ada@example.org").await;
+    assert_error(&guarded.get("/metrics", &user.token).await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_error(
+        &guarded.get("/metrics", "metrics-token-of-the-testz").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
+    assert_eq!(guarded.get("/metrics", METRICS_TOKEN).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn metrics_listen_serves_metrics_on_their_own_address() {
+    // An address that was free a moment ago (the server binds it itself).
+    let metrics_addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let server = TestServer::start_with(|config| {
+        config.metrics_listen = Some(metrics_addr);
+        config.metrics_token = None;
+    })
+    .await;
+    server.call(Method::GET, "/healthz", None, None).await;
+    let response = server.client.get(format!("http://{metrics_addr}/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    assert!(text.contains(r#"reynard_http_requests_total{method="GET",route="/healthz",status="200"} 1"#), "{text}");
+    assert!(text.contains("reynard_document_rooms 0"), "{text}");
+    // Only metrics there; and still not on the main listener.
+    let other = server.client.get(format!("http://{metrics_addr}/api/v1/me")).send().await.unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    assert_error(&server.call(Method::GET, "/metrics", None, None).await, StatusCode::NOT_FOUND, "no_route");
+    // It stops with the server.
+    server.stop().await.unwrap();
+    assert!(tokio::net::TcpStream::connect(metrics_addr).await.is_err(), "metrics listener closed");
 }
 
 #[tokio::test]

@@ -51,7 +51,8 @@ fn rows() -> Vec<Row> {
     vec![
         Row { method: M::GET, path: "/healthz", body: none, expect: [200, 200, 200, 200, 200] },
         Row { method: M::GET, path: "/readyz", body: none, expect: [200, 200, 200, 200, 200] },
-        Row { method: M::GET, path: "/metrics", body: none, expect: [200, 200, 200, 200, 200] },
+        // Only with the --metrics-token (test servers have one), never a user's token.
+        Row { method: M::GET, path: "/metrics", body: none, expect: [401, 401, 401, 401, 401] },
         Row { method: M::GET, path: "/api/v1/openapi.json", body: none, expect: [200, 200, 200, 200, 200] },
         Row {
             method: M::POST,

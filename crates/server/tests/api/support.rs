@@ -11,6 +11,10 @@ use reynard_server::config::Config;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+/// The `--metrics-token` of every test server (unless a test unsets it), so
+/// tests can read `/metrics` with [`TestServer::metrics`].
+pub const METRICS_TOKEN: &str = "metrics-token-of-the-tests";
+
 /// A running server; stopped (gracefully) when dropped or by [`TestServer::stop`].
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -42,6 +46,7 @@ impl TestServer {
     pub async fn start_with_fanout(tune: impl FnOnce(&mut Config), fanout: Arc<dyn Fanout>) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config::for_tests(dir.path().to_path_buf());
+        config.metrics_token = Some(METRICS_TOKEN.to_owned());
         tune(&mut config);
         let store = reynard_server::app::open_store(&config).await.expect("open store");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -80,6 +85,13 @@ impl TestServer {
         let json =
             if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         (status, json)
+    }
+
+    /// The Prometheus text of `/metrics` (with [`METRICS_TOKEN`]).
+    pub async fn metrics(&self) -> String {
+        let response = self.client.get(self.url("/metrics")).bearer_auth(METRICS_TOKEN).send().await.expect("request");
+        assert_eq!(response.status(), StatusCode::OK, "metrics need the test token");
+        response.text().await.expect("body")
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
