@@ -45,6 +45,13 @@ pub struct Me {
     pub time_zone: String,
 }
 
+/// `GET /api/v1/auth/session`: who the request's session belongs to, if anyone
+/// (the web app asks on start; "nobody" is an answer, not an error).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub user: Option<Me>,
+}
+
 /// `PATCH /api/v1/me`: every field optional.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct UpdateMe {

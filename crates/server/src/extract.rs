@@ -1,7 +1,7 @@
 //! Request extractors: JSON bodies with API-shaped errors, and the signed-in user
 //! (bearer token or session cookie).
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use reynard_auth::hash_token;
@@ -57,5 +57,19 @@ impl FromRequestParts<AppState> for CurrentUser {
         let token_hash = hash_token(&token);
         let user = state.store.user_for_session(&token_hash).await?.ok_or_else(ApiError::unauthenticated)?;
         Ok(CurrentUser { user, token_hash })
+    }
+}
+
+/// `Option<CurrentUser>`: `None` when the request presents no valid session.
+impl OptionalFromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
+        let Some(token) = presented_token(parts) else {
+            return Ok(None);
+        };
+        let token_hash = hash_token(&token);
+        let user = state.store.user_for_session(&token_hash).await?;
+        Ok(user.map(|user| CurrentUser { user, token_hash }))
     }
 }

@@ -10,6 +10,8 @@
 //! - [`extract`]: JSON bodies and the signed-in user (bearer token or cookie).
 //! - [`error`]: [`error::ApiError`], the JSON error answer.
 //! - [`net`]: the listener (`TCP_NODELAY`, connection gauge).
+//! - [`tls`]: HTTPS/WSS served directly, the certificate reloaded on SIGHUP.
+//! - [`security`]: the `Origin` rule against cross-site requests, security headers.
 //! - [`metrics`]: Prometheus metrics.
 //! - [`web`]: the embedded browser client (built from `web/dist`).
 //! - [`state`]: [`state::AppState`], shared by handlers.
@@ -23,5 +25,7 @@ pub mod extract;
 pub mod metrics;
 pub mod net;
 pub mod routes;
+pub mod security;
 pub mod state;
+pub mod tls;
 pub mod web;

@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use reynard_auth::{SessionToken, normalize_email, validate_name, validate_password};
-use reynard_proto::api::{AuthResponse, LoginRequest, Me, SignupRequest, UpdateMe};
+use reynard_proto::api::{AuthResponse, LoginRequest, Me, Session, SignupRequest, UpdateMe};
 use reynard_store::{NewUser, SessionKind, User, now_millis};
 
 use crate::error::{ApiError, ApiResult};
@@ -73,6 +73,12 @@ pub async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiR
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, session_cookie(&state, "", 0)?);
     Ok((StatusCode::NO_CONTENT, headers).into_response())
+}
+
+/// `GET /api/v1/auth/session`: the signed-in user, or `null` (never a 401, so
+/// that a signed-out page load has no failed request).
+pub async fn session(current: Option<CurrentUser>) -> Json<Session> {
+    Json(Session { user: current.map(|current| current.user.me()) })
 }
 
 /// `GET /api/v1/me`.

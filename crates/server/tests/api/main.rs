@@ -2,6 +2,7 @@
 //! builds), one module per area.
 
 mod accounts;
+mod browser;
 mod collab;
 mod convergence;
 mod history;
@@ -10,4 +11,5 @@ mod meta;
 mod permissions;
 mod scale_out;
 mod support;
+mod tls;
 mod workspaces;
