@@ -39,7 +39,7 @@ export function DocumentPage () {
   const collab = createMemo(on([docId, generation], ([id]) => {
     const user = untrack(auth.user)
     if (!user) return null
-    const store = createCollab({ docId: id, user, token: untrack(auth.token), url: collabUrl() })
+    const store = createCollab({ docId: id, user, url: collabUrl() })
     onCleanup(() => store.destroy())
     return store
   }))
