@@ -48,7 +48,11 @@ describe('the browser session', () => {
 
   test('signing up keeps the session in the HttpOnly cookie only', async () => {
     const { page } = ada
+    const answer = page.waitForResponse((res) => new URL(res.url()).pathname === '/api/v1/auth/signup')
     await signUp(ada)
+    const body = await (await answer).json()
+    assert.equal(body.user.name, 'Ada Lovelace')
+    assert.equal(body.token, undefined, 'no token in the answer page scripts read')
     const stored = await storedValues(page)
     assert.ok(!stored.some((entry) => /rnd_|token/i.test(entry)), `no token in web storage: ${stored}`)
     assert.doesNotMatch(await page.evaluate(() => document.cookie), /reynard_session/, 'the cookie is HttpOnly')

@@ -109,10 +109,11 @@ const enc = encodeURIComponent
 
 export const api = {
   auth: {
+    // `cookie_only`: the answer sets the HttpOnly cookie and carries no token.
     signup: (email: string, password: string, name: string) =>
-      request<AuthResponse>('POST', '/auth/signup', { body: { json: { email, password, name } }, quiet401: true }),
+      request<AuthResponse>('POST', '/auth/signup', { body: { json: { email, password, name, cookie_only: true } }, quiet401: true }),
     login: (email: string, password: string) =>
-      request<AuthResponse>('POST', '/auth/login', { body: { json: { email, password } }, quiet401: true }),
+      request<AuthResponse>('POST', '/auth/login', { body: { json: { email, password, cookie_only: true } }, quiet401: true }),
     logout: () => request<void>('POST', '/auth/logout', { quiet401: true }),
     /** Who the session cookie belongs to (null: nobody), without a 401. */
     session: () => request<{ user: User | null }>('GET', '/auth/session', { quiet401: true }),

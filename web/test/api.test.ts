@@ -48,6 +48,16 @@ describe('the API agent', () => {
     await expect(api.documents.content('d1')).resolves.toBe('fn main() {}')
   })
 
+  it('asks sign-up and login for the cookie only', async () => {
+    const fetchMock = respond(200, JSON.stringify({ user: { id: 'u1', email: 'a@x.org', name: 'A' } }))
+    vi.stubGlobal('fetch', fetchMock)
+    await api.auth.login('a@x.org', 'pw')
+    await api.auth.signup('a@x.org', 'pw', 'A')
+    for (const call of fetchMock.mock.calls as unknown as Array<[string, RequestInit]>) {
+      expect(JSON.parse(call[1].body as string).cookie_only).toBe(true)
+    }
+  })
+
   it('builds the WebSocket base from the page origin', () => {
     expect(collabUrl({ protocol: 'https:', host: 'r.example.org' } as Location)).toBe('wss://r.example.org/collab')
     expect(collabUrl({ protocol: 'http:', host: '127.0.0.1:8080' } as Location)).toBe('ws://127.0.0.1:8080/collab')

@@ -547,10 +547,10 @@ fn schemas() -> Value {
     json!({
         "Error": object(json!({ "error": object(json!({ "code": string, "message": string }), &["code", "message"]) }), &["error"]),
         "Status": object(json!({ "status": string }), &["status"]),
-        "SignupRequest": object(json!({ "email": string, "password": { "type": "string", "minLength": 8 }, "name": string }), &["email", "password", "name"]),
-        "LoginRequest": object(json!({ "email": string, "password": string }), &["email", "password"]),
+        "SignupRequest": object(json!({ "email": string, "password": { "type": "string", "minLength": 8 }, "name": string, "cookie_only": { "type": "boolean" } }), &["email", "password", "name"]),
+        "LoginRequest": object(json!({ "email": string, "password": string, "cookie_only": { "type": "boolean" } }), &["email", "password"]),
         "User": object(json!({ "id": string, "email": string, "name": string }), &["id", "email", "name"]),
-        "AuthResponse": object(json!({ "user": { "$ref": "#/components/schemas/User" }, "token": string }), &["user", "token"]),
+        "AuthResponse": object(json!({ "user": { "$ref": "#/components/schemas/User" }, "token": string }), &["user"]),
         "Session": object(json!({ "user": { "oneOf": [{ "$ref": "#/components/schemas/Me" }, { "type": "null" }] } }), &["user"]),
         "Me": object(json!({ "id": string, "email": string, "name": string, "time_zone": string }), &["id", "email", "name", "time_zone"]),
         "UpdateMe": object(json!({ "name": string, "time_zone": string }), &[]),

@@ -31,7 +31,7 @@ pub async fn signup(State(state): State<AppState>, ApiJson(body): ApiJson<Signup
         .await
         .map_err(ApiError::internal)??;
     let (user, _joined) = state.store.create_user(NewUser { email, name, password_hash }).await?;
-    let response = start_session(&state, &user, StatusCode::CREATED).await?;
+    let response = start_session(&state, &user, StatusCode::CREATED, body.cookie_only).await?;
     tracing::info!(user = %user.id, "signed up");
     Ok(response)
 }
@@ -58,7 +58,7 @@ pub async fn login(
     match user {
         Some(user) if matches => {
             state.failed_logins_per_account.reset(&email);
-            start_session(&state, &user, StatusCode::OK).await
+            start_session(&state, &user, StatusCode::OK, body.cookie_only).await
         }
         _ => {
             state.failed_logins_per_account.record(email, now);
@@ -115,15 +115,16 @@ fn validate_time_zone(tz: &str) -> ApiResult<()> {
     }
 }
 
-/// Issues a session: stores its hash, returns the token and sets the cookie.
-async fn start_session(state: &AppState, user: &User, status: StatusCode) -> ApiResult<Response> {
+/// Issues a session: stores its hash, sets the cookie and returns the token
+/// (unless the caller wants the cookie only).
+async fn start_session(state: &AppState, user: &User, status: StatusCode, cookie_only: bool) -> ApiResult<Response> {
     let token = SessionToken::generate();
     let ttl = state.config.session_ttl;
     let expires_at = now_millis().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
     state.store.create_session(&user.id, &token.hash, SessionKind::Browser, expires_at).await?;
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, session_cookie(state, &token.secret, ttl.as_secs())?);
-    let body = AuthResponse { user: user.view(), token: token.secret };
+    let body = AuthResponse { user: user.view(), token: (!cookie_only).then_some(token.secret) };
     Ok((status, headers, Json(body)).into_response())
 }
 

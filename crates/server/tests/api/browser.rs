@@ -125,6 +125,33 @@ async fn the_session_answer_says_who_the_cookie_belongs_to() {
 }
 
 #[tokio::test]
+async fn the_web_app_signs_in_with_the_cookie_only() {
+    let server = TestServer::start().await;
+    let own = own_origin(&server);
+    let signup =
+        json!({ "email": "ada@example.org", "password": "correct horse 1", "name": "Ada", "cookie_only": true });
+    let (status, headers, body) =
+        send(&server, Method::POST, "/api/v1/auth/signup", &[("origin", own.as_str())], Some(signup)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body.get("token").is_none(), "no token for page scripts to read: {body}");
+    assert_eq!(body["user"]["email"], "ada@example.org");
+    let cookie = session_cookie(&headers);
+    let (status, _, me) = send(&server, Method::GET, "/api/v1/me", &[("cookie", &cookie)], None).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+
+    let login = json!({ "email": "ada@example.org", "password": "correct horse 1", "cookie_only": true });
+    let (status, headers, body) =
+        send(&server, Method::POST, "/api/v1/auth/login", &[("origin", own.as_str())], Some(login)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.get("token").is_none(), "{body}");
+    assert!(headers.contains_key("set-cookie"));
+    // Scripts that do not ask for the cookie only still get their token.
+    let login = json!({ "email": "ada@example.org", "password": "correct horse 1" });
+    let (_, _, body) = send(&server, Method::POST, "/api/v1/auth/login", &[], Some(login)).await;
+    assert!(body["token"].as_str().is_some_and(|t| t.starts_with("rnd_")), "{body}");
+}
+
+#[tokio::test]
 async fn other_sites_cannot_sign_a_visitor_in_or_up() {
     let server = TestServer::start().await;
     server.signup("mallory@example.org").await;
