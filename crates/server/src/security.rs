@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::extract::{Credential, presented_credential};
 
 /// Which origins are trusted and which headers every response carries.
 #[derive(Debug)]
@@ -106,12 +107,10 @@ fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("websocket")))
 }
 
+/// Whether the request authenticates with a bearer token (and so never with
+/// the cookie): the same reading as [`CurrentUser`](crate::extract::CurrentUser)'s.
 fn has_bearer(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .is_some_and(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+    matches!(presented_credential(headers), Some(Credential::Bearer(_)))
 }
 
 /// The Content-Security-Policy of every response: scripts, styles, fonts and
