@@ -10,7 +10,9 @@
 // `npm run build`, or without the client), a small static + proxy server
 // serves web/dist and forwards /api and /collab to the binary, so the tests
 // still run the current client against the real server; set
-// REYNARD_E2E_STATIC=0 to refuse that and fail instead.
+// REYNARD_E2E_STATIC=0 to refuse that and fail instead. That proxy presents
+// the browser's requests as coming from the server's own origin (the server
+// refuses cookie requests from other origins) and adds no security headers.
 
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
@@ -170,11 +172,16 @@ export async function startApp (server) {
   if (process.env.REYNARD_E2E_STATIC === '0') {
     throw new Error('the server binary does not serve the current web/dist (rebuild it after `npm run build`), and REYNARD_E2E_STATIC=0 forbids the static proxy')
   }
+  // The server trusts cookie requests from its own origin only: like a
+  // reverse proxy configured with --public-url, this one presents the pages it
+  // serves as the server's.
+  const serverOrigin = new URL(server.baseUrl).origin
   const proxy = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x')
     if (SERVER_PATHS.test(url.pathname)) {
+      const headers = req.headers.origin ? { ...req.headers, origin: serverOrigin } : req.headers
       const upstream = http.request({
-        host: HOST, port: server.port, method: req.method, path: req.url, headers: req.headers
+        host: HOST, port: server.port, method: req.method, path: req.url, headers
       }, (up) => {
         res.writeHead(up.statusCode, up.headers)
         up.pipe(res)
@@ -192,7 +199,10 @@ export async function startApp (server) {
   proxy.on('upgrade', (req, socket, head) => {
     const upstream = net.connect(server.port, HOST, () => {
       const lines = [`${req.method} ${req.url} HTTP/1.1`]
-      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`)
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i]
+        lines.push(`${name}: ${name.toLowerCase() === 'origin' ? serverOrigin : req.rawHeaders[i + 1]}`)
+      }
       upstream.write(lines.join('\r\n') + '\r\n\r\n')
       if (head.length) upstream.write(head)
       upstream.pipe(socket)

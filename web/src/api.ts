@@ -1,6 +1,7 @@
 // The API agent: the client's only `fetch` wrapper. Every call goes to the
-// same origin (the session cookie authenticates it); a bearer token is added
-// when one is known. Failures throw `ApiError` carrying the server's message.
+// same origin and is authenticated by the HttpOnly session cookie alone: no
+// credential is ever where a page script could read it. Failures throw
+// `ApiError` carrying the server's message.
 
 import type {
   AddMemberResult,
@@ -39,17 +40,7 @@ export function errorMessage (err: unknown): string {
   return String(err)
 }
 
-let token: string | null = null
 let onUnauthorized: (() => void) | null = null
-
-/** The bearer token sent with each call (null: rely on the session cookie). */
-export function setToken (value: string | null): void {
-  token = value
-}
-
-export function getToken (): string | null {
-  return token
-}
 
 /** Called when a signed-in call answers 401 (the session ended). */
 export function setUnauthorizedHandler (handler: (() => void) | null): void {
@@ -81,7 +72,6 @@ const STATUS_WORDS: Record<number, string> = {
 
 async function request<T> (method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' }
-  if (token) headers.authorization = `Bearer ${token}`
   let body: string | undefined
   if (opts.body && 'json' in opts.body) {
     headers['content-type'] = 'application/json'
@@ -120,11 +110,14 @@ const enc = encodeURIComponent
 
 export const api = {
   auth: {
+    // `cookie_only`: the answer sets the HttpOnly cookie and carries no token.
     signup: (email: string, password: string, name: string) =>
-      request<AuthResponse>('POST', '/auth/signup', { body: { json: { email, password, name } }, quiet401: true }),
+      request<AuthResponse>('POST', '/auth/signup', { body: { json: { email, password, name, cookie_only: true } }, quiet401: true }),
     login: (email: string, password: string) =>
-      request<AuthResponse>('POST', '/auth/login', { body: { json: { email, password } }, quiet401: true }),
+      request<AuthResponse>('POST', '/auth/login', { body: { json: { email, password, cookie_only: true } }, quiet401: true }),
     logout: () => request<void>('POST', '/auth/logout', { quiet401: true }),
+    /** Who the session cookie belongs to (null: nobody), without a 401. */
+    session: () => request<{ user: User | null }>('GET', '/auth/session', { quiet401: true }),
     me: () => request<User>('GET', '/me', { quiet401: true }),
     verifyEmail: (token: string) =>
       request<VerifyEmailResult>('POST', '/auth/verify-email', { body: { json: { token } }, quiet401: true }),
@@ -183,7 +176,10 @@ export const api = {
 
 export type Api = typeof api
 
-/** The WebSocket base for document connections, on the page's own origin. */
+/**
+ * The WebSocket base for document connections, on the page's own origin: the
+ * browser sends the session cookie with the upgrade, so the URL carries no token.
+ */
 export function collabUrl (location: Location = window.location): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
   return `${scheme}//${location.host}/collab`

@@ -16,7 +16,8 @@ export interface User {
 
 export interface AuthResponse {
   user: User
-  token: string
+  /** Absent for the web app, which asks for the cookie only. */
+  token?: string
 }
 
 export interface Workspace {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { api, ApiError, collabUrl, errorMessage, setToken } from '../src/api'
+import { api, ApiError, collabUrl, errorMessage } from '../src/api'
 
 function respond (status: number, body: string, type = 'application/json') {
   return vi.fn(async () => new Response(status === 204 ? null : body, { status, headers: { 'content-type': type } }))
@@ -8,7 +8,6 @@ function respond (status: number, body: string, type = 'application/json') {
 describe('the API agent', () => {
   afterEach(() => {
     vi.unstubAllGlobals()
-    setToken(null)
   })
 
   it('throws ApiError with the server\'s message and code', async () => {
@@ -34,19 +33,29 @@ describe('the API agent', () => {
     expect(err.message).toMatch(/cannot be reached/)
   })
 
-  it('sends JSON, the bearer token, and reads 204 and text answers', async () => {
+  it('sends JSON with the cookie only (no bearer token), and reads 204 and text answers', async () => {
     const fetchMock = respond(204, '')
     vi.stubGlobal('fetch', fetchMock)
-    setToken('rnd_abc')
     await expect(api.members.changeRole('w 1', 'u/2', 'viewer')).resolves.toBeUndefined()
     const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit]
     expect(url).toBe('/api/v1/workspaces/w%201/members/u%2F2')
     expect(init.method).toBe('PATCH')
-    expect((init.headers as Record<string, string>).authorization).toBe('Bearer rnd_abc')
+    expect((init.headers as Record<string, string>).authorization).toBeUndefined()
+    expect(init.credentials).toBe('same-origin')
     expect(JSON.parse(init.body as string)).toEqual({ role: 'viewer' })
 
     vi.stubGlobal('fetch', respond(200, 'fn main() {}', 'text/plain'))
     await expect(api.documents.content('d1')).resolves.toBe('fn main() {}')
+  })
+
+  it('asks sign-up and login for the cookie only', async () => {
+    const fetchMock = respond(200, JSON.stringify({ user: { id: 'u1', email: 'a@x.org', name: 'A' } }))
+    vi.stubGlobal('fetch', fetchMock)
+    await api.auth.login('a@x.org', 'pw')
+    await api.auth.signup('a@x.org', 'pw', 'A')
+    for (const call of fetchMock.mock.calls as unknown as Array<[string, RequestInit]>) {
+      expect(JSON.parse(call[1].body as string).cookie_only).toBe(true)
+    }
   })
 
   it('builds the WebSocket base from the page origin', () => {

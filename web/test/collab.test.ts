@@ -70,18 +70,17 @@ describe('createCollab', () => {
     sockets = []
   })
 
-  it('connects to /collab/<doc> with the token, publishes the user, counts offline edits', () => {
+  it('connects to /collab/<doc> without a token in the URL, publishes the user, counts offline edits', () => {
     collab = createRoot((d) => {
       dispose = d
       return createCollab({
         docId: 'doc-1',
         user: { id: 'u1', name: 'Ada' },
-        token: 'rnd_x',
         url: 'ws://host/collab',
         WebSocketPolyfill: SilentSocket as unknown as typeof WebSocket
       })
     })
-    expect(sockets[0].url).toBe('ws://host/collab/doc-1?token=rnd_x')
+    expect(sockets[0].url).toBe('ws://host/collab/doc-1')
     expect(collab.state()).toBe('connecting')
     const local = collab.awareness.getLocalState() as { user: { name: string, color: string, idle: boolean } }
     expect(local.user.name).toBe('Ada')
@@ -105,19 +104,6 @@ describe('createCollab', () => {
     collab.provider.emit('closed', [{ code: 4403, reason: 'access revoked' }, collab.provider])
     expect(collab.state()).toBe('closed')
     expect(collab.closedReason()).toBe('access revoked')
-  })
-
-  it('uses the session cookie when there is no token', () => {
-    collab = createRoot((d) => {
-      dispose = d
-      return createCollab({
-        docId: 'doc-2',
-        user: { id: 'u1', name: 'Ada' },
-        url: 'ws://host/collab',
-        WebSocketPolyfill: SilentSocket as unknown as typeof WebSocket
-      })
-    })
-    expect(sockets[0].url).toBe('ws://host/collab/doc-2')
   })
 })
 

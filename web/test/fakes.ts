@@ -9,7 +9,7 @@ export function fakeApi (): DeepMock<Api> & Api {
   const group = <T extends string>(...names: T[]) =>
     Object.fromEntries(names.map((n) => [n, vi.fn(() => Promise.reject(new Error(`unexpected call: ${n}`)))]))
   return {
-    auth: group('signup', 'login', 'logout', 'me', 'verifyEmail', 'resendVerification'),
+    auth: group('signup', 'login', 'logout', 'session', 'me', 'verifyEmail', 'resendVerification'),
     invitations: group('accept'),
     workspaces: group('list', 'create', 'get', 'rename', 'remove'),
     members: group('list', 'add', 'changeRole', 'remove', 'invitations', 'cancelInvitation'),

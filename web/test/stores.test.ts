@@ -1,6 +1,6 @@
 import { createRoot } from 'solid-js'
 import { describe, expect, it, vi } from 'vitest'
-import { ApiError, getToken } from '../src/api'
+import { ApiError } from '../src/api'
 import { createAuth } from '../src/stores/auth'
 import { createDocuments } from '../src/stores/documents'
 import { createHistory, CURRENT } from '../src/stores/history'
@@ -19,63 +19,62 @@ async function inRoot<T> (fn: () => T, body: (value: T) => Promise<void>) {
 const user = { id: 'u1', email: 'ada@example.org', name: 'Ada' }
 
 describe('createAuth', () => {
-  it('does not ask the server on a fresh page, then signs up and remembers', async () => {
+  it('asks the server who the cookie belongs to, signs up, and keeps no token', async () => {
     const agent = fakeApi()
     const storage = memoryStorage()
+    agent.auth.session.mockResolvedValue({ user: null })
     agent.auth.signup.mockResolvedValue({ user, token: 'rnd_1' })
     const auth = createRoot(() => createAuth(agent, storage))
     await auth.check()
-    expect(agent.auth.me).not.toHaveBeenCalled()
+    expect(agent.auth.session).toHaveBeenCalledTimes(1)
     expect(auth.status()).toBe('signed-out')
 
     await auth.signup('ada@example.org', 'correct horse 1', 'Ada')
     expect(auth.status()).toBe('signed-in')
     expect(auth.user()?.name).toBe('Ada')
-    expect(getToken()).toBe('rnd_1')
-    expect(storage.getItem('reynard.token')).toBe('rnd_1')
-
-    // A reload: the token and the hint are there; /me answers.
-    agent.auth.me.mockResolvedValue(user)
-    const again = createRoot(() => createAuth(agent, storage))
-    await again.check()
-    expect(again.status()).toBe('signed-in')
+    expect(storage.length).toBe(0)
+    expect('token' in auth).toBe(false)
   })
 
-  it('drops a stale token and falls back to the session cookie', async () => {
+  it('is signed in on a fresh page that has only the session cookie', async () => {
     const agent = fakeApi()
     const storage = memoryStorage()
-    storage.setItem('reynard.token', 'rnd_stale')
-    storage.setItem('reynard.signedIn', '1')
-    agent.auth.me
-      .mockRejectedValueOnce(new ApiError(401, 'unauthorized', 'not signed in'))
-      .mockResolvedValueOnce(user)
+    agent.auth.session.mockResolvedValue({ user })
     const auth = createRoot(() => createAuth(agent, storage))
     await auth.check()
     expect(auth.status()).toBe('signed-in')
-    expect(auth.token()).toBeNull()
-    expect(agent.auth.me).toHaveBeenCalledTimes(2)
+    expect(auth.user()?.email).toBe('ada@example.org')
+  })
+
+  it('forgets a token and hint that earlier versions kept in storage', () => {
+    const storage = memoryStorage()
+    storage.setItem('reynard.token', 'rnd_old')
+    storage.setItem('reynard.signedIn', '1')
+    storage.setItem('other.app', 'kept')
+    createRoot(() => createAuth(fakeApi(), storage))
+    expect(storage.getItem('reynard.token')).toBeNull()
+    expect(storage.getItem('reynard.signedIn')).toBeNull()
+    expect(storage.getItem('other.app')).toBe('kept')
   })
 
   it('reports an unreachable server in words', async () => {
     const agent = fakeApi()
-    const storage = memoryStorage()
-    storage.setItem('reynard.signedIn', '1')
-    agent.auth.me.mockRejectedValue(new ApiError(0, 'network', 'The server cannot be reached.'))
-    const auth = createRoot(() => createAuth(agent, storage))
+    agent.auth.session.mockRejectedValue(new ApiError(0, 'network', 'The server cannot be reached.'))
+    const auth = createRoot(() => createAuth(agent, memoryStorage()))
     await expect(auth.check()).rejects.toThrow()
+    expect(auth.status()).toBe('signed-out')
     expect(auth.checkError()).toBe('The server cannot be reached.')
   })
 
   it('logs out even when the server call fails', async () => {
     const agent = fakeApi()
-    const storage = memoryStorage()
     agent.auth.login.mockResolvedValue({ user, token: 'rnd_2' })
     agent.auth.logout.mockRejectedValue(new ApiError(0, 'network', 'offline'))
-    const auth = createRoot(() => createAuth(agent, storage))
+    const auth = createRoot(() => createAuth(agent, memoryStorage()))
     await auth.login('ada@example.org', 'pw')
+    expect(auth.status()).toBe('signed-in')
     await expect(auth.logout()).rejects.toThrow('offline')
     expect(auth.status()).toBe('signed-out')
-    expect(storage.getItem('reynard.token')).toBeNull()
   })
 })
 

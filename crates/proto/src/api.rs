@@ -12,6 +12,10 @@ pub struct SignupRequest {
     pub email: String,
     pub password: String,
     pub name: String,
+    /// Set only the session cookie: the answer carries no token (the web app,
+    /// which keeps no credential where page scripts could read it).
+    #[serde(default)]
+    pub cookie_only: bool,
 }
 
 /// `POST /api/v1/auth/login`.
@@ -19,6 +23,9 @@ pub struct SignupRequest {
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// As in [`SignupRequest::cookie_only`].
+    #[serde(default)]
+    pub cookie_only: bool,
 }
 
 /// A user as other people see them.
@@ -29,11 +36,13 @@ pub struct UserView {
     pub name: String,
 }
 
-/// Answer to signup and login: the user and a bearer token for scripts and WebSockets.
+/// Answer to signup and login: the user and a bearer token for scripts and
+/// WebSockets (absent when the request asked for the cookie only).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthResponse {
     pub user: UserView,
-    pub token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// `GET /api/v1/me`.
@@ -45,6 +54,13 @@ pub struct Me {
     pub time_zone: String,
     /// Whether the account proved it owns its email (invitations wait for it).
     pub email_verified: bool,
+}
+
+/// `GET /api/v1/auth/session`: who the request's session belongs to, if anyone
+/// (the web app asks on start; "nobody" is an answer, not an error).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub user: Option<Me>,
 }
 
 /// `PATCH /api/v1/me`: every field optional.

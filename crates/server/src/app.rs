@@ -18,7 +18,9 @@ use crate::lease::DatabaseLease;
 use crate::metrics::{Metrics, track_requests};
 use crate::net::{PeerAddr, TunedListener};
 use crate::routes;
+use crate::security::{self, BrowserPolicy};
 use crate::state::AppState;
+use crate::tls::{CertStore, TlsListener};
 
 /// The HTTP application: every route of [`routes::all`], JSON errors for unknown
 /// paths and methods, metrics on every request.
@@ -34,6 +36,7 @@ pub fn app(state: AppState) -> Router {
                 .into_response()
         })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(BrowserPolicy::new(&state.config)), security::enforce))
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), track_requests))
         .with_state(state)
 }
@@ -48,7 +51,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 /// Serves on `listener` until `shutdown` completes, then finishes in-flight
-/// requests and closes the database.
+/// requests and closes the database. With `config.tls`, serves HTTPS and WSS
+/// and reloads the certificate on SIGHUP.
 pub async fn serve(
     config: Config,
     store: Store,
@@ -93,8 +97,11 @@ async fn serve_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
     fanout: Arc<dyn Fanout>,
 ) -> anyhow::Result<()> {
-    let mut config = config;
-    config.bound_to(listener.local_addr()?);
+    let config = config.bound_to(listener.local_addr()?);
+    let certificates = match &config.tls {
+        Some(files) => Some(CertStore::load(files.clone())?),
+        None => None,
+    };
     match &config.mailer {
         Some(mailer) => {
             tracing::info!(smtp = mailer.server(), "mail is on: verification and invitation mails are sent")
@@ -113,9 +120,15 @@ async fn serve_until(
         shutdown.await;
         hub.shutdown().await;
     };
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<PeerAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let service = app(state).into_make_service_with_connect_info::<PeerAddr>();
+    match certificates {
+        Some(certificates) => {
+            crate::tls::reload_on_sighup(certificates.clone())?;
+            let listener = TlsListener::new(listener, certificates.server_config()?)?;
+            axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
+        }
+        None => axum::serve(listener, service).with_graceful_shutdown(shutdown).await?,
+    }
     drop(background);
     Ok(())
 }

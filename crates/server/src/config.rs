@@ -47,9 +47,20 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// The URL people open (defaults to http://<listen>); `https://` marks cookies Secure.
+    /// The URL people open (defaults to http://<listen>, https:// with TLS); `https://`
+    /// marks cookies Secure and turns HSTS on. Its origin may send cookie requests.
     #[arg(long, env = "REYNARD_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Further origins (comma-separated, e.g. `https://team.example:8443`) whose pages
+    /// may send cookie-authenticated requests and open WebSockets.
+    #[arg(long, env = "REYNARD_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// PEM certificate chain: serve HTTPS and WSS directly (with --tls-key).
+    #[arg(long, env = "REYNARD_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert (reloaded with the certificate on SIGHUP).
+    #[arg(long, env = "REYNARD_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// How long a login session lasts, in days.
     #[arg(long, env = "REYNARD_SESSION_DAYS", default_value_t = 30)]
     pub session_days: u32,
@@ -131,10 +142,17 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The URL people open, without a trailing slash.
     pub public_url: String,
-    /// Whether `public_url` was derived from `listen` (and so follows the bound port).
-    pub public_url_from_listen: bool,
+    /// Whether `public_url` was derived from `listen` (then it follows the bound
+    /// address when listening on port 0).
+    pub public_url_is_default: bool,
+    /// Origins other than the public URL's that are trusted (normalized, see
+    /// [`crate::security::origin_of`]).
+    pub allowed_origins: Vec<String>,
     pub secure_cookies: bool,
+    /// Certificate and key files when the server terminates TLS itself.
+    pub tls: Option<crate::tls::TlsFiles>,
     pub session_ttl: Duration,
     pub login_limit_per_ip: u32,
     pub login_window_per_ip: Duration,
@@ -226,10 +244,17 @@ impl Config {
             version_max_interval: Duration::from_secs(args.version_max_minutes.max(1) * 60),
             compact_after: args.compact_after.max(1),
         };
+        let tls = match (args.tls_cert, args.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::tls::TlsFiles { cert, key }),
+            (None, None) => None,
+            _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let public_url_is_default = args.public_url.is_none();
         let public_url = args
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", args.listen))
+            .unwrap_or_else(|| format!("{scheme}://{}", args.listen))
             .trim_end_matches('/')
             .to_owned();
         anyhow::ensure!(
@@ -243,8 +268,14 @@ impl Config {
             ),
             None => None,
         };
+        let mut allowed_origins = Vec::new();
+        for origin in args.allowed_origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+            let normalized = crate::security::parse_origin(origin).ok_or_else(|| {
+                anyhow::anyhow!("--allowed-origins takes origins such as https://team.example:8443 (got {origin:?})")
+            })?;
+            allowed_origins.push(normalized);
+        }
         Ok(Config {
-            public_url_from_listen: args.public_url.is_none(),
             mailer,
             email_verification_ttl: Duration::from_secs(48 * 3600),
             verification_mails_per_hour: 5,
@@ -253,6 +284,9 @@ impl Config {
             data_dir: args.database.data_dir,
             secure_cookies: public_url.starts_with("https://"),
             public_url,
+            public_url_is_default,
+            allowed_origins,
+            tls,
             session_ttl: Duration::from_secs(u64::from(args.session_days) * 24 * 3600),
             login_limit_per_ip: args.login_limit_per_ip,
             login_window_per_ip: Duration::from_secs(5 * 60),
@@ -275,12 +309,27 @@ impl Config {
         })
     }
 
-    /// Follows the port actually bound when listening on port 0 without an
-    /// explicit public URL, so that links in answers and mails work.
-    pub fn bound_to(&mut self, bound: SocketAddr) {
-        if self.public_url_from_listen && self.listen.port() == 0 {
-            self.public_url = format!("http://{bound}");
+    /// The origin of the public URL followed by `--allowed-origins`: the pages
+    /// that may use the session cookie.
+    pub fn trusted_origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = crate::security::origin_of(&self.public_url).into_iter().collect();
+        for origin in &self.allowed_origins {
+            if !origins.contains(origin) {
+                origins.push(origin.clone());
+            }
         }
+        origins
+    }
+
+    /// Fixes the public URL once the listener is bound: a default public URL
+    /// of a server listening on port 0 names the port actually bound.
+    pub fn bound_to(mut self, addr: SocketAddr) -> Config {
+        if self.public_url_is_default && self.listen.port() == 0 {
+            let scheme = if self.tls.is_some() { "https" } else { "http" };
+            self.public_url = format!("{scheme}://{addr}");
+            self.secure_cookies = self.tls.is_some();
+        }
+        self
     }
 
     /// Settings for tests: SQLite in `data_dir`, listening on an ephemeral port.
@@ -295,6 +344,13 @@ impl Config {
     }
 }
 
+/// `serve`'s flags alone, for [`ServeArgs::parse_from`].
+#[derive(Debug, Parser)]
+struct Only {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
 impl ServeArgs {
     /// Parses `serve` flags from an argument list (first item is the program name).
     pub fn parse_from<I, T>(args: I) -> ServeArgs
@@ -302,11 +358,6 @@ impl ServeArgs {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        #[derive(Parser)]
-        struct Only {
-            #[command(flatten)]
-            args: ServeArgs,
-        }
         Only::parse_from(args).args
     }
 }
@@ -341,18 +392,6 @@ mod tests {
     }
 
     #[test]
-    fn the_public_url_follows_an_ephemeral_port_unless_given() {
-        let bound: SocketAddr = "127.0.0.1:4321".parse().unwrap();
-        let mut config = Config::from_args(ServeArgs::parse_from(["serve", "--listen", "127.0.0.1:0"])).unwrap();
-        config.bound_to(bound);
-        assert_eq!(config.public_url, "http://127.0.0.1:4321");
-        let explicit = ["serve", "--listen", "127.0.0.1:0", "--public-url", "https://team.example"];
-        let mut config = Config::from_args(ServeArgs::parse_from(explicit)).unwrap();
-        config.bound_to(bound);
-        assert_eq!(config.public_url, "https://team.example");
-    }
-
-    #[test]
     fn rejects_bad_values() {
         let bad_db = ServeArgs::parse_from(["serve", "--database-url", "mysql://x"]);
         assert!(Config::from_args(bad_db).is_err());
@@ -370,5 +409,42 @@ mod tests {
         assert!(Config::from_args(short_token).is_err());
         let same_port = ServeArgs::parse_from(["serve", "--metrics-listen", "127.0.0.1:8080"]);
         assert!(Config::from_args(same_port).is_err());
+    }
+
+    #[test]
+    fn trusted_origins_come_from_the_public_url_and_the_allowed_list() {
+        let args = ServeArgs::parse_from([
+            "serve",
+            "--public-url",
+            "https://Team.Example:443/app/",
+            "--allowed-origins",
+            "http://localhost:5173/, https://team.example",
+        ]);
+        let config = Config::from_args(args).unwrap();
+        assert_eq!(config.trusted_origins(), ["https://team.example", "http://localhost:5173"]);
+        for bad in ["https://team.example/app", "*", "null", "team.example"] {
+            let args = ServeArgs::parse_from(["serve", "--allowed-origins", bad]);
+            assert!(Config::from_args(args).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_makes_the_default_url_https() {
+        let args = ServeArgs::parse_from(["serve", "--tls-cert", "c.pem", "--tls-key", "k.pem"]);
+        let config = Config::from_args(args).unwrap();
+        assert_eq!(config.public_url, "https://127.0.0.1:8080");
+        assert!(config.secure_cookies);
+        let only_cert = Only::try_parse_from(["serve", "--tls-cert", "c.pem"]);
+        assert!(only_cert.is_err(), "--tls-cert without --tls-key is refused");
+    }
+
+    #[test]
+    fn a_default_public_url_follows_the_bound_port() {
+        let config = Config::from_args(ServeArgs::parse_from(["serve", "--listen", "127.0.0.1:0"])).unwrap();
+        let bound = config.bound_to("127.0.0.1:40123".parse().unwrap());
+        assert_eq!(bound.public_url, "http://127.0.0.1:40123");
+        let args = ServeArgs::parse_from(["serve", "--listen", "127.0.0.1:0", "--public-url", "https://t.example"]);
+        let explicit = Config::from_args(args).unwrap().bound_to("127.0.0.1:40123".parse().unwrap());
+        assert_eq!(explicit.public_url, "https://t.example");
     }
 }

@@ -15,6 +15,8 @@
 //! - [`error`]: [`error::ApiError`], the JSON error answer.
 //! - [`net`]: the listener (`TCP_NODELAY`, connection gauge).
 //! - [`mail`]: the mails the server sends and the links in them.
+//! - [`tls`]: HTTPS/WSS served directly, the certificate reloaded on SIGHUP.
+//! - [`security`]: the `Origin` rule against cross-site requests, security headers.
 //! - [`metrics`]: Prometheus metrics.
 //! - [`web`]: the embedded browser client (built from `web/dist`).
 //! - [`state`]: [`state::AppState`], shared by handlers.
@@ -34,5 +36,7 @@ pub mod metrics;
 pub mod net;
 pub mod password_hashers;
 pub mod routes;
+pub mod security;
 pub mod state;
+pub mod tls;
 pub mod web;

@@ -31,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
             let bound = listener.local_addr()?;
-            let url = if config.listen.port() == 0 { format!("http://{bound}") } else { config.public_url.clone() };
+            let url = config.clone().bound_to(bound).public_url;
             let backend = match store.backend() {
                 reynard_store::Backend::Sqlite => format!("SQLite at {}", config.data_dir.join("reynard.db").display()),
                 reynard_store::Backend::Postgres => "PostgreSQL".to_owned(),

@@ -40,7 +40,7 @@ export function DocumentPage () {
     const user = untrack(auth.user)
     if (!user) return null
     const nameOf = (userId: string) => workspace.members.data()?.find((m) => m.user_id === userId)?.name
-    const store = createCollab({ docId: id, user, token: untrack(auth.token), url: collabUrl(), nameOf })
+    const store = createCollab({ docId: id, user, url: collabUrl(), nameOf })
     onCleanup(() => store.destroy())
     return store
   }))

@@ -1,9 +1,9 @@
-// Who is signed in. The session cookie is the source of truth (it survives a
-// reload); the bearer token from sign-up/login is kept too and passed to the
-// document WebSockets explicitly.
+// Who is signed in. The HttpOnly session cookie is the only credential: the
+// page never sees a token, and on start it asks the server whose cookie it
+// has (GET /auth/session), so a page opened with a valid cookie is signed in.
 
 import { createSignal, type Accessor } from 'solid-js'
-import { api as defaultApi, ApiError, errorMessage, setToken, setUnauthorizedHandler, type Api } from '../api'
+import { api as defaultApi, errorMessage, setUnauthorizedHandler, type Api } from '../api'
 import type { User } from '../types'
 
 export type AuthStatus = 'checking' | 'signed-in' | 'signed-out'
@@ -11,10 +11,9 @@ export type AuthStatus = 'checking' | 'signed-in' | 'signed-out'
 export interface AuthStore {
   status: Accessor<AuthStatus>
   user: Accessor<User | null>
-  token: Accessor<string | null>
   /** Why the last check could not tell who is signed in (the server could not be reached…). */
   checkError: Accessor<string | null>
-  /** Asks the server who is signed in (GET /me). */
+  /** Asks the server who is signed in (GET /auth/session). */
   check: () => Promise<void>
   login: (email: string, password: string) => Promise<User>
   signup: (email: string, password: string, name: string) => Promise<User>
@@ -23,60 +22,30 @@ export interface AuthStore {
   signedOut: () => void
 }
 
-const TOKEN_KEY = 'reynard.token'
-/** Set while signed in: without it, a fresh page does not ask the server (no 401 noise). */
-const HINT_KEY = 'reynard.signedIn'
+/** Where earlier versions kept a bearer token and a signed-in hint: removed on start. */
+const LEGACY_KEYS = ['reynard.token', 'reynard.signedIn']
 
-function readHint (storage: Storage | undefined): boolean {
-  try { return storage?.getItem(HINT_KEY) === '1' } catch { return true }
-}
-
-function storeHint (storage: Storage | undefined, signedIn: boolean): void {
+function forgetLegacyStorage (storage: Storage | undefined): void {
   try {
-    if (signedIn) storage?.setItem(HINT_KEY, '1')
-    else storage?.removeItem(HINT_KEY)
+    for (const key of LEGACY_KEYS) storage?.removeItem(key)
   } catch {
-    // storage disabled: every page load asks the server
-  }
-}
-
-function readStoredToken (storage: Storage | undefined): string | null {
-  try { return storage?.getItem(TOKEN_KEY) ?? null } catch { return null }
-}
-
-function storeToken (storage: Storage | undefined, token: string | null): void {
-  try {
-    if (token) storage?.setItem(TOKEN_KEY, token)
-    else storage?.removeItem(TOKEN_KEY)
-  } catch {
-    // private mode or storage disabled: the cookie still works
+    // storage disabled: nothing was kept there either
   }
 }
 
 export function createAuth (agent: Api = defaultApi, storage: Storage | undefined = globalThis.localStorage): AuthStore {
+  forgetLegacyStorage(storage)
   const [status, setStatus] = createSignal<AuthStatus>('checking')
   const [user, setUser] = createSignal<User | null>(null)
-  const [token, setTokenSignal] = createSignal<string | null>(readStoredToken(storage))
   const [checkError, setCheckError] = createSignal<string | null>(null)
-  setToken(token())
 
-  const useToken = (value: string | null) => {
-    setTokenSignal(value)
-    setToken(value)
-    storeToken(storage, value)
-  }
-
-  const signedIn = (u: User, t: string | null) => {
-    if (t !== null) useToken(t)
-    storeHint(storage, true)
+  const signedIn = (u: User) => {
     setUser(u)
     setStatus('signed-in')
     return u
   }
 
   const signedOut = () => {
-    useToken(null)
-    storeHint(storage, false)
     setUser(null)
     setStatus('signed-out')
   }
@@ -85,49 +54,26 @@ export function createAuth (agent: Api = defaultApi, storage: Storage | undefine
 
   const check = async () => {
     setCheckError(null)
-    if (!readHint(storage) && !token()) {
-      signedOut()
-      return
-    }
     try {
-      signedIn(await agent.auth.me(), null)
+      const { user } = await agent.auth.session()
+      if (user) signedIn(user)
+      else signedOut()
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401 && token()) {
-        // A stale token: the session cookie may still be good.
-        useToken(null)
-        try {
-          signedIn(await agent.auth.me(), null)
-          return
-        } catch (second) {
-          if (!(second instanceof ApiError && second.status === 401)) {
-            setStatus('signed-out')
-            setCheckError(errorMessage(second))
-            throw second
-          }
-        }
-      } else if (!(err instanceof ApiError && err.status === 401)) {
-        setStatus('signed-out')
-        setCheckError(errorMessage(err))
-        throw err
-      }
-      signedOut()
+      setStatus('signed-out')
+      setCheckError(errorMessage(err))
+      throw err
     }
   }
 
   return {
     status,
     user,
-    token,
     checkError,
     check,
-    login: async (email, password) => {
-      const res = await agent.auth.login(email, password)
-      return signedIn(res.user, res.token)
-    },
-    signup: async (email, password, name) => {
-      const res = await agent.auth.signup(email, password, name)
-      return signedIn(res.user, res.token)
-    },
+    // The answers also carry a bearer token (for scripts); the browser keeps
+    // only the cookie the same answers set.
+    login: async (email, password) => signedIn((await agent.auth.login(email, password)).user),
+    signup: async (email, password, name) => signedIn((await agent.auth.signup(email, password, name)).user),
     logout: async () => {
       try {
         await agent.auth.logout()

@@ -40,8 +40,6 @@ export interface Person {
 export interface CollabOptions {
   docId: string
   user: { id: string, name: string }
-  /** Bearer token for the WebSocket; without it the session cookie authenticates. */
-  token?: string | null
   /** ws(s)://host/collab */
   url: string
   WebSocketPolyfill?: typeof WebSocket
@@ -148,7 +146,8 @@ export function createCollab (opts: CollabOptions): CollabStore {
   const doc = new Y.Doc()
   const text = doc.getText('monaco')
   const provider = new WebsocketProvider(opts.url, opts.docId, doc, {
-    params: opts.token ? { token: opts.token } : {},
+    // No token in the URL (proxies log URLs): the session cookie authenticates.
+    params: {},
     ...(opts.WebSocketPolyfill ? { WebSocketPolyfill: opts.WebSocketPolyfill } : {})
   })
   const awareness = provider.awareness

@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use reynard_auth::{SessionToken, normalize_email, validate_name, validate_password};
-use reynard_proto::api::{AuthResponse, LoginRequest, Me, SignupRequest, UpdateMe};
+use reynard_proto::api::{AuthResponse, LoginRequest, Me, Session, SignupRequest, UpdateMe};
 use reynard_store::{NewUser, SessionKind, User, now_millis};
 
 use crate::client_ip::rate_key;
@@ -40,7 +40,7 @@ pub async fn signup(
     let password = body.password;
     let password_hash = state.password_hashers.run(move |memory| memory.hash(&password)).await??;
     let user = state.store.create_user(NewUser { email, name, password_hash }).await?;
-    let response = start_session(&state, &user, StatusCode::CREATED).await?;
+    let response = start_session(&state, &user, StatusCode::CREATED, body.cookie_only).await?;
     let mailed = crate::mail::send_verification(&state, &user);
     tracing::info!(user = %user.id, verification_mailed = mailed, "signed up");
     Ok(response)
@@ -72,7 +72,7 @@ pub async fn login(
     match user {
         Some(user) if matches => {
             state.login_throttle.succeeded(&email);
-            start_session(&state, &user, StatusCode::OK).await
+            start_session(&state, &user, StatusCode::OK, body.cookie_only).await
         }
         _ => Err(invalid_credentials()),
     }
@@ -94,6 +94,12 @@ pub async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiR
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, session_cookie(&state, "", 0)?);
     Ok((StatusCode::NO_CONTENT, headers).into_response())
+}
+
+/// `GET /api/v1/auth/session`: the signed-in user, or `null` (never a 401, so
+/// that a signed-out page load has no failed request).
+pub async fn session(current: Option<CurrentUser>) -> Json<Session> {
+    Json(Session { user: current.map(|current| current.user.me()) })
 }
 
 /// `GET /api/v1/me`.
@@ -130,15 +136,16 @@ fn validate_time_zone(tz: &str) -> ApiResult<()> {
     }
 }
 
-/// Issues a session: stores its hash, returns the token and sets the cookie.
-async fn start_session(state: &AppState, user: &User, status: StatusCode) -> ApiResult<Response> {
+/// Issues a session: stores its hash, sets the cookie and returns the token
+/// (unless the caller wants the cookie only).
+async fn start_session(state: &AppState, user: &User, status: StatusCode, cookie_only: bool) -> ApiResult<Response> {
     let token = SessionToken::generate();
     let ttl = state.config.session_ttl;
     let expires_at = now_millis().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
     state.store.create_session(&user.id, &token.hash, SessionKind::Browser, expires_at).await?;
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, session_cookie(state, &token.secret, ttl.as_secs())?);
-    let body = AuthResponse { user: user.view(), token: token.secret };
+    let body = AuthResponse { user: user.view(), token: (!cookie_only).then_some(token.secret) };
     Ok((status, headers, Json(body)).into_response())
 }
 

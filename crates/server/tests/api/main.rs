@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod browser;
 mod collab;
 mod convergence;
 mod history;
@@ -14,4 +15,5 @@ mod permissions;
 mod scale_out;
 mod smtp_sink;
 mod support;
+mod tls;
 mod workspaces;

@@ -86,6 +86,7 @@ fn rows() -> Vec<Row> {
             expect: [200, 200, 200, 200, 401],
         },
         Row { method: M::POST, path: "/api/v1/auth/logout", body: none, expect: [204, 204, 204, 204, 401] },
+        Row { method: M::GET, path: "/api/v1/auth/session", body: none, expect: [200, 200, 200, 200, 200] },
         Row { method: M::GET, path: "/api/v1/me", body: none, expect: [200, 200, 200, 200, 401] },
         Row {
             method: M::PATCH,
