@@ -1,6 +1,7 @@
 //! The tasks that run beside the main listener for the server's lifetime: the
-//! periodic purge ([`crate::housekeeping`]) and, with `--metrics-listen`, the
-//! listener that serves only `/metrics`.
+//! periodic purge ([`crate::housekeeping`]), the sweep that closes document
+//! connections of expired sessions, and, with `--metrics-listen`, the listener
+//! that serves only `/metrics`.
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -14,7 +15,7 @@ pub struct BackgroundTasks(Vec<JoinHandle<()>>);
 impl BackgroundTasks {
     /// Binds `--metrics-listen` (an error if it cannot) and starts every task.
     pub async fn start(state: &AppState) -> anyhow::Result<BackgroundTasks> {
-        let mut tasks = vec![crate::housekeeping::start(state.clone())];
+        let mut tasks = vec![crate::housekeeping::start(state.clone()), close_expired_connections(state.clone())];
         if let Some(addr) = state.config.metrics_listen {
             let listener = TcpListener::bind(addr)
                 .await
@@ -29,6 +30,28 @@ impl BackgroundTasks {
         }
         Ok(BackgroundTasks(tasks))
     }
+}
+
+/// Closes document connections whose session has expired, within a second of
+/// the expiry (one sweep of the registry a second, instead of a timer in every
+/// connection).
+fn close_expired_connections(state: AppState) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = reynard_store::now_millis();
+            let closed = state.collab.connections().close_expired(
+                now,
+                crate::collab::close_code::POLICY,
+                crate::collab::socket::SESSION_EXPIRED,
+            );
+            if closed > 0 {
+                tracing::debug!(closed, "closed connections of expired sessions");
+            }
+        }
+    })
 }
 
 impl Drop for BackgroundTasks {

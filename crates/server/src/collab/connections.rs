@@ -1,7 +1,11 @@
 //! The document connections of this process, by user, session and workspace: it
 //! caps the sockets one user may hold, and closes a user's sockets at once when
-//! their access ends (signed out, removed from the workspace, workspace deleted),
-//! wherever in the connection's life that happens.
+//! their access ends (signed out, session expired, removed from the workspace,
+//! workspace deleted), wherever in the connection's life that happens.
+//!
+//! An entry is kept small (it exists for every idle connection): the session
+//! is known by a 64-bit key of its token hash, and expiry is found by a sweep
+//! ([`Connections::close_expired`]) rather than a timer per connection.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,15 +25,27 @@ pub struct TooManyConnections {
 #[derive(Debug, Clone)]
 pub struct Holder {
     pub user: UserId,
-    /// Hash of the session token the connection authenticated with.
-    pub session: String,
+    /// [`session_key`] of the session the connection authenticated with.
+    pub session: u64,
     /// The workspace of the connection's document.
     pub workspace: WorkspaceId,
+}
+
+/// The registry's key for a session: the first 64 bits of its token hash (a
+/// SHA-256, in hex). Two sessions sharing it is a 2⁻⁶⁴ chance.
+pub fn session_key(token_hash: &str) -> u64 {
+    let prefix = token_hash.get(..16).unwrap_or(token_hash);
+    u64::from_str_radix(prefix, 16).unwrap_or_else(|_| {
+        // Not hex: any stable 64 bits of it.
+        prefix.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3))
+    })
 }
 
 #[derive(Debug)]
 struct Entry {
     holder: Holder,
+    /// When the session ends (Unix milliseconds).
+    expires_at: i64,
     closer: Closer,
 }
 
@@ -83,6 +99,7 @@ impl Connections {
         self: &Arc<Self>,
         conn: ConnId,
         holder: Holder,
+        expires_at: i64,
         closer: Closer,
     ) -> Result<Registration, TooManyConnections> {
         let mut inner = self.lock();
@@ -91,7 +108,7 @@ impl Connections {
             return Err(TooManyConnections { max: self.max_per_user });
         }
         *count += 1;
-        inner.by_conn.insert(conn, Entry { holder, closer });
+        inner.by_conn.insert(conn, Entry { holder, expires_at, closer });
         Ok(Registration { registry: self.clone(), conn })
     }
 
@@ -106,9 +123,22 @@ impl Connections {
         closed
     }
 
-    /// Closes the connections opened with a session (signed out, expired).
-    pub fn close_session(&self, session: &str, code: u16, reason: &str) -> usize {
+    /// Closes the connections opened with a session (by its token hash).
+    pub fn close_session(&self, token_hash: &str, code: u16, reason: &str) -> usize {
+        let session = session_key(token_hash);
         self.close_where(|holder| holder.session == session, code, reason)
+    }
+
+    /// Closes the connections whose session has ended by `now` (Unix
+    /// milliseconds); returns how many.
+    pub fn close_expired(&self, now: i64, code: u16, reason: &str) -> usize {
+        let inner = self.lock();
+        let mut closed = 0;
+        for entry in inner.by_conn.values().filter(|entry| entry.expires_at <= now) {
+            entry.closer.close(code, reason);
+            closed += 1;
+        }
+        closed
     }
 
     /// Closes a user's connections to the documents of a workspace.
@@ -133,24 +163,24 @@ mod tests {
     use crate::collab::outbox::{self, Next};
 
     fn holder(user: &str, session: &str, workspace: &str) -> Holder {
-        Holder { user: UserId::new(user), session: session.to_owned(), workspace: WorkspaceId::new(workspace) }
+        Holder { user: UserId::new(user), session: session_key(session), workspace: WorkspaceId::new(workspace) }
     }
 
     #[test]
     fn a_user_holds_a_bounded_number_of_connections() {
         let registry = Connections::new(2);
         let (outbox, _inbox) = outbox::queue(16, 1024);
-        let a = registry.register(ConnId(1), holder("u", "s", "w"), outbox.closer()).unwrap();
-        let _b = registry.register(ConnId(2), holder("u", "s", "w"), outbox.closer()).unwrap();
+        let a = registry.register(ConnId(1), holder("u", "s", "w"), i64::MAX, outbox.closer()).unwrap();
+        let _b = registry.register(ConnId(2), holder("u", "s", "w"), i64::MAX, outbox.closer()).unwrap();
         assert_eq!(
-            registry.register(ConnId(3), holder("u", "s", "w"), outbox.closer()).unwrap_err(),
+            registry.register(ConnId(3), holder("u", "s", "w"), i64::MAX, outbox.closer()).unwrap_err(),
             TooManyConnections { max: 2 }
         );
         // Others are not affected, and a closed connection frees its place.
-        registry.register(ConnId(4), holder("v", "t", "w"), outbox.closer()).unwrap();
+        registry.register(ConnId(4), holder("v", "t", "w"), i64::MAX, outbox.closer()).unwrap();
         drop(a);
         assert_eq!(registry.count_for(&UserId::new("u")), 1);
-        registry.register(ConnId(5), holder("u", "s", "w"), outbox.closer()).unwrap();
+        registry.register(ConnId(5), holder("u", "s", "w"), i64::MAX, outbox.closer()).unwrap();
     }
 
     #[test]
@@ -163,7 +193,9 @@ mod tests {
             .into_iter()
             .zip(&queues)
             .enumerate()
-            .map(|(i, (holder, (outbox, _)))| registry.register(ConnId(i as u64), holder, outbox.closer()).unwrap())
+            .map(|(i, (holder, (outbox, _)))| {
+                registry.register(ConnId(i as u64), holder, i64::MAX, outbox.closer()).unwrap()
+            })
             .collect();
         let closed = |i: usize| queues[i].1.is_closed();
 
@@ -175,5 +207,24 @@ mod tests {
         assert!(closed(1) && !closed(3));
         registry.close_workspace(&WorkspaceId::new("w1"), 1001, "workspace deleted");
         assert!(closed(3));
+    }
+
+    #[test]
+    fn expired_sessions_are_swept() {
+        let registry = Connections::new(50);
+        let (early, early_inbox) = outbox::queue(16, 1024);
+        let (late, late_inbox) = outbox::queue(16, 1024);
+        let _a = registry.register(ConnId(1), holder("u", "s1", "w"), 1_000, early.closer()).unwrap();
+        let _b = registry.register(ConnId(2), holder("u", "s2", "w"), 2_000, late.closer()).unwrap();
+        assert_eq!(registry.close_expired(999, 1008, "session expired"), 0);
+        assert_eq!(registry.close_expired(1_000, 1008, "session expired"), 1);
+        assert!(early_inbox.is_closed() && !late_inbox.is_closed());
+    }
+
+    #[test]
+    fn session_keys_come_from_the_token_hash() {
+        let hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        assert_eq!(session_key(hash), 0x9f86_d081_884c_7d65);
+        assert_ne!(session_key("not hex at all"), session_key("not hex at al!"));
     }
 }

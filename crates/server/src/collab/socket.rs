@@ -20,7 +20,7 @@ use reynard_collab::ConnId;
 use reynard_store::workspaces::Access;
 
 use super::close_code;
-use super::connections::Holder;
+use super::connections::{Holder, session_key};
 use super::hub::{ACCESS_REMOVED, DocHub};
 use super::outbox::{self, Inbox, Next, Outbox};
 use crate::api::workspaces::authorize;
@@ -65,18 +65,19 @@ pub async fn collab_socket(
     let config = hub.config();
     let (outbox, inbox) = outbox::queue(config.send_queue, config.send_queue_bytes);
     let conn = hub.next_conn();
-    let holder = Holder { user: user.id.clone(), session, workspace: document.workspace_id };
-    let registration = hub.connections().register(conn, holder.clone(), outbox.closer()).map_err(|limit| {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_connections",
-            format!("you have {} document connections open already; close some first", limit.max),
-        )
-    })?;
+    let holder = Holder { user: user.id.clone(), session: session_key(&session), workspace: document.workspace_id };
+    let registration =
+        hub.connections().register(conn, holder.clone(), expires_at, outbox.closer()).map_err(|limit| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_connections",
+                format!("you have {} document connections open already; close some first", limit.max),
+            )
+        })?;
     let limit = config.limits.max_message_bytes;
     let metrics = state.metrics.clone();
     let upgrade = upgrade.max_message_size(limit).max_frame_size(limit).read_buffer_size(READ_BUFFER_BYTES);
-    let connection = Connection { conn, doc, holder, can_write: role.can_edit_documents(), expires_at };
+    let connection = Connection { conn, doc, holder, session, can_write: role.can_edit_documents() };
     Ok(upgrade.on_upgrade(move |socket| {
         // The socket goes to the heap once: held by value, every future that
         // passes it on would reserve room for a copy in the connection's task.
@@ -96,10 +97,10 @@ struct Connection {
     conn: ConnId,
     doc: DocumentId,
     holder: Holder,
+    /// The token hash of its session.
+    session: String,
     /// Whether the role seen at the upgrade may edit.
     can_write: bool,
-    /// When the session ends (Unix milliseconds).
-    expires_at: i64,
 }
 
 /// A token bucket: `rate` messages per second sustained, bursts up to `burst`.
@@ -141,7 +142,7 @@ async fn run_connection(
     outbox: Outbox,
     inbox: Inbox,
 ) {
-    let Connection { conn, doc, holder, can_write, expires_at } = connection;
+    let Connection { conn, doc, holder, session, can_write } = connection;
     let config = hub.config();
     if let Next::Close(code, reason) = inbox.next() {
         // Its access ended before it ran.
@@ -154,9 +155,9 @@ async fn run_connection(
         return;
     }
     // Access that ended or changed between the upgrade and the join reached a
-    // room this connection was not in yet: look again now that it is.
-    Box::pin(recheck_access(&hub, &doc, &holder, can_write)).await;
-    let expiry = session_expiry(expires_at);
+    // room this connection was not in yet: look again now that it is. (The
+    // holder is not kept past this: an idle connection holds little.)
+    Box::pin(recheck_access(&hub, &doc, holder, session, can_write)).await;
     let mut rate = MessageRate::new(config.messages_per_second);
     let closing = loop {
         match write_queued(socket, &inbox).await {
@@ -167,9 +168,6 @@ async fn run_connection(
         let message = tokio::select! {
             biased;
             () = inbox.ready() => continue,
-            () = tokio::time::sleep_until(expiry) => {
-                break Some((close_code::POLICY, SESSION_EXPIRED.to_owned()));
-            }
             message = socket.recv() => message,
         };
         match message {
@@ -210,23 +208,15 @@ pub const SIGNED_OUT: &str = "signed out";
 /// The close reason of a connection whose session expired.
 pub const SESSION_EXPIRED: &str = "session expired";
 
-/// The instant a session that ends at `expires_at` (Unix milliseconds) ends.
-fn session_expiry(expires_at: i64) -> tokio::time::Instant {
-    let left = u64::try_from(expires_at.saturating_sub(reynard_store::now_millis())).unwrap_or(0);
-    // Far-off instants overflow the timer: a session of centuries ends in a year.
-    let left = std::time::Duration::from_millis(left.min(365 * 24 * 3600 * 1000));
-    tokio::time::Instant::now() + left
-}
-
 /// Checks the connection's session and role again, and applies what changed
 /// since the upgrade: a session that ended or a membership that was removed
 /// closes it, a role that changed sets what it may do.
-async fn recheck_access(hub: &Arc<DocHub>, doc: &DocumentId, holder: &Holder, could_write: bool) {
+async fn recheck_access(hub: &Arc<DocHub>, doc: &DocumentId, holder: Holder, session: String, could_write: bool) {
     let connections = hub.connections();
-    match hub.store().user_for_session(&holder.session).await {
+    match hub.store().user_for_session(&session).await {
         Ok(Some(_)) => {}
         Ok(None) => {
-            connections.close_session(&holder.session, close_code::POLICY, SIGNED_OUT);
+            connections.close_session(&session, close_code::POLICY, SIGNED_OUT);
             return;
         }
         Err(err) => tracing::warn!(%err, "could not check a session again"),
