@@ -8,6 +8,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use reynard_proto::api::{ErrorBody, ErrorDetail};
 
+use crate::collab::hub::HubError;
+
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
 
@@ -98,6 +100,18 @@ impl From<reynard_store::Error> for ApiError {
                 "a workspace must keep at least one owner: make someone else owner first",
             ),
             other @ (Error::Corrupt(_) | Error::Migrate(_) | Error::Database(_)) => ApiError::internal(other),
+        }
+    }
+}
+
+/// The one mapping of live-document failures to HTTP answers.
+impl From<HubError> for ApiError {
+    fn from(err: HubError) -> Self {
+        match err {
+            HubError::Deleted => ApiError::not_found("document"),
+            HubError::Invalid(message) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_update", message),
+            HubError::TooLarge(message) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "document_too_large", message),
+            other @ (HubError::Storage(_) | HubError::Stopped) => ApiError::internal(other),
         }
     }
 }

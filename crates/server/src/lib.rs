@@ -7,6 +7,7 @@
 //! - [`routes`]: the route table; the router and the OpenAPI document come from it.
 //! - [`api`]: handlers, one module per area (accounts, workspaces, meta).
 //! - [`collab`]: live documents: the y-websocket endpoint and per-document room tasks.
+//! - [`history_work`]: diffs and version rebuilds on a bounded set of blocking threads.
 //! - [`extract`]: JSON bodies and the signed-in user (bearer token or cookie).
 //! - [`error`]: [`error::ApiError`], the JSON error answer.
 //! - [`net`]: the listener (`TCP_NODELAY`, connection gauge).
@@ -20,6 +21,7 @@ pub mod collab;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod history_work;
 pub mod metrics;
 pub mod net;
 pub mod routes;

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use reynard_collab::fanout::{Fanout, FanoutEvent, ProcessId, Published, SubscriptionId};
-use reynard_collab::history::{Rebuilt, count_changes, strip_known_deletions};
+use reynard_collab::history::{DIFF_BUDGET, Rebuilt, count_changes, strip_known_deletions};
 use reynard_collab::{ConnId, DocRoom, ProtocolError};
 use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
 use reynard_store::Store;
@@ -22,6 +22,7 @@ use tracing::Instrument;
 
 use super::hub::{DocHub, HubError};
 use super::{CollabConfig, Outbox, close_code};
+use crate::history_work;
 
 /// Most events handled in one batch (and so in one transaction).
 const MAX_BATCH: usize = 512;
@@ -657,14 +658,30 @@ impl RoomTask {
         let storage = |e: reynard_store::Error| HubError::Storage(e.to_string());
         let base = self.store.version_base(&self.doc).await.map_err(storage)?;
         let text = self.room.text();
+        let failed = |e: history_work::JobFailed| HubError::Storage(e.to_string());
         if let (None, Some(base)) = (&self.version_text, &base) {
             let updates = self.store.version_updates(&self.doc, &base.id).await.map_err(storage)?;
-            let rebuilt = Rebuilt::from_updates(updates.iter().map(Vec::as_slice))
-                .map_err(|e| HubError::Storage(e.to_string()))?;
-            self.version_text = Some(rebuilt.text());
-            self.version_deletions = Some(rebuilt.delete_set());
+            let (text, deletions) = history_work::run(move || {
+                Rebuilt::from_updates(updates.iter().map(Vec::as_slice))
+                    .map(|rebuilt| (rebuilt.text(), rebuilt.delete_set()))
+            })
+            .await
+            .map_err(failed)?
+            .map_err(|e| HubError::Storage(e.to_string()))?;
+            self.version_text = Some(text);
+            self.version_deletions = Some(deletions);
         }
-        let (added, removed) = count_changes(self.version_text.as_deref().unwrap_or(""), &text);
+        // Counting is a diff: off the async workers, and bounded in time (a
+        // coarse count is still the exact size of a valid edit).
+        let previous = self.version_text.take().unwrap_or_default();
+        let (previous, text, counts) = history_work::run(move || {
+            let counts = count_changes(&previous, &text, DIFF_BUDGET);
+            (previous, text, counts)
+        })
+        .await
+        .map_err(failed)?;
+        self.version_text = Some(previous);
+        let (added, removed) = (counts.added, counts.removed);
         // A delta holds what changed since the last version; a checkpoint (the
         // whole state) is written once the deltas since the last one outweigh it
         // twice, which bounds both storage and the work to rebuild a version.
