@@ -12,8 +12,7 @@ use reynard_proto::api::{
 };
 use reynard_proto::document::language_for_path;
 use reynard_proto::{DocumentId, Role};
-use reynard_store::documents::NewUpdate;
-use reynard_store::history::VersionRecord;
+use reynard_store::history::{NewBranch, VersionRecord};
 
 use crate::api::documents::document_access;
 use crate::collab::room_task::VersionKind;
@@ -214,11 +213,19 @@ pub async fn create_branch(
         }
     };
     let path = branch_path(&origin.path, name);
-    let branch: DocumentView =
-        state.store.create_document(&origin.workspace_id, &path, language_for_path(&path), &current.user.id).await?;
-    let first = NewUpdate { seq: 1, data: &fork_state, user: Some(&current.user.id) };
-    state.store.append_updates(&branch.id, &[first]).await?;
-    state.store.set_branch(&branch.id, &doc, body.from_version.as_deref(), &fork_sv, 1).await?;
+    let branch: DocumentView = state
+        .store
+        .create_branch(NewBranch {
+            origin: &doc,
+            workspace: &origin.workspace_id,
+            path: &path,
+            language: language_for_path(&path),
+            created_by: &current.user.id,
+            forked_at: body.from_version.as_deref(),
+            fork_state: &fork_state,
+            state_vector: &fork_sv,
+        })
+        .await?;
     let view =
         BranchView { id: branch.id, path: branch.path, branch_of: doc, forked_at: body.from_version, unmerged: false };
     Ok((StatusCode::CREATED, Json(view)))
