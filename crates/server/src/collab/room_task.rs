@@ -136,6 +136,9 @@ struct RoomTask {
     version_at: Instant,
     /// When the last local update was accepted.
     updated_at: Option<Instant>,
+    /// A stored update did not apply: the room stops without writing a
+    /// snapshot (which would delete the log entries it folds).
+    broken: bool,
 }
 
 /// Runs the room of `doc` until it is idle past the grace period, shut down, or
@@ -318,6 +321,7 @@ impl RoomTask {
             version_deletions: None,
             version_at: Instant::now(),
             updated_at: (seq > version_seq).then(Instant::now),
+            broken: false,
         })
     }
 
@@ -435,6 +439,16 @@ impl RoomTask {
 
         let mut relayed = match self.apply_remote(remote_seqs).await {
             Ok(relayed) => relayed,
+            Err(err) if self.broken => {
+                // Clients keep their edits and resend them on reconnect.
+                for client in self.clients.values() {
+                    client.outbox.close(close_code::INTERNAL, "could not apply the stored document");
+                }
+                for ack in acks {
+                    ack.fail(&err);
+                }
+                return std::ops::ControlFlow::Break(());
+            }
             Err(err) => {
                 tracing::warn!(%err, "could not catch up from the log");
                 Vec::new()
@@ -588,10 +602,8 @@ impl RoomTask {
                 changed.extend(self.catch_up().await?);
                 continue;
             }
-            match self.room.apply_logged_update(&update) {
-                Ok(true) => changed.push(update.to_vec()),
-                Ok(false) => {}
-                Err(err) => tracing::warn!(seq, %err, "skipped a remote update that does not apply"),
+            if self.apply_log_entry(seq, &update)? {
+                changed.push(update.to_vec());
             }
             self.seq = seq;
             self.log.appended(update.len());
@@ -607,7 +619,7 @@ impl RoomTask {
         if let Some((snapshot_seq, snapshot)) = &state.snapshot
             && *snapshot_seq > self.seq
         {
-            if let Ok(true) = self.room.apply_logged_update(snapshot) {
+            if self.apply_log_entry(*snapshot_seq, snapshot)? {
                 changed.push(snapshot.clone());
             }
             self.seq = *snapshot_seq;
@@ -616,14 +628,33 @@ impl RoomTask {
             if seq <= self.seq {
                 continue;
             }
-            self.log.appended(update.len());
-            if let Ok(true) = self.room.apply_logged_update(&update) {
+            let bytes = update.len();
+            if self.apply_log_entry(seq, &update)? {
                 changed.push(update);
             }
+            self.log.appended(bytes);
             self.seq = seq;
         }
         tracing::debug!(seq = self.seq, updates = changed.len(), "caught up from the log");
         Ok(changed)
+    }
+
+    /// Applies a durable entry of the log (or a snapshot) made elsewhere. One that
+    /// does not apply is not skipped: the room would hold less than the log says
+    /// while its position moved past the entry, and a later compaction would
+    /// fold that position into a snapshot and delete the entry for good. The
+    /// room is marked broken instead (it stops and never compacts), its position
+    /// stays before the entry, and the error says which entry.
+    fn apply_log_entry(&mut self, seq: i64, update: &[u8]) -> Result<bool, HubError> {
+        self.room.apply_logged_update(update).map_err(|err| {
+            tracing::error!(
+                seq,
+                %err,
+                "a stored update of this document does not apply: closing the room; the log is kept as it is"
+            );
+            self.broken = true;
+            HubError::Storage(format!("log entry {seq} does not apply: {err}"))
+        })
     }
 
     /// When the next automatic version is due: a burst of editing ended, or
@@ -758,7 +789,7 @@ impl RoomTask {
 
     /// Folds the log into a snapshot, if anything is not folded yet.
     async fn snapshot(&mut self) {
-        if self.log.entries == 0 {
+        if self.log.entries == 0 || self.broken {
             return;
         }
         let state = self.room.encode_state();

@@ -113,7 +113,7 @@ impl Client {
     }
 
     /// Waits for the server to close the connection; returns the close code and reason.
-    async fn closed(&mut self) -> (u16, String) {
+    pub async fn closed(&mut self) -> (u16, String) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
             match tokio::time::timeout_at(deadline, self.socket.next()).await {
