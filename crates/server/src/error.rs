@@ -154,3 +154,23 @@ impl From<reynard_auth::PasswordError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_document_failures_have_one_answer_each() {
+        let cases = [
+            (HubError::Deleted, StatusCode::NOT_FOUND, "not_found"),
+            (HubError::Invalid("bad".into()), StatusCode::BAD_REQUEST, "invalid_update"),
+            (HubError::TooLarge("big".into()), StatusCode::PAYLOAD_TOO_LARGE, "document_too_large"),
+            (HubError::Storage("disk".into()), StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            (HubError::Stopped, StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        ];
+        for (err, status, code) in cases {
+            let answer = ApiError::from(err);
+            assert_eq!((answer.status, answer.code), (status, code));
+        }
+    }
+}

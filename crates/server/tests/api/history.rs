@@ -114,6 +114,7 @@ async fn diffs_of_large_texts_with_nothing_in_common_answer_quickly() {
     let took = started.elapsed();
     assert_eq!(status, StatusCode::OK);
     assert!(took < Duration::from_secs(2), "the diff took {took:?}");
+    eprintln!("disjoint 100,000-line diff answered in {took:?}, coarse {}", diff["coarse"]);
     let lines: Vec<&str> = diff["hunks"]
         .as_array()
         .unwrap()
@@ -129,6 +130,41 @@ async fn diffs_of_large_texts_with_nothing_in_common_answer_quickly() {
     let (status, _) =
         s.server.get(&format!("/api/v1/documents/{}/diff?from={from}&to=current", s.doc), &s.viewer.token).await;
     assert_eq!(status, StatusCode::OK);
+
+    // Few distinct lines in another order: every line matches thousands of
+    // others, the hardest input for Myers. The search runs out of its budget
+    // and the answer is one coarse hunk, with exact counts.
+    let tangled = |seed: u64| {
+        let mut x = seed;
+        (0..100_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                format!("token {}\n", x % 64)
+            })
+            .collect::<String>()
+    };
+    put(&s, &tangled(0x9E37_79B9_7F4A_7C15)).await;
+    let from = name_version(&s, "tangled old").await["id"].as_str().unwrap().to_owned();
+    put(&s, &tangled(0xD1B5_4A32_D192_ED03)).await;
+    let to = name_version(&s, "tangled new").await["id"].as_str().unwrap().to_owned();
+    let started = std::time::Instant::now();
+    let (status, diff) =
+        s.server.get(&format!("/api/v1/documents/{}/diff?from={from}&to={to}", s.doc), &s.viewer.token).await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::OK);
+    assert!(took < Duration::from_secs(2), "the diff took {took:?}");
+    eprintln!("tangled 100,000-line diff answered in {took:?}");
+    assert_eq!(diff["coarse"], true, "the search ran out of its budget");
+    let hunks = diff["hunks"].as_array().unwrap();
+    assert_eq!(hunks.len(), 1, "one coarse hunk");
+    let (old_lines, new_lines) = (hunks[0]["old_lines"].as_u64().unwrap(), hunks[0]["new_lines"].as_u64().unwrap());
+    let lines = hunks[0]["lines"].as_array().unwrap();
+    let removed = lines.iter().filter(|l| l.as_str().unwrap().starts_with('-')).count() as u64;
+    let added = lines.iter().filter(|l| l.as_str().unwrap().starts_with('+')).count() as u64;
+    let context = lines.len() as u64 - removed - added;
+    assert_eq!((removed + context, added + context), (old_lines, new_lines), "counts match the hunk");
 }
 
 #[tokio::test]
