@@ -51,16 +51,18 @@ fn version_name(name: Option<&str>) -> ApiResult<Option<String>> {
 /// The text of a stored version (rebuilt on a history worker).
 async fn version_text(state: &AppState, doc: &DocumentId, version: &str) -> ApiResult<String> {
     let updates = state.store.version_updates(doc, version).await?;
-    history_work::run(move || Rebuilt::from_updates(updates.iter().map(Vec::as_slice)).map(|rebuilt| rebuilt.text()))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
+    history_work::run(history_work::Queue::Requests, move || {
+        Rebuilt::from_updates(updates.iter().map(Vec::as_slice)).map(|rebuilt| rebuilt.text())
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)
 }
 
 /// A stored version's whole state and state vector (rebuilt on a history worker).
 async fn version_state(state: &AppState, doc: &DocumentId, version: &str) -> ApiResult<(Vec<u8>, Vec<u8>)> {
     let updates = state.store.version_updates(doc, version).await?;
-    history_work::run(move || {
+    history_work::run(history_work::Queue::Requests, move || {
         Rebuilt::from_updates(updates.iter().map(Vec::as_slice))
             .map(|rebuilt| (rebuilt.encode_state(), rebuilt.state_vector()))
     })
@@ -128,9 +130,10 @@ pub async fn diff(
     };
     let old = text_at(query.from).await?;
     let new = text_at(query.to.unwrap_or_else(|| "current".to_owned())).await?;
-    let diff = history_work::run(move || line_diff(&old, &new, DIFF_CONTEXT, DIFF_BUDGET))
-        .await
-        .map_err(ApiError::internal)?;
+    let diff =
+        history_work::run(history_work::Queue::Requests, move || line_diff(&old, &new, DIFF_CONTEXT, DIFF_BUDGET))
+            .await
+            .map_err(ApiError::internal)?;
     let hunks = diff
         .hunks
         .into_iter()

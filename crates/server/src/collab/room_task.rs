@@ -692,7 +692,7 @@ impl RoomTask {
         let failed = |e: history_work::JobFailed| HubError::Storage(e.to_string());
         if let (None, Some(base)) = (&self.version_text, &base) {
             let updates = self.store.version_updates(&self.doc, &base.id).await.map_err(storage)?;
-            let (text, deletions) = history_work::run(move || {
+            let (text, deletions) = history_work::run(history_work::Queue::Rooms, move || {
                 Rebuilt::from_updates(updates.iter().map(Vec::as_slice))
                     .map(|rebuilt| (rebuilt.text(), rebuilt.delete_set()))
             })
@@ -705,7 +705,7 @@ impl RoomTask {
         // Counting is a diff: off the async workers, and bounded in time (a
         // coarse count is still the exact size of a valid edit).
         let previous = self.version_text.take().unwrap_or_default();
-        let (previous, text, counts) = history_work::run(move || {
+        let (previous, text, counts) = history_work::run(history_work::Queue::Rooms, move || {
             let counts = count_changes(&previous, &text, DIFF_BUDGET);
             (previous, text, counts)
         })
