@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use reynard_collab::history::{Rebuilt, line_diff};
+use reynard_collab::history::{DIFF_BUDGET, Rebuilt, line_diff};
 use reynard_fanout::InProcessFanout;
 use reynard_proto::DocumentId;
 use reynard_server::collab::CollabConfig;
@@ -114,10 +114,10 @@ async fn main() {
         Rebuilt::from_updates(updates.iter().map(Vec::as_slice)).expect("rebuild").text()
     };
     let t = Instant::now();
-    let hunks_far = line_diff(&first, &final_text, 3).len();
+    let hunks_far = line_diff(&first, &final_text, 3, DIFF_BUDGET).hunks.len();
     let diff_far_ms = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
-    let hunks_mid = line_diff(&middle, &final_text, 3).len();
+    let hunks_mid = line_diff(&middle, &final_text, 3, DIFF_BUDGET).hunks.len();
     let diff_mid_ms = t.elapsed().as_secs_f64() * 1000.0;
 
     // Storage, after the room went idle (it compacts then).

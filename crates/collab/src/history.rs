@@ -1,5 +1,8 @@
 //! Version history without IO: rebuilding a version's text from its stored
-//! updates, and line diffs between texts.
+//! updates, and line diffs between texts (bounded in time and linear in space:
+//! a diff that runs out of its budget answers with one coarse hunk).
+
+use std::time::{Duration, Instant};
 
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
@@ -95,112 +98,114 @@ enum Edit {
     Add,
 }
 
-/// Line-level edit script from `old` to `new` (Myers' algorithm after trimming
-/// the common prefix and suffix).
-fn edit_script(old: &[&str], new: &[&str]) -> Vec<Edit> {
+/// A line-level edit script from an old text to a new one.
+#[derive(Debug)]
+struct EditScript {
+    edits: Vec<Edit>,
+    /// The search ran out of time: the script is the coarse one.
+    coarse: bool,
+}
+
+/// Line-level edit script from `old` to `new`: the common prefix and suffix are
+/// kept, and the middle is diffed with `similar`'s Myers (linear space, with
+/// heuristics for hard inputs) until `budget` runs out. Past the budget the
+/// middle becomes one block of removals then additions (the coarse script),
+/// which is still an exact edit script, only not a minimal one.
+fn edit_script(old: &[&str], new: &[&str], budget: Duration) -> EditScript {
+    let started = Instant::now();
+    let deadline = started.checked_add(budget).unwrap_or(started);
     let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
     let suffix = old[prefix..].iter().rev().zip(new[prefix..].iter().rev()).take_while(|(a, b)| a == b).count();
     let a = &old[prefix..old.len() - suffix];
     let b = &new[prefix..new.len() - suffix];
-    let mut script = vec![Edit::Keep; prefix];
-    script.extend(myers(a, b));
-    script.extend(std::iter::repeat_n(Edit::Keep, suffix));
-    script
-}
-
-fn myers(a: &[&str], b: &[&str]) -> Vec<Edit> {
-    let (n, m) = (a.len() as isize, b.len() as isize);
-    if n == 0 {
-        return vec![Edit::Add; b.len()];
-    }
-    if m == 0 {
-        return vec![Edit::Remove; a.len()];
-    }
-    let max = (n + m) as usize;
-    let offset = max as isize;
-    let mut v = vec![0isize; 2 * max + 2];
-    let mut trace: Vec<Vec<isize>> = Vec::new();
-    'search: for d in 0..=max as isize {
-        trace.push(v.clone());
-        let mut k = -d;
-        while k <= d {
-            let index = (k + offset) as usize;
-            let mut x =
-                if k == -d || (k != d && v[index - 1] < v[index + 1]) { v[index + 1] } else { v[index - 1] + 1 };
-            let mut y = x - k;
-            while x < n && y < m && a[x as usize] == b[y as usize] {
-                x += 1;
-                y += 1;
-            }
-            v[index] = x;
-            if x >= n && y >= m {
-                break 'search;
-            }
-            k += 2;
-        }
-    }
-    // Walk back through the saved frontiers.
-    let mut edits = Vec::with_capacity((n + m) as usize);
-    let (mut x, mut y) = (n, m);
-    for (d, v) in trace.iter().enumerate().rev() {
-        let d = d as isize;
-        let k = x - y;
-        let index = (k + offset) as usize;
-        let prev_k = if k == -d || (k != d && v[index - 1] < v[index + 1]) { k + 1 } else { k - 1 };
-        let prev_x = v[(prev_k + offset) as usize];
-        let prev_y = prev_x - prev_k;
-        while x > prev_x && y > prev_y {
-            edits.push(Edit::Keep);
-            x -= 1;
-            y -= 1;
-        }
-        if d > 0 {
-            if x == prev_x {
-                edits.push(Edit::Add);
-            } else {
-                edits.push(Edit::Remove);
+    let mut edits = Vec::with_capacity(prefix + a.len() + b.len() + suffix);
+    edits.extend(std::iter::repeat_n(Edit::Keep, prefix));
+    let mut coarse = false;
+    if a.is_empty() || b.is_empty() {
+        edits.extend(std::iter::repeat_n(Edit::Remove, a.len()));
+        edits.extend(std::iter::repeat_n(Edit::Add, b.len()));
+    } else {
+        let ops = similar::capture_diff_slices_deadline(similar::Algorithm::Myers, a, b, Some(deadline));
+        if Instant::now() >= deadline {
+            // The search was cut short: whatever it found is not worth more
+            // than the plain answer, which is cheap and predictable.
+            coarse = true;
+            edits.extend(std::iter::repeat_n(Edit::Remove, a.len()));
+            edits.extend(std::iter::repeat_n(Edit::Add, b.len()));
+        } else {
+            for op in ops {
+                let (tag, removed, added) = op.as_tag_tuple();
+                if tag == similar::DiffTag::Equal {
+                    edits.extend(std::iter::repeat_n(Edit::Keep, removed.len()));
+                } else {
+                    edits.extend(std::iter::repeat_n(Edit::Remove, removed.len()));
+                    edits.extend(std::iter::repeat_n(Edit::Add, added.len()));
+                }
             }
         }
-        x = prev_x;
-        y = prev_y;
     }
-    edits.reverse();
-    edits
+    edits.extend(std::iter::repeat_n(Edit::Keep, suffix));
+    EditScript { edits, coarse }
 }
 
 fn split_lines(text: &str) -> Vec<&str> {
     if text.is_empty() { Vec::new() } else { text.split_inclusive('\n').map(|l| l.trim_end_matches('\n')).collect() }
 }
 
-/// Lines added and removed from `old` to `new`.
-pub fn count_changes(old: &str, new: &str) -> (usize, usize) {
+/// How long a diff may search for a minimal edit script before it settles for
+/// the coarse one (see [`LineDiff::coarse`]). Diffing two texts with nothing in
+/// common costs time in proportion to the product of their lengths.
+pub const DIFF_BUDGET: Duration = Duration::from_millis(500);
+
+/// Lines added and removed between two texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeCount {
+    pub added: usize,
+    pub removed: usize,
+    /// The counts are those of the coarse edit script (see [`LineDiff::coarse`]).
+    pub coarse: bool,
+}
+
+/// Lines added and removed from `old` to `new`, searching at most `budget`.
+pub fn count_changes(old: &str, new: &str, budget: Duration) -> ChangeCount {
     let (old, new) = (split_lines(old), split_lines(new));
-    let script = edit_script(&old, &new);
-    let added = script.iter().filter(|e| **e == Edit::Add).count();
-    let removed = script.iter().filter(|e| **e == Edit::Remove).count();
-    (added, removed)
+    let script = edit_script(&old, &new, budget);
+    let added = script.edits.iter().filter(|e| **e == Edit::Add).count();
+    let removed = script.edits.iter().filter(|e| **e == Edit::Remove).count();
+    ChangeCount { added, removed, coarse: script.coarse }
+}
+
+/// The hunks between two texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineDiff {
+    pub hunks: Vec<Hunk>,
+    /// The search for a minimal diff ran out of its budget: the lines between
+    /// the common prefix and suffix are shown as one block removed and one
+    /// added. Still exact (applying it gives the new text), only not minimal.
+    pub coarse: bool,
 }
 
 /// The hunks turning `old` into `new`, with `context` unchanged lines around
-/// each change (hunks whose context touches are joined).
-pub fn line_diff(old: &str, new: &str, context: usize) -> Vec<Hunk> {
+/// each change (hunks whose context touches are joined), searching at most
+/// `budget` for a minimal diff.
+pub fn line_diff(old: &str, new: &str, context: usize, budget: Duration) -> LineDiff {
     let (old_lines, new_lines) = (split_lines(old), split_lines(new));
-    let script = edit_script(&old_lines, &new_lines);
+    let EditScript { edits: script, coarse } = edit_script(&old_lines, &new_lines, budget);
     // Positions (in the script) of changes.
     let changes: Vec<usize> = script.iter().enumerate().filter(|(_, e)| **e != Edit::Keep).map(|(i, _)| i).collect();
     let mut hunks = Vec::new();
+    // Line numbers (0-based) at script position `at`, advanced hunk by hunk.
+    let (mut at, mut old_no, mut new_no) = (0, 0, 0);
     let mut i = 0;
     while i < changes.len() {
-        let start = changes[i].saturating_sub(context);
+        let start = changes[i].saturating_sub(context).max(at);
         let mut end = changes[i];
         while i + 1 < changes.len() && changes[i + 1] <= end + 2 * context + 1 {
             i += 1;
             end = changes[i];
         }
         let end = (end + context + 1).min(script.len());
-        // Line numbers at `start`.
-        let (mut old_no, mut new_no) = (0, 0);
-        for edit in &script[..start] {
+        for edit in &script[at..start] {
             match edit {
                 Edit::Keep => {
                     old_no += 1;
@@ -233,6 +238,7 @@ pub fn line_diff(old: &str, new: &str, context: usize) -> Vec<Hunk> {
                 }
             }
         }
+        at = end;
         if hunk.old_lines == 0 {
             hunk.old_start -= 1;
         }
@@ -242,7 +248,7 @@ pub fn line_diff(old: &str, new: &str, context: usize) -> Vec<Hunk> {
         hunks.push(hunk);
         i += 1;
     }
-    hunks
+    LineDiff { hunks, coarse }
 }
 
 #[cfg(test)]
@@ -280,9 +286,10 @@ mod tests {
     fn unified_hunks() {
         let old = "a\nb\nc\nd\ne\nf\ng\nh\ni\nj";
         let new = "a\nB\nc\nd\ne\nf\ng\nh\ni\nj\nk";
-        let hunks = line_diff(old, new, 1);
+        let diff = line_diff(old, new, 1, DIFF_BUDGET);
+        assert!(!diff.coarse);
         assert_eq!(
-            hunks,
+            diff.hunks,
             vec![
                 Hunk {
                     old_start: 1,
@@ -300,10 +307,10 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(count_changes(old, new), (2, 1));
-        assert!(line_diff(old, old, 3).is_empty());
+        assert_eq!(count_changes(old, new, DIFF_BUDGET), ChangeCount { added: 2, removed: 1, coarse: false });
+        assert!(line_diff(old, old, 3, DIFF_BUDGET).hunks.is_empty());
         assert_eq!(
-            line_diff("", "x\ny", 3),
+            line_diff("", "x\ny", 3, DIFF_BUDGET).hunks,
             vec![Hunk {
                 old_start: 0,
                 old_lines: 0,
@@ -323,8 +330,64 @@ mod tests {
             ("same\nlines\nhere", "same\nlines\nhere"),
         ];
         for (old, new) in cases {
-            assert_eq!(apply(old, &line_diff(old, new, 2)), new, "{old:?} -> {new:?}");
+            assert_eq!(apply(old, &line_diff(old, new, 2, DIFF_BUDGET).hunks), new, "{old:?} -> {new:?}");
+            // The coarse diff (no time to search) is exact too.
+            assert_eq!(apply(old, &line_diff(old, new, 2, Duration::ZERO).hunks), new, "{old:?} -> {new:?}");
         }
+    }
+
+    #[test]
+    fn out_of_budget_diffs_are_one_coarse_hunk_with_exact_counts() {
+        let old = "keep\na\nb\nc\nsame\nd\nend";
+        let new = "keep\nx\nsame\ny\nz\nend";
+        let diff = line_diff(old, new, 1, Duration::ZERO);
+        assert!(diff.coarse);
+        assert_eq!(
+            diff.hunks,
+            vec![Hunk {
+                old_start: 1,
+                old_lines: 7,
+                new_start: 1,
+                new_lines: 6,
+                lines: [" keep", "-a", "-b", "-c", "-same", "-d", "+x", "+same", "+y", "+z", " end"]
+                    .map(String::from)
+                    .to_vec(),
+            }]
+        );
+        assert_eq!(count_changes(old, new, Duration::ZERO), ChangeCount { added: 4, removed: 5, coarse: true });
+        // With time to search, the common line is found.
+        assert_eq!(count_changes(old, new, DIFF_BUDGET), ChangeCount { added: 3, removed: 4, coarse: false });
+    }
+
+    /// Many separate changes: each hunk's line numbers are found without
+    /// rescanning the script from the start (that was quadratic in hunks).
+    #[test]
+    fn many_hunks_keep_their_line_numbers() {
+        let old: Vec<String> = (0..20_000).map(|i| format!("line {i}")).collect();
+        let new: Vec<String> =
+            old.iter().enumerate().map(|(i, l)| if i % 10 == 5 { format!("{l} changed") } else { l.clone() }).collect();
+        let (old, new) = (old.join("\n"), new.join("\n"));
+        let diff = line_diff(&old, &new, 3, DIFF_BUDGET);
+        assert!(!diff.coarse);
+        assert_eq!(diff.hunks.len(), 2_000);
+        assert_eq!(diff.hunks[1_999].old_start, 19_993);
+        assert_eq!(apply(&old, &diff.hunks), new);
+    }
+
+    /// Texts with no line in common: the size that used to take gigabytes of
+    /// memory answers within the budget (plus linear work), coarse or not.
+    #[test]
+    fn large_texts_with_nothing_in_common_are_diffed_within_the_budget() {
+        let old: String = (0..100_000).map(|i| format!("old {i}\n")).collect();
+        let new: String = (0..100_000).map(|i| format!("new {i}\n")).collect();
+        let started = Instant::now();
+        let diff = line_diff(&old, &new, 3, Duration::from_millis(200));
+        assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+        let removed = diff.hunks.iter().map(|h| h.lines.iter().filter(|l| l.starts_with('-')).count()).sum::<usize>();
+        let added = diff.hunks.iter().map(|h| h.lines.iter().filter(|l| l.starts_with('+')).count()).sum::<usize>();
+        assert_eq!((removed, added), (100_000, 100_000));
+        let counts = count_changes(&old, &new, Duration::from_millis(200));
+        assert_eq!((counts.added, counts.removed), (100_000, 100_000));
     }
 
     #[test]

@@ -243,6 +243,11 @@ pub struct DiffHunk {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiffView {
     pub hunks: Vec<DiffHunk>,
+    /// The search for a minimal diff ran out of time: the lines between the
+    /// texts' common beginning and end are one block removed and one added
+    /// (exact, not minimal).
+    #[serde(default)]
+    pub coarse: bool,
 }
 
 /// `POST /api/v1/documents/{doc}/versions/{v}/restore`.

@@ -8,6 +8,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use reynard_proto::api::{ErrorBody, ErrorDetail};
 
+use crate::collab::hub::HubError;
+
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
 
@@ -113,6 +115,18 @@ impl From<reynard_store::Error> for ApiError {
     }
 }
 
+/// The one mapping of live-document failures to HTTP answers.
+impl From<HubError> for ApiError {
+    fn from(err: HubError) -> Self {
+        match err {
+            HubError::Deleted => ApiError::not_found("document"),
+            HubError::Invalid(message) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_update", message),
+            HubError::TooLarge(message) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "document_too_large", message),
+            other @ (HubError::Storage(_) | HubError::Stopped) => ApiError::internal(other),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
@@ -148,6 +162,26 @@ impl From<reynard_auth::PasswordError> for ApiError {
         match err {
             reynard_auth::PasswordError::Hashing(cause) => ApiError::internal(cause),
             rule => ApiError::new(StatusCode::BAD_REQUEST, "weak_password", rule.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_document_failures_have_one_answer_each() {
+        let cases = [
+            (HubError::Deleted, StatusCode::NOT_FOUND, "not_found"),
+            (HubError::Invalid("bad".into()), StatusCode::BAD_REQUEST, "invalid_update"),
+            (HubError::TooLarge("big".into()), StatusCode::PAYLOAD_TOO_LARGE, "document_too_large"),
+            (HubError::Storage("disk".into()), StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            (HubError::Stopped, StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        ];
+        for (err, status, code) in cases {
+            let answer = ApiError::from(err);
+            assert_eq!((answer.status, answer.code), (status, code));
         }
     }
 }

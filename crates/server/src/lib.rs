@@ -11,6 +11,7 @@
 //! - [`client_ip`]: the client address behind trusted proxies, and rate-limit keys.
 //! - [`password_hashers`]: the bounded pool every password hash and check runs on.
 //! - [`housekeeping`]: the periodic purge of expired sessions and idle limiter entries.
+//! - [`history_work`]: diffs and version rebuilds on a bounded set of blocking threads.
 //! - [`extract`]: JSON bodies and the signed-in user (bearer token or cookie).
 //! - [`error`]: [`error::ApiError`], the JSON error answer.
 //! - [`net`]: the listener (`TCP_NODELAY`, connection gauge).
@@ -29,6 +30,7 @@ pub mod collab;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod history_work;
 pub mod housekeeping;
 pub mod lease;
 pub mod mail;

@@ -1,6 +1,7 @@
 //! Versions and branches of documents.
 
-use reynard_proto::{DocumentId, UserId};
+use reynard_proto::api::DocumentView;
+use reynard_proto::{DocumentId, UserId, WorkspaceId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -49,6 +50,23 @@ pub struct VersionBase {
     pub checkpoint_bytes: i64,
     /// Stored size of the deltas after the last checkpoint.
     pub bytes_since_checkpoint: i64,
+}
+
+/// A branch to create.
+#[derive(Debug, Clone)]
+pub struct NewBranch<'a> {
+    /// The document it branches from.
+    pub origin: &'a DocumentId,
+    pub workspace: &'a WorkspaceId,
+    pub path: &'a str,
+    pub language: &'a str,
+    pub created_by: &'a UserId,
+    /// The version it forks at (none: the present).
+    pub forked_at: Option<&'a str>,
+    /// The origin's state at the fork (one v1 update): the branch's first log entry.
+    pub fork_state: &'a [u8],
+    /// The origin's state vector at the fork (what a first merge leaves out).
+    pub state_vector: &'a [u8],
 }
 
 /// A branch as listed.
@@ -197,27 +215,65 @@ impl Store {
         .transpose()
     }
 
-    /// Marks `branch` as a branch of `origin` forked at `forked_at` (a version id,
-    /// or none for "now"), with the state vector and log position of the fork.
-    pub async fn set_branch(
-        &self,
-        branch: &DocumentId,
-        origin: &DocumentId,
-        forked_at: Option<&str>,
-        state_vector: &[u8],
-        seq: i64,
-    ) -> Result<()> {
+    /// Creates a branch of `new.origin`: a document at `new.path` whose first
+    /// log entry is the origin's state at the fork, marked as a branch with the
+    /// fork's state vector. One transaction: a failure at any step (the path is
+    /// taken, the origin was deleted meanwhile…) leaves no document behind.
+    pub async fn create_branch(&self, new: NewBranch<'_>) -> Result<DocumentView> {
+        let id = new_id();
+        let now = now_millis();
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE documents SET branch_of = $1, forked_at = $2, merged_state_vector = $3, merged_seq = $4 WHERE id = $5",
+            "INSERT INTO documents (id, workspace_id, path, language, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
         )
-        .bind(origin.as_str())
-        .bind(forked_at)
-        .bind(state_vector)
-        .bind(seq)
-        .bind(branch.as_str())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .bind(&id)
+        .bind(new.workspace.as_str())
+        .bind(new.path)
+        .bind(new.language)
+        .bind(new.created_by.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| Error::from(e).conflict_as("a document with this path already exists in the workspace"))?;
+        sqlx::query("INSERT INTO doc_updates (doc_id, seq, data, user_id, at) VALUES ($1, 1, $2, $3, $4)")
+            .bind(&id)
+            .bind(new.fork_state)
+            .bind(new.created_by.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        // The origin is referenced last: if it was deleted since the caller
+        // read it, this fails and the whole branch is rolled back.
+        let marked = sqlx::query(
+            "UPDATE documents SET branch_of = $1, forked_at = $2, merged_state_vector = $3, merged_seq = 1 \
+             WHERE id = $4",
+        )
+        .bind(new.origin.as_str())
+        .bind(new.forked_at)
+        .bind(new.state_vector)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await;
+        match marked {
+            Ok(_) => {}
+            Err(err) => {
+                return Err(match Error::from(err) {
+                    Error::NotFound(_) => Error::NotFound("document"),
+                    other => other,
+                });
+            }
+        }
+        tx.commit().await?;
+        Ok(DocumentView {
+            id: DocumentId::new(id),
+            workspace_id: new.workspace.clone(),
+            path: new.path.to_owned(),
+            language: new.language.to_owned(),
+            created_at: now,
+            updated_at: now,
+        })
     }
 
     /// Where a branch stands, or `None` if the document is not a branch.

@@ -2,10 +2,9 @@
 //! `REYNARD_TEST_DATABASE_URL` is set (CI sets it; an unreachable database then
 //! fails the suite). Each PostgreSQL test runs in a schema of its own.
 
-use reynard_proto::WorkspaceId;
-use reynard_proto::{Role, UserId};
+use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
 use reynard_store::documents::NewUpdate;
-use reynard_store::history::NewVersion;
+use reynard_store::history::{NewBranch, NewVersion};
 use reynard_store::workspaces::Access;
 use reynard_store::{Error, Invitation, NewInvitation, NewUser, SessionKind, Store, now_millis};
 
@@ -83,6 +82,7 @@ on_both_backends!(
     rooms_of_a_workspace,
     chat_messages_pages_mentions_and_unread,
     chat_search_finds_words,
+    branch_creation_leaves_no_orphan_on_failure,
 );
 
 async fn rooms_of_a_workspace(store: &Store) {
@@ -587,14 +587,50 @@ async fn versions_chain_from_checkpoints(store: &Store) {
     assert!(matches!(store.version(&doc.id, "missing").await, Err(Error::NotFound(_))));
 }
 
+fn new_branch<'a>(origin: &'a DocumentId, ws: &'a WorkspaceId, path: &'a str, owner: &'a UserId) -> NewBranch<'a> {
+    NewBranch {
+        origin,
+        workspace: ws,
+        path,
+        language: "plaintext",
+        created_by: owner,
+        forked_at: None,
+        fork_state: &[1],
+        state_vector: &[7],
+    }
+}
+
+/// Branch creation is one transaction: when its last step fails (the origin
+/// was deleted meanwhile) or its first (the path is taken), no document, log
+/// entry or half-made branch is left behind.
+async fn branch_creation_leaves_no_orphan_on_failure(store: &Store) {
+    let owner = user(store, "o@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let origin = store.create_document(&ws.id, "a.txt", "plaintext", &owner).await.unwrap();
+    store.delete_document(&origin.id).await.unwrap();
+    let failed = store.create_branch(new_branch(&origin.id, &ws.id, "a@b.txt", &owner)).await;
+    assert!(matches!(failed, Err(Error::NotFound(_))), "{failed:?}");
+    assert!(store.documents(&ws.id).await.unwrap().is_empty(), "no orphan document");
+
+    let origin = store.create_document(&ws.id, "a.txt", "plaintext", &owner).await.unwrap();
+    let taken = store.create_branch(new_branch(&origin.id, &ws.id, "a.txt", &owner)).await;
+    assert!(matches!(taken, Err(Error::Conflict(_))), "{taken:?}");
+    let first = store.create_branch(new_branch(&origin.id, &ws.id, "a@b.txt", &owner)).await.unwrap();
+    let again = store.create_branch(new_branch(&origin.id, &ws.id, "a@b.txt", &owner)).await;
+    assert!(matches!(again, Err(Error::Conflict(_))), "{again:?}");
+    let paths: Vec<_> = store.documents(&ws.id).await.unwrap().into_iter().map(|d| d.path).collect();
+    assert_eq!(paths, ["a.txt", "a@b.txt"]);
+    assert_eq!(store.branches(&origin.id).await.unwrap().len(), 1);
+    assert_eq!(store.load_document_state(&first.id).await.unwrap().updates.len(), 1);
+}
+
 async fn branches_track_their_merges(store: &Store) {
     let owner = user(store, "o@example.org").await;
     let ws = store.create_workspace(&owner, "Team").await.unwrap();
     let origin = store.create_document(&ws.id, "a.txt", "plaintext", &owner).await.unwrap();
-    let branch = store.create_document(&ws.id, "a@b.txt", "plaintext", &owner).await.unwrap();
     assert!(store.branch_state(&origin.id).await.unwrap().is_none());
-    store.append_updates(&branch.id, &[NewUpdate { seq: 1, data: &[1], user: Some(&owner) }]).await.unwrap();
-    store.set_branch(&branch.id, &origin.id, None, &[7], 1).await.unwrap();
+    let branch = store.create_branch(new_branch(&origin.id, &ws.id, "a@b.txt", &owner)).await.unwrap();
+    assert_eq!(store.load_document_state(&branch.id).await.unwrap().updates, vec![(1, vec![1])], "the fork's state");
     let listed = store.branches(&origin.id).await.unwrap();
     assert_eq!((listed.len(), listed[0].seq, listed[0].merged_seq), (1, 1, 1));
     store.append_updates(&branch.id, &[NewUpdate { seq: 2, data: &[2], user: None }]).await.unwrap();

@@ -95,7 +95,7 @@ pub async fn content(
     Path(doc): Path<DocumentId>,
 ) -> ApiResult<Response> {
     document_access(&state, &doc, &current.user.id, Role::can_view, "read documents").await?;
-    let text = state.collab.text(&doc).await.map_err(ApiError::internal)?;
+    let text = state.collab.text(&doc).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 
@@ -110,8 +110,6 @@ pub async fn replace_content(
     document_access(&state, &doc, &current.user.id, Role::can_edit_documents, "edit documents").await?;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_utf8", "the body must be UTF-8 text"))?;
-    match state.collab.replace_text(&doc, text, current.user.id.clone()).await {
-        Ok(_) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(err) => Ok(err.into_response()),
-    }
+    state.collab.replace_text(&doc, text, current.user.id.clone()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

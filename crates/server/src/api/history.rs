@@ -5,21 +5,20 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use reynard_collab::history::{Rebuilt, line_diff};
+use reynard_collab::history::{DIFF_BUDGET, Rebuilt, line_diff};
 use reynard_proto::api::{
     BranchView, ChangeSummary, CreateBranchRequest, CreateVersionRequest, DiffHunk, DiffView, DocumentView,
     MergeResponse, RestoreResponse, VersionView,
 };
 use reynard_proto::document::language_for_path;
 use reynard_proto::{DocumentId, Role};
-use reynard_store::documents::NewUpdate;
-use reynard_store::history::VersionRecord;
+use reynard_store::history::{NewBranch, VersionRecord};
 
 use crate::api::documents::document_access;
-use crate::collab::hub::HubError;
 use crate::collab::room_task::VersionKind;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, CurrentUser};
+use crate::history_work;
 use crate::state::AppState;
 
 /// Lines of context around each change in a diff.
@@ -37,15 +36,6 @@ fn view(record: VersionRecord) -> VersionView {
     }
 }
 
-fn hub_error(err: HubError) -> ApiError {
-    match err {
-        HubError::Deleted => ApiError::not_found("document"),
-        HubError::Invalid(message) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_update", message),
-        HubError::TooLarge(message) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "document_too_large", message),
-        other => ApiError::internal(other),
-    }
-}
-
 fn version_name(name: Option<&str>) -> ApiResult<Option<String>> {
     match name.map(str::trim) {
         None | Some("") => Ok(None),
@@ -58,14 +48,27 @@ fn version_name(name: Option<&str>) -> ApiResult<Option<String>> {
     }
 }
 
-/// The text of a stored version.
+/// The text of a stored version (rebuilt on a history worker).
 async fn version_text(state: &AppState, doc: &DocumentId, version: &str) -> ApiResult<String> {
-    Ok(rebuild(state, doc, version).await?.text())
+    let updates = state.store.version_updates(doc, version).await?;
+    history_work::run(history_work::Queue::Requests, move || {
+        Rebuilt::from_updates(updates.iter().map(Vec::as_slice)).map(|rebuilt| rebuilt.text())
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)
 }
 
-async fn rebuild(state: &AppState, doc: &DocumentId, version: &str) -> ApiResult<Rebuilt> {
+/// A stored version's whole state and state vector (rebuilt on a history worker).
+async fn version_state(state: &AppState, doc: &DocumentId, version: &str) -> ApiResult<(Vec<u8>, Vec<u8>)> {
     let updates = state.store.version_updates(doc, version).await?;
-    Rebuilt::from_updates(updates.iter().map(Vec::as_slice)).map_err(ApiError::internal)
+    history_work::run(history_work::Queue::Requests, move || {
+        Rebuilt::from_updates(updates.iter().map(Vec::as_slice))
+            .map(|rebuilt| (rebuilt.encode_state(), rebuilt.state_vector()))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)
 }
 
 /// `POST /api/v1/documents/{doc}/versions {name}` (editors and owners).
@@ -77,7 +80,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<VersionView>)> {
     document_access(&state, &doc, &current.user.id, Role::can_edit_documents, "create versions").await?;
     let name = version_name(body.name.as_deref())?;
-    let record = state.collab.create_version(&doc, VersionKind::Named, name).await.map_err(hub_error)?;
+    let record = state.collab.create_version(&doc, VersionKind::Named, name).await?;
     let record = record.ok_or_else(|| ApiError::internal("a named version was not recorded"))?;
     Ok((StatusCode::CREATED, Json(view(record))))
 }
@@ -122,16 +125,17 @@ pub async fn diff(
         let state = state.clone();
         let doc = doc.clone();
         async move {
-            if at == "current" {
-                state.collab.text(&doc).await.map_err(hub_error)
-            } else {
-                version_text(&state, &doc, &at).await
-            }
+            if at == "current" { Ok(state.collab.text(&doc).await?) } else { version_text(&state, &doc, &at).await }
         }
     };
     let old = text_at(query.from).await?;
     let new = text_at(query.to.unwrap_or_else(|| "current".to_owned())).await?;
-    let hunks = line_diff(&old, &new, DIFF_CONTEXT)
+    let diff =
+        history_work::run(history_work::Queue::Requests, move || line_diff(&old, &new, DIFF_CONTEXT, DIFF_BUDGET))
+            .await
+            .map_err(ApiError::internal)?;
+    let hunks = diff
+        .hunks
         .into_iter()
         .map(|h| DiffHunk {
             old_start: h.old_start,
@@ -141,7 +145,7 @@ pub async fn diff(
             lines: h.lines,
         })
         .collect();
-    Ok(Json(DiffView { hunks }))
+    Ok(Json(DiffView { hunks, coarse: diff.coarse }))
 }
 
 /// `POST /api/v1/documents/{doc}/versions/{v}/restore` (editors and owners):
@@ -155,12 +159,12 @@ pub async fn restore(
     document_access(&state, &doc, &current.user.id, Role::can_edit_documents, "restore versions").await?;
     let target = state.store.version(&doc, &version).await?;
     let text = version_text(&state, &doc, &version).await?;
-    state.collab.replace_text(&doc, text, current.user.id.clone()).await.map_err(hub_error)?;
+    state.collab.replace_text(&doc, text, current.user.id.clone()).await?;
     let name = match &target.name {
         Some(name) => format!("Restored “{name}”"),
         None => format!("Restored the version of {}", target.created_at),
     };
-    let record = state.collab.create_version(&doc, VersionKind::Restore, Some(name)).await.map_err(hub_error)?;
+    let record = state.collab.create_version(&doc, VersionKind::Restore, Some(name)).await?;
     let record = record.ok_or_else(|| ApiError::internal("the restore version was not recorded"))?;
     Ok(Json(RestoreResponse { version: view(record) }))
 }
@@ -205,21 +209,26 @@ pub async fn create_branch(
         document_access(&state, &doc, &current.user.id, Role::can_edit_documents, "create branches").await?;
     let name = branch_name(&body.name)?;
     let (fork_state, fork_sv) = match &body.from_version {
-        Some(version) => {
-            let rebuilt = rebuild(&state, &doc, version).await?;
-            (rebuilt.encode_state(), rebuilt.state_vector())
-        }
+        Some(version) => version_state(&state, &doc, version).await?,
         None => {
-            let export = state.collab.export(&doc, None).await.map_err(hub_error)?;
+            let export = state.collab.export(&doc, None).await?;
             (export.update, export.state_vector)
         }
     };
     let path = branch_path(&origin.path, name);
-    let branch: DocumentView =
-        state.store.create_document(&origin.workspace_id, &path, language_for_path(&path), &current.user.id).await?;
-    let first = NewUpdate { seq: 1, data: &fork_state, user: Some(&current.user.id) };
-    state.store.append_updates(&branch.id, &[first]).await?;
-    state.store.set_branch(&branch.id, &doc, body.from_version.as_deref(), &fork_sv, 1).await?;
+    let branch: DocumentView = state
+        .store
+        .create_branch(NewBranch {
+            origin: &doc,
+            workspace: &origin.workspace_id,
+            path: &path,
+            language: language_for_path(&path),
+            created_by: &current.user.id,
+            forked_at: body.from_version.as_deref(),
+            fork_state: &fork_state,
+            state_vector: &fork_sv,
+        })
+        .await?;
     let view =
         BranchView { id: branch.id, path: branch.path, branch_of: doc, forked_at: body.from_version, unmerged: false };
     Ok((StatusCode::CREATED, Json(view)))
@@ -265,15 +274,15 @@ pub async fn merge(
         .document(&branch_state.branch_of)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "origin_deleted", "the branch's origin was deleted"))?;
-    let export = state.collab.export(&branch, Some(branch_state.merged_state_vector)).await.map_err(hub_error)?;
+    let export = state.collab.export(&branch, Some(branch_state.merged_state_vector)).await?;
     let merged_updates = export.seq - branch_state.merged_seq;
     if merged_updates <= 0 {
         return Ok(Json(MergeResponse { merged_updates: 0 }));
     }
-    state.collab.apply(&origin.id, export.update, current.user.id.clone()).await.map_err(hub_error)?;
+    state.collab.apply(&origin.id, export.update, current.user.id.clone()).await?;
     state.store.set_merged(&branch, &export.state_vector, export.seq).await?;
     let name = Some(format!("Merged {}", document.path));
-    state.collab.create_version(&origin.id, VersionKind::Merge, name).await.map_err(hub_error)?;
+    state.collab.create_version(&origin.id, VersionKind::Merge, name).await?;
     Ok(Json(MergeResponse { merged_updates }))
 }
 

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use reynard_collab::fanout::{Fanout, FanoutEvent, ProcessId, Published, SubscriptionId};
-use reynard_collab::history::{Rebuilt, count_changes, strip_known_deletions};
+use reynard_collab::history::{DIFF_BUDGET, Rebuilt, count_changes, strip_known_deletions};
 use reynard_collab::{ConnId, DocRoom, ProtocolError};
 use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
 use reynard_store::Store;
@@ -22,6 +22,7 @@ use tracing::Instrument;
 
 use super::hub::{DocHub, HubError};
 use super::{CollabConfig, Outbox, close_code};
+use crate::history_work;
 
 /// Most events handled in one batch (and so in one transaction).
 const MAX_BATCH: usize = 512;
@@ -136,6 +137,9 @@ struct RoomTask {
     version_at: Instant,
     /// When the last local update was accepted.
     updated_at: Option<Instant>,
+    /// A stored update did not apply: the room stops without writing a
+    /// snapshot (which would delete the log entries it folds).
+    broken: bool,
 }
 
 /// Runs the room of `doc` until it is idle past the grace period, shut down, or
@@ -318,6 +322,7 @@ impl RoomTask {
             version_deletions: None,
             version_at: Instant::now(),
             updated_at: (seq > version_seq).then(Instant::now),
+            broken: false,
         })
     }
 
@@ -435,6 +440,16 @@ impl RoomTask {
 
         let mut relayed = match self.apply_remote(remote_seqs).await {
             Ok(relayed) => relayed,
+            Err(err) if self.broken => {
+                // Clients keep their edits and resend them on reconnect.
+                for client in self.clients.values() {
+                    client.outbox.close(close_code::INTERNAL, "could not apply the stored document");
+                }
+                for ack in acks {
+                    ack.fail(&err);
+                }
+                return std::ops::ControlFlow::Break(());
+            }
             Err(err) => {
                 tracing::warn!(%err, "could not catch up from the log");
                 Vec::new()
@@ -588,10 +603,8 @@ impl RoomTask {
                 changed.extend(self.catch_up().await?);
                 continue;
             }
-            match self.room.apply_logged_update(&update) {
-                Ok(true) => changed.push(update.to_vec()),
-                Ok(false) => {}
-                Err(err) => tracing::warn!(seq, %err, "skipped a remote update that does not apply"),
+            if self.apply_log_entry(seq, &update)? {
+                changed.push(update.to_vec());
             }
             self.seq = seq;
             self.log.appended(update.len());
@@ -607,7 +620,7 @@ impl RoomTask {
         if let Some((snapshot_seq, snapshot)) = &state.snapshot
             && *snapshot_seq > self.seq
         {
-            if let Ok(true) = self.room.apply_logged_update(snapshot) {
+            if self.apply_log_entry(*snapshot_seq, snapshot)? {
                 changed.push(snapshot.clone());
             }
             self.seq = *snapshot_seq;
@@ -616,14 +629,33 @@ impl RoomTask {
             if seq <= self.seq {
                 continue;
             }
-            self.log.appended(update.len());
-            if let Ok(true) = self.room.apply_logged_update(&update) {
+            let bytes = update.len();
+            if self.apply_log_entry(seq, &update)? {
                 changed.push(update);
             }
+            self.log.appended(bytes);
             self.seq = seq;
         }
         tracing::debug!(seq = self.seq, updates = changed.len(), "caught up from the log");
         Ok(changed)
+    }
+
+    /// Applies a durable entry of the log (or a snapshot) made elsewhere. One that
+    /// does not apply is not skipped: the room would hold less than the log says
+    /// while its position moved past the entry, and a later compaction would
+    /// fold that position into a snapshot and delete the entry for good. The
+    /// room is marked broken instead (it stops and never compacts), its position
+    /// stays before the entry, and the error says which entry.
+    fn apply_log_entry(&mut self, seq: i64, update: &[u8]) -> Result<bool, HubError> {
+        self.room.apply_logged_update(update).map_err(|err| {
+            tracing::error!(
+                seq,
+                %err,
+                "a stored update of this document does not apply: closing the room; the log is kept as it is"
+            );
+            self.broken = true;
+            HubError::Storage(format!("log entry {seq} does not apply: {err}"))
+        })
     }
 
     /// When the next automatic version is due: a burst of editing ended, or
@@ -658,14 +690,30 @@ impl RoomTask {
         let storage = |e: reynard_store::Error| HubError::Storage(e.to_string());
         let base = self.store.version_base(&self.doc).await.map_err(storage)?;
         let text = self.room.text();
+        let failed = |e: history_work::JobFailed| HubError::Storage(e.to_string());
         if let (None, Some(base)) = (&self.version_text, &base) {
             let updates = self.store.version_updates(&self.doc, &base.id).await.map_err(storage)?;
-            let rebuilt = Rebuilt::from_updates(updates.iter().map(Vec::as_slice))
-                .map_err(|e| HubError::Storage(e.to_string()))?;
-            self.version_text = Some(rebuilt.text());
-            self.version_deletions = Some(rebuilt.delete_set());
+            let (text, deletions) = history_work::run(history_work::Queue::Rooms, move || {
+                Rebuilt::from_updates(updates.iter().map(Vec::as_slice))
+                    .map(|rebuilt| (rebuilt.text(), rebuilt.delete_set()))
+            })
+            .await
+            .map_err(failed)?
+            .map_err(|e| HubError::Storage(e.to_string()))?;
+            self.version_text = Some(text);
+            self.version_deletions = Some(deletions);
         }
-        let (added, removed) = count_changes(self.version_text.as_deref().unwrap_or(""), &text);
+        // Counting is a diff: off the async workers, and bounded in time (a
+        // coarse count is still the exact size of a valid edit).
+        let previous = self.version_text.take().unwrap_or_default();
+        let (previous, text, counts) = history_work::run(history_work::Queue::Rooms, move || {
+            let counts = count_changes(&previous, &text, DIFF_BUDGET);
+            (previous, text, counts)
+        })
+        .await
+        .map_err(failed)?;
+        self.version_text = Some(previous);
+        let (added, removed) = (counts.added, counts.removed);
         // A delta holds what changed since the last version; a checkpoint (the
         // whole state) is written once the deltas since the last one outweigh it
         // twice, which bounds both storage and the work to rebuild a version.
@@ -742,7 +790,7 @@ impl RoomTask {
 
     /// Folds the log into a snapshot, if anything is not folded yet.
     async fn snapshot(&mut self) {
-        if self.log.entries == 0 {
+        if self.log.entries == 0 || self.broken {
             return;
         }
         let state = self.room.encode_state();

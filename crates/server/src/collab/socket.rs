@@ -11,7 +11,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::SinkExt;
 use reynard_auth::hash_token;
 use reynard_proto::{DocumentId, Role};
@@ -289,19 +289,4 @@ fn truncate_reason(reason: &str) -> String {
         end -= 1;
     }
     reason[..end].to_owned()
-}
-
-impl IntoResponse for super::hub::HubError {
-    fn into_response(self) -> Response {
-        match self {
-            super::hub::HubError::TooLarge(message) => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "document_too_large", message).into_response()
-            }
-            super::hub::HubError::Deleted => ApiError::not_found("document").into_response(),
-            super::hub::HubError::Invalid(message) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_update", message).into_response()
-            }
-            other => ApiError::internal(other).into_response(),
-        }
-    }
 }

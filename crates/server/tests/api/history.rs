@@ -79,7 +79,7 @@ async fn named_and_automatic_versions_with_exact_content_and_diffs() {
     assert_eq!(
         diff,
         json!({ "hunks": [{ "old_start": 1, "old_lines": 1, "new_start": 1, "new_lines": 3,
-            "lines": ["-fn main() {}", "+fn main() {", "+    println!(\"hi\");", "+}"] }] })
+            "lines": ["-fn main() {}", "+fn main() {", "+    println!(\"hi\");", "+}"] }], "coarse": false })
     );
     let (_, to_now) =
         s.server.get(&format!("/api/v1/documents/{}/diff?from={named_id}&to=current", s.doc), &s.viewer.token).await;
@@ -91,6 +91,80 @@ async fn named_and_automatic_versions_with_exact_content_and_diffs() {
     assert_error(&restore_missing, StatusCode::NOT_FOUND, "not_found");
     let no_from = s.server.get(&format!("/api/v1/documents/{}/diff", s.doc), &s.viewer.token).await;
     assert_eq!(no_from.0, StatusCode::BAD_REQUEST);
+}
+
+/// Two texts of 100,000 lines with no line in common: the diff used to need
+/// memory in the square of the length (gigabytes) and minutes of CPU; it now
+/// answers within its time budget, with honest counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diffs_of_large_texts_with_nothing_in_common_answer_quickly() {
+    let s = setup_with(|_| {}).await;
+    let old: String = (0..100_000).map(|i| format!("old line {i}\n")).collect();
+    let new: String = (0..100_000).map(|i| format!("new line {i}\n")).collect();
+    put(&s, &old).await;
+    let from = name_version(&s, "old").await;
+    put(&s, &new).await;
+    let to = name_version(&s, "new").await;
+    assert_eq!(to["summary"], json!({ "added": 100_000, "removed": 100_000 }), "honest counts");
+    let (from, to) = (from["id"].as_str().unwrap(), to["id"].as_str().unwrap());
+
+    let started = std::time::Instant::now();
+    let (status, diff) =
+        s.server.get(&format!("/api/v1/documents/{}/diff?from={from}&to={to}", s.doc), &s.viewer.token).await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::OK);
+    assert!(took < Duration::from_secs(2), "the diff took {took:?}");
+    eprintln!("disjoint 100,000-line diff answered in {took:?}, coarse {}", diff["coarse"]);
+    let lines: Vec<&str> = diff["hunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h["lines"].as_array().unwrap())
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(lines.iter().filter(|l| l.starts_with('-')).count(), 100_000);
+    assert_eq!(lines.iter().filter(|l| l.starts_with('+')).count(), 100_000);
+    assert!(diff["coarse"].is_boolean(), "{}", diff["coarse"]);
+
+    // The server is still responsive, and the present diffs the same way.
+    let (status, _) =
+        s.server.get(&format!("/api/v1/documents/{}/diff?from={from}&to=current", s.doc), &s.viewer.token).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Few distinct lines in another order: every line matches thousands of
+    // others, the hardest input for Myers. The search runs out of its budget
+    // and the answer is one coarse hunk, with exact counts.
+    let tangled = |seed: u64| {
+        let mut x = seed;
+        (0..100_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                format!("token {}\n", x % 64)
+            })
+            .collect::<String>()
+    };
+    put(&s, &tangled(0x9E37_79B9_7F4A_7C15)).await;
+    let from = name_version(&s, "tangled old").await["id"].as_str().unwrap().to_owned();
+    put(&s, &tangled(0xD1B5_4A32_D192_ED03)).await;
+    let to = name_version(&s, "tangled new").await["id"].as_str().unwrap().to_owned();
+    let started = std::time::Instant::now();
+    let (status, diff) =
+        s.server.get(&format!("/api/v1/documents/{}/diff?from={from}&to={to}", s.doc), &s.viewer.token).await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::OK);
+    assert!(took < Duration::from_secs(2), "the diff took {took:?}");
+    eprintln!("tangled 100,000-line diff answered in {took:?}");
+    assert_eq!(diff["coarse"], true, "the search ran out of its budget");
+    let hunks = diff["hunks"].as_array().unwrap();
+    assert_eq!(hunks.len(), 1, "one coarse hunk");
+    let (old_lines, new_lines) = (hunks[0]["old_lines"].as_u64().unwrap(), hunks[0]["new_lines"].as_u64().unwrap());
+    let lines = hunks[0]["lines"].as_array().unwrap();
+    let removed = lines.iter().filter(|l| l.as_str().unwrap().starts_with('-')).count() as u64;
+    let added = lines.iter().filter(|l| l.as_str().unwrap().starts_with('+')).count() as u64;
+    let context = lines.len() as u64 - removed - added;
+    assert_eq!((removed + context, added + context), (old_lines, new_lines), "counts match the hunk");
 }
 
 #[tokio::test]

@@ -105,3 +105,68 @@ async fn lost_fanout_messages_are_caught_up_from_the_log() {
     reader.until("every insert, lost ones included", |c| c.text().matches(';').count() == 11).await;
     assert!(!lossy.dropped.lock().unwrap().is_empty(), "the test lost some messages");
 }
+
+/// The log entries a document still has, by sequence number.
+async fn logged_seqs(store: &reynard_store::Store, doc: &str) -> Vec<i64> {
+    store.updates_since(&DocumentId::new(doc), 0).await.unwrap().into_iter().map(|(seq, _)| seq).collect()
+}
+
+/// A stored update that does not apply (written by another process, or damaged
+/// on disk) is never skipped: the room closes its clients with 1011 instead of
+/// moving past it, and no compaction deletes it — whether it arrives through
+/// the fan-out or is found while catching up from the log.
+#[tokio::test]
+async fn an_update_that_does_not_apply_closes_the_room_and_stays_in_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let fanout = Arc::new(InProcessFanout::default());
+    // Compact at once: a room that moved past the bad entry would fold it away.
+    let tune = |config: &mut reynard_server::config::Config| {
+        crate::support::store_in(config, &data);
+        config.collab.compact_after = 1;
+    };
+    let server = TestServer::start_with_fanout(tune, fanout.clone()).await;
+    let store = reynard_store::Store::open(&reynard_store::Store::sqlite_url(&data)).await.unwrap();
+    let (doc, token) = shared_document(&server).await;
+    let garbage: Arc<[u8]> = Arc::from(&[0xff_u8, 0xff, 0xff, 0x01][..]);
+    let bad = |seq| reynard_store::documents::NewUpdate { seq, data: &garbage, user: None };
+
+    // Through the fan-out: another process announces entry 2.
+    let mut client = Client::connect(&server, &doc, &token).await;
+    client.insert(0, "kept").await;
+    client.until("the echo of entry 1", |c| c.text() == "kept").await;
+    store.append_updates(&DocumentId::new(&doc), &[bad(2)]).await.unwrap();
+    fanout.publish(Published {
+        origin: reynard_collab::fanout::ProcessId(u64::MAX),
+        doc: DocumentId::new(&doc),
+        event: FanoutEvent::Update { seq: 2, update: garbage.clone() },
+    });
+    let (code, reason) = client.closed().await;
+    assert_eq!(code, 1011, "{reason}");
+    // The room is gone (it did not compact on its way out); reopening the
+    // document fails the same way rather than losing the entry.
+    let mut again = Client::connect(&server, &doc, &token).await;
+    assert_eq!(again.closed().await.0, 1011);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(logged_seqs(&store, &doc).await.contains(&2), "the entry that does not apply is kept");
+
+    // Through catch-up: the room's next append finds entry 2 taken.
+    let (other, token) = {
+        let owner = server.signup("second@example.org").await;
+        let ws = server.workspace(&owner, "Second").await;
+        let (_, doc) =
+            server.post(&format!("/api/v1/workspaces/{ws}/documents"), &owner.token, json!({ "path": "b.txt" })).await;
+        (doc["id"].as_str().unwrap().to_owned(), owner.token)
+    };
+    let mut client = Client::connect(&server, &other, &token).await;
+    client.insert(0, "kept").await;
+    client.until("the echo of entry 1", |c| c.text() == "kept").await;
+    store.append_updates(&DocumentId::new(&other), &[bad(2)]).await.unwrap();
+    client.insert(0, "more ").await;
+    let (code, reason) = client.closed().await;
+    assert_eq!(code, 1011, "{reason}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(logged_seqs(&store, &other).await.contains(&2), "the entry that does not apply is kept");
+    server.stop().await.unwrap();
+    assert!(logged_seqs(&store, &other).await.contains(&2), "not folded away at shutdown either");
+}
