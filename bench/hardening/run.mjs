@@ -46,7 +46,7 @@ async function signup () {
   const before = server.rssMb()
   const t0 = performance.now()
   const answers = await Promise.all(Array.from({ length: SIGNUPS }, (_, i) => post(server.url, '/api/v1/auth/signup',
-    { email: `user${i}@example.org`, password: 'correct horse battery', name: `User ${i}` },
+    { email: `user${i}@example.org`, password: 'correct horse 1', name: `User ${i}` },
     { 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` })))
   const seconds = (performance.now() - t0) / 1000
   const count = (status) => answers.filter((a) => a.status === status).length
@@ -57,7 +57,7 @@ async function signup () {
   const t1 = performance.now()
   let sequential = 0
   for (let i = 0; i < 40; i++) {
-    const a = await post(server.url, '/api/v1/auth/signup', { email: `seq${i}@example.org`, password: 'correct horse battery', name: 'Seq' },
+    const a = await post(server.url, '/api/v1/auth/signup', { email: `seq${i}@example.org`, password: 'correct horse 1', name: 'Seq' },
       { 'x-forwarded-for': `10.200.0.${i}` })
     if (a.status === 201) sequential++
   }
@@ -67,7 +67,7 @@ async function signup () {
 
 async function diff () {
   const server = await start()
-  const { json } = await post(server.url, '/api/v1/auth/signup', { email: 'ada@example.org', password: 'correct horse battery', name: 'Ada' })
+  const { json } = await post(server.url, '/api/v1/auth/signup', { email: 'ada@example.org', password: 'correct horse 1', name: 'Ada' })
   const auth = { authorization: `Bearer ${json.token}` }
   const ws = (await post(server.url, '/api/v1/workspaces', { name: 'Diff' }, auth)).json.id
   for (const [label, a, b] of [
