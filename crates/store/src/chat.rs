@@ -209,9 +209,7 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut messages = rows.iter().map(message_from_row).collect::<Result<Vec<_>>>()?;
-        self.fill_mentions(&mut messages).await?;
-        Ok(messages)
+        self.messages_of(&rows).await
     }
 
     /// Messages of a workspace that mention `user`, newest first.
@@ -232,9 +230,7 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut messages = rows.iter().map(message_from_row).collect::<Result<Vec<_>>>()?;
-        self.fill_mentions(&mut messages).await?;
-        Ok(messages)
+        self.messages_of(&rows).await
     }
 
     /// Messages of a workspace's rooms holding every word of `query`, newest first.
@@ -267,9 +263,7 @@ impl Store {
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
-        let mut messages = rows.iter().map(message_from_row).collect::<Result<Vec<_>>>()?;
-        self.fill_mentions(&mut messages).await?;
-        Ok(messages)
+        self.messages_of(&rows).await
     }
 
     /// Records that `user` has read `room` up to `message` (never moves back).
@@ -312,6 +306,13 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Messages from rows of [`MESSAGE_SELECT`], with their mentions.
+    async fn messages_of(&self, rows: &[AnyRow]) -> Result<Vec<MessageView>> {
+        let mut messages = rows.iter().map(message_from_row).collect::<Result<Vec<_>>>()?;
+        self.fill_mentions(&mut messages).await?;
+        Ok(messages)
     }
 
     /// Fills in the mentions of `messages`.
