@@ -3,11 +3,15 @@
 //! their access ends (signed out, session expired, removed from the workspace,
 //! workspace deleted), wherever in the connection's life that happens.
 //!
-//! An entry is kept small (it exists for every idle connection): the session
-//! is known by a 64-bit key of its token hash, and expiry is found by a sweep
-//! ([`Connections::close_expired`]) rather than a timer per connection.
+//! An entry is kept small (it exists for every idle connection): user,
+//! workspace and session are known by 64-bit keys (a hash seeded at random when
+//! the process starts, so nobody can aim for a collision), and expiry is found
+//! by a sweep ([`Connections::close_expired`]) rather than a timer per
+//! connection.
 
 use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use reynard_collab::ConnId;
@@ -41,9 +45,17 @@ pub fn session_key(token_hash: &str) -> u64 {
     })
 }
 
+/// A holder as the registry keeps it: 64-bit keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
+    user: u64,
+    session: u64,
+    workspace: u64,
+}
+
 #[derive(Debug)]
 struct Entry {
-    holder: Holder,
+    key: Key,
     /// When the session ends (Unix milliseconds).
     expires_at: i64,
     closer: Closer,
@@ -52,13 +64,15 @@ struct Entry {
 #[derive(Debug, Default)]
 struct Inner {
     by_conn: HashMap<ConnId, Entry>,
-    per_user: HashMap<UserId, usize>,
+    per_user: HashMap<u64, usize>,
 }
 
 /// The registry of this process's document connections.
 #[derive(Debug)]
 pub struct Connections {
     max_per_user: usize,
+    /// Seeds the keys of user and workspace ids.
+    ids: RandomState,
     inner: Mutex<Inner>,
 }
 
@@ -73,11 +87,11 @@ impl Drop for Registration {
     fn drop(&mut self) {
         let mut inner = self.registry.lock();
         if let Some(entry) = inner.by_conn.remove(&self.conn)
-            && let Some(count) = inner.per_user.get_mut(&entry.holder.user)
+            && let Some(count) = inner.per_user.get_mut(&entry.key.user)
         {
             *count -= 1;
             if *count == 0 {
-                inner.per_user.remove(&entry.holder.user);
+                inner.per_user.remove(&entry.key.user);
             }
         }
     }
@@ -86,7 +100,15 @@ impl Drop for Registration {
 impl Connections {
     /// A registry allowing `max_per_user` connections per user.
     pub fn new(max_per_user: usize) -> Arc<Connections> {
-        Arc::new(Connections { max_per_user: max_per_user.max(1), inner: Mutex::default() })
+        Arc::new(Connections { max_per_user: max_per_user.max(1), ids: RandomState::new(), inner: Mutex::default() })
+    }
+
+    fn user_key(&self, user: &UserId) -> u64 {
+        self.ids.hash_one(("user", user.as_str()))
+    }
+
+    fn workspace_key(&self, workspace: &WorkspaceId) -> u64 {
+        self.ids.hash_one(("workspace", workspace.as_str()))
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -98,25 +120,30 @@ impl Connections {
     pub fn register(
         self: &Arc<Self>,
         conn: ConnId,
-        holder: Holder,
+        holder: &Holder,
         expires_at: i64,
         closer: Closer,
     ) -> Result<Registration, TooManyConnections> {
+        let key = Key {
+            user: self.user_key(&holder.user),
+            session: holder.session,
+            workspace: self.workspace_key(&holder.workspace),
+        };
         let mut inner = self.lock();
-        let count = inner.per_user.entry(holder.user.clone()).or_insert(0);
+        let count = inner.per_user.entry(key.user).or_insert(0);
         if *count >= self.max_per_user {
             return Err(TooManyConnections { max: self.max_per_user });
         }
         *count += 1;
-        inner.by_conn.insert(conn, Entry { holder, expires_at, closer });
+        inner.by_conn.insert(conn, Entry { key, expires_at, closer });
         Ok(Registration { registry: self.clone(), conn })
     }
 
-    /// Closes the connections whose holder `matches`; returns how many.
-    fn close_where(&self, matches: impl Fn(&Holder) -> bool, code: u16, reason: &str) -> usize {
+    /// Closes the connections whose key `matches`; returns how many.
+    fn close_where(&self, matches: impl Fn(&Key) -> bool, code: u16, reason: &str) -> usize {
         let inner = self.lock();
         let mut closed = 0;
-        for entry in inner.by_conn.values().filter(|entry| matches(&entry.holder)) {
+        for entry in inner.by_conn.values().filter(|entry| matches(&entry.key)) {
             entry.closer.close(code, reason);
             closed += 1;
         }
@@ -126,7 +153,7 @@ impl Connections {
     /// Closes the connections opened with a session (by its token hash).
     pub fn close_session(&self, token_hash: &str, code: u16, reason: &str) -> usize {
         let session = session_key(token_hash);
-        self.close_where(|holder| holder.session == session, code, reason)
+        self.close_where(|key| key.session == session, code, reason)
     }
 
     /// Closes the connections whose session has ended by `now` (Unix
@@ -143,17 +170,20 @@ impl Connections {
 
     /// Closes a user's connections to the documents of a workspace.
     pub fn close_member(&self, workspace: &WorkspaceId, user: &UserId, code: u16, reason: &str) -> usize {
-        self.close_where(|holder| holder.workspace == *workspace && holder.user == *user, code, reason)
+        let (workspace, user) = (self.workspace_key(workspace), self.user_key(user));
+        self.close_where(|key| key.workspace == workspace && key.user == user, code, reason)
     }
 
     /// Closes every connection to the documents of a workspace.
     pub fn close_workspace(&self, workspace: &WorkspaceId, code: u16, reason: &str) -> usize {
-        self.close_where(|holder| holder.workspace == *workspace, code, reason)
+        let workspace = self.workspace_key(workspace);
+        self.close_where(|key| key.workspace == workspace, code, reason)
     }
 
     /// Connections a user holds.
     pub fn count_for(&self, user: &UserId) -> usize {
-        self.lock().per_user.get(user).copied().unwrap_or(0)
+        let user = self.user_key(user);
+        self.lock().per_user.get(&user).copied().unwrap_or(0)
     }
 }
 
@@ -170,17 +200,17 @@ mod tests {
     fn a_user_holds_a_bounded_number_of_connections() {
         let registry = Connections::new(2);
         let (outbox, _inbox) = outbox::queue(16, 1024);
-        let a = registry.register(ConnId(1), holder("u", "s", "w"), i64::MAX, outbox.closer()).unwrap();
-        let _b = registry.register(ConnId(2), holder("u", "s", "w"), i64::MAX, outbox.closer()).unwrap();
+        let a = registry.register(ConnId(1), &holder("u", "s", "w"), i64::MAX, outbox.closer()).unwrap();
+        let _b = registry.register(ConnId(2), &holder("u", "s", "w"), i64::MAX, outbox.closer()).unwrap();
         assert_eq!(
-            registry.register(ConnId(3), holder("u", "s", "w"), i64::MAX, outbox.closer()).unwrap_err(),
+            registry.register(ConnId(3), &holder("u", "s", "w"), i64::MAX, outbox.closer()).unwrap_err(),
             TooManyConnections { max: 2 }
         );
         // Others are not affected, and a closed connection frees its place.
-        registry.register(ConnId(4), holder("v", "t", "w"), i64::MAX, outbox.closer()).unwrap();
+        registry.register(ConnId(4), &holder("v", "t", "w"), i64::MAX, outbox.closer()).unwrap();
         drop(a);
         assert_eq!(registry.count_for(&UserId::new("u")), 1);
-        registry.register(ConnId(5), holder("u", "s", "w"), i64::MAX, outbox.closer()).unwrap();
+        registry.register(ConnId(5), &holder("u", "s", "w"), i64::MAX, outbox.closer()).unwrap();
     }
 
     #[test]
@@ -194,7 +224,7 @@ mod tests {
             .zip(&queues)
             .enumerate()
             .map(|(i, (holder, (outbox, _)))| {
-                registry.register(ConnId(i as u64), holder, i64::MAX, outbox.closer()).unwrap()
+                registry.register(ConnId(i as u64), &holder, i64::MAX, outbox.closer()).unwrap()
             })
             .collect();
         let closed = |i: usize| queues[i].1.is_closed();
@@ -214,8 +244,8 @@ mod tests {
         let registry = Connections::new(50);
         let (early, early_inbox) = outbox::queue(16, 1024);
         let (late, late_inbox) = outbox::queue(16, 1024);
-        let _a = registry.register(ConnId(1), holder("u", "s1", "w"), 1_000, early.closer()).unwrap();
-        let _b = registry.register(ConnId(2), holder("u", "s2", "w"), 2_000, late.closer()).unwrap();
+        let _a = registry.register(ConnId(1), &holder("u", "s1", "w"), 1_000, early.closer()).unwrap();
+        let _b = registry.register(ConnId(2), &holder("u", "s2", "w"), 2_000, late.closer()).unwrap();
         assert_eq!(registry.close_expired(999, 1008, "session expired"), 0);
         assert_eq!(registry.close_expired(1_000, 1008, "session expired"), 1);
         assert!(early_inbox.is_closed() && !late_inbox.is_closed());

@@ -66,14 +66,13 @@ pub async fn collab_socket(
     let (outbox, inbox) = outbox::queue(config.send_queue, config.send_queue_bytes);
     let conn = hub.next_conn();
     let holder = Holder { user: user.id.clone(), session: session_key(&session), workspace: document.workspace_id };
-    let registration =
-        hub.connections().register(conn, holder.clone(), expires_at, outbox.closer()).map_err(|limit| {
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_connections",
-                format!("you have {} document connections open already; close some first", limit.max),
-            )
-        })?;
+    let registration = hub.connections().register(conn, &holder, expires_at, outbox.closer()).map_err(|limit| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_connections",
+            format!("you have {} document connections open already; close some first", limit.max),
+        )
+    })?;
     let limit = config.limits.max_message_bytes;
     let metrics = state.metrics.clone();
     let upgrade = upgrade.max_message_size(limit).max_frame_size(limit).read_buffer_size(READ_BUFFER_BYTES);
