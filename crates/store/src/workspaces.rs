@@ -58,6 +58,10 @@ fn invitation_from_row(row: &AnyRow) -> Result<Invitation> {
     })
 }
 
+/// A workspace with the role of user `$2` in it (no row when not a member).
+const WORKSPACE_AS_MEMBER: &str = "SELECT w.id, w.name, m.role FROM workspaces w \
+     JOIN workspace_members m ON m.workspace_id = w.id WHERE w.id = $1 AND m.user_id = $2";
+
 fn workspace_from_row(row: &AnyRow) -> Result<WorkspaceView> {
     Ok(WorkspaceView {
         id: WorkspaceId::new(row.try_get::<String, _>("id")?),
@@ -118,15 +122,11 @@ impl Store {
 
     /// One workspace as `user` sees it, if they are a member.
     pub async fn workspace_for(&self, workspace: &WorkspaceId, user: &UserId) -> Result<Option<WorkspaceView>> {
-        let row = sqlx::query(
-            "SELECT w.id, w.name, m.role FROM workspaces w \
-             JOIN workspace_members m ON m.workspace_id = w.id \
-             WHERE w.id = $1 AND m.user_id = $2",
-        )
-        .bind(workspace.as_str())
-        .bind(user.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(WORKSPACE_AS_MEMBER)
+            .bind(workspace.as_str())
+            .bind(user.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(workspace_from_row).transpose()
     }
 
@@ -294,15 +294,8 @@ impl Store {
         .bind(now_millis())
         .execute(&mut *tx)
         .await?;
-        let row = sqlx::query(
-            "SELECT w.id, w.name, m.role FROM workspaces w \
-             JOIN workspace_members m ON m.workspace_id = w.id \
-             WHERE w.id = $1 AND m.user_id = $2",
-        )
-        .bind(workspace.as_str())
-        .bind(user.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
+        let row =
+            sqlx::query(WORKSPACE_AS_MEMBER).bind(workspace.as_str()).bind(user.as_str()).fetch_one(&mut *tx).await?;
         let view = workspace_from_row(&row)?;
         tx.commit().await?;
         Ok(view)
