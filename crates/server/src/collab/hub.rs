@@ -210,18 +210,30 @@ impl DocHub {
     /// has handled it; while the budget is spent, this waits (and so the
     /// connection stops reading).
     pub async fn frame(self: &Arc<Self>, doc: &DocumentId, conn: ConnId, data: bytes::Bytes) {
-        let handle = self.lock().get(doc).filter(|handle| !handle.tx.is_closed()).cloned();
-        if let Some(handle) = &handle
-            && let Ok(permit) = handle.queued_bytes.clone().try_acquire_many_owned(permit_count(&data, &self.config))
-        {
-            match handle.tx.try_send(RoomEvent::Frame { conn, data, queued: permit }) {
-                Ok(()) => return,
-                Err(mpsc::error::TrySendError::Full(event) | mpsc::error::TrySendError::Closed(event)) => {
-                    Box::pin(self.send(doc, event)).await;
-                    return;
+        // The common case takes the budget and queues the frame under the
+        // registry lock, cloning nothing but the budget's handle.
+        let queued = {
+            let rooms = self.lock();
+            match rooms.get(doc).filter(|handle| !handle.tx.is_closed()) {
+                Some(handle) => {
+                    match handle.queued_bytes.clone().try_acquire_many_owned(permit_count(&data, &self.config)) {
+                        Ok(queued) => match handle.tx.try_send(RoomEvent::Frame { conn, data, queued }) {
+                            Ok(()) => return,
+                            Err(mpsc::error::TrySendError::Full(event) | mpsc::error::TrySendError::Closed(event)) => {
+                                Err(event)
+                            }
+                        },
+                        Err(_) => Ok(data),
+                    }
                 }
+                None => Ok(data),
             }
-        }
+        };
+        let data = match queued {
+            Ok(data) => data,
+            // The queue is full (or the room stopping): wait for room in it.
+            Err(event) => return Box::pin(self.send(doc, event)).await,
+        };
         Box::pin(self.frame_waiting(doc, conn, data)).await;
     }
 
