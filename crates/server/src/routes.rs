@@ -6,8 +6,9 @@ use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use serde_json::{Value, json};
 
-use crate::api::{accounts, documents, history, invitations, meta, verification, workspaces};
+use crate::api::{accounts, chat, documents, history, invitations, meta, rooms, verification, workspaces};
 use crate::collab::socket::collab_socket;
+use crate::live::socket::live_socket;
 use crate::state::AppState;
 
 /// What a route answers on success.
@@ -466,6 +467,146 @@ pub fn all() -> Vec<Route> {
         ),
         route(
             M::GET,
+            "/api/v1/workspaces/{ws}/rooms",
+            get(rooms::list),
+            ("rooms", "Rooms of a workspace, the default first (?archived=true: archived ones too)"),
+            true,
+            None,
+            (200, JsonArray("RoomView")),
+            WS_READ,
+        ),
+        route(
+            M::POST,
+            "/api/v1/workspaces/{ws}/rooms",
+            post(rooms::create),
+            ("rooms", "Create a room (owners, editors)"),
+            true,
+            Some("NewRoom"),
+            (201, Json("RoomView")),
+            WS_CONFLICT,
+        ),
+        route(
+            M::GET,
+            "/api/v1/rooms/{room}",
+            get(rooms::get),
+            ("rooms", "One room"),
+            true,
+            None,
+            (200, Json("RoomView")),
+            &[401, 404],
+        ),
+        route(
+            M::PATCH,
+            "/api/v1/rooms/{room}",
+            patch(rooms::change),
+            ("rooms", "Rename a room, archive it or bring it back (owners, editors)"),
+            true,
+            Some("RoomChange"),
+            (200, Json("RoomView")),
+            WS_CONFLICT,
+        ),
+        route(
+            M::DELETE,
+            "/api/v1/rooms/{room}",
+            delete(rooms::archive),
+            ("rooms", "Archive a room (owners, editors; not the default room)"),
+            true,
+            None,
+            (204, Empty),
+            &[401, 403, 404, 409],
+        ),
+        route(
+            M::GET,
+            "/api/v1/rooms/{room}/messages",
+            get(chat::list),
+            ("chat", "A room's messages, newest first (?before={message}&limit=1..100)"),
+            true,
+            None,
+            (200, JsonArray("MessageView")),
+            &[400, 401, 404],
+        ),
+        route(
+            M::POST,
+            "/api/v1/rooms/{room}/messages",
+            post(chat::post),
+            ("chat", "Send a message (every member, viewers too; per-user rate limit)"),
+            true,
+            Some("MessageText"),
+            (201, Json("MessageView")),
+            &[400, 401, 404, 409, 415, 429],
+        ),
+        route(
+            M::PATCH,
+            "/api/v1/messages/{message}",
+            patch(chat::edit),
+            ("chat", "Edit your message"),
+            true,
+            Some("MessageText"),
+            (200, Json("MessageView")),
+            &[400, 401, 403, 404, 409, 415],
+        ),
+        route(
+            M::DELETE,
+            "/api/v1/messages/{message}",
+            delete(chat::delete),
+            ("chat", "Delete your message (owners: any message)"),
+            true,
+            None,
+            (204, Empty),
+            &[401, 403, 404],
+        ),
+        route(
+            M::POST,
+            "/api/v1/rooms/{room}/read",
+            post(chat::mark_read),
+            ("chat", "Mark a room read up to a message"),
+            true,
+            Some("ReadMark"),
+            (204, Empty),
+            &[400, 401, 404, 415],
+        ),
+        route(
+            M::GET,
+            "/api/v1/workspaces/{ws}/unread",
+            get(chat::unread),
+            ("chat", "Unread messages (and mentions of you) per room"),
+            true,
+            None,
+            (200, JsonArray("UnreadView")),
+            WS_READ,
+        ),
+        route(
+            M::GET,
+            "/api/v1/workspaces/{ws}/mentions",
+            get(chat::mentions),
+            ("chat", "Messages that mention you, newest first (?before=&limit=)"),
+            true,
+            None,
+            (200, JsonArray("MessageView")),
+            &[400, 401, 403, 404],
+        ),
+        route(
+            M::GET,
+            "/api/v1/workspaces/{ws}/messages/search",
+            get(chat::search),
+            ("chat", "Full-text search of a workspace's messages (?q=&limit=)"),
+            true,
+            None,
+            (200, JsonArray("MessageView")),
+            &[400, 401, 403, 404],
+        ),
+        route(
+            M::GET,
+            "/api/v1/workspaces/{ws}/live",
+            get(live_socket),
+            ("chat", "The workspace's live socket: chat, typing, presence (WebSocket upgrade; JSON frames)"),
+            true,
+            None,
+            (101, Empty),
+            &[401, 403, 404, 426, 429],
+        ),
+        route(
+            M::GET,
             "/collab/{doc}",
             get(collab_socket),
             ("documents", "y-websocket endpoint (WebSocket upgrade; ?token= or the session cookie)"),
@@ -574,7 +715,7 @@ fn schemas() -> Value {
     let role = json!({ "type": "string", "enum": ["owner", "editor", "viewer"] });
     let object =
         |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
-    json!({
+    let mut all = json!({
         "Error": object(json!({ "error": object(json!({ "code": string, "message": string }), &["code", "message"]) }), &["error"]),
         "Status": object(json!({ "status": string }), &["status"]),
         "SignupRequest": object(json!({ "email": string, "password": { "type": "string", "minLength": 8 }, "name": string, "cookie_only": { "type": "boolean" } }), &["email", "password", "name"]),
@@ -623,6 +764,31 @@ fn schemas() -> Value {
         "Document": object(json!({ "id": string, "workspace_id": string, "path": string, "language": string,
             "created_at": { "type": "integer" }, "updated_at": { "type": "integer" } }),
             &["id", "workspace_id", "path", "language", "created_at", "updated_at"]),
+    });
+    if let (Some(all), Value::Object(chat)) = (all.as_object_mut(), chat_schemas()) {
+        all.extend(chat);
+    }
+    all
+}
+
+fn chat_schemas() -> Value {
+    let string = json!({ "type": "string" });
+    let object =
+        |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
+    json!({
+        "NewRoom": object(json!({ "name": string }), &["name"]),
+        "RoomChange": object(json!({ "name": string, "archived": { "type": "boolean" } }), &[]),
+        "RoomView": object(json!({ "id": string, "workspace_id": string, "name": string, "is_default": { "type": "boolean" },
+            "archived": { "type": "boolean" }, "created_at": { "type": "integer" } }),
+            &["id", "workspace_id", "name", "is_default", "archived", "created_at"]),
+        "MessageText": object(json!({ "text": string }), &["text"]),
+        "MessageView": object(json!({ "id": string, "room_id": string, "author_id": string, "author_name": string, "text": string,
+            "mentions": { "type": "array", "items": string }, "created_at": { "type": "integer" },
+            "edited_at": { "type": ["integer", "null"] } }),
+            &["id", "room_id", "author_id", "author_name", "text", "mentions", "created_at", "edited_at"]),
+        "ReadMark": object(json!({ "message_id": string }), &["message_id"]),
+        "UnreadView": object(json!({ "room_id": string, "unread": { "type": "integer" }, "mentions": { "type": "integer" } }),
+            &["room_id", "unread", "mentions"]),
     })
 }
 

@@ -4,6 +4,7 @@
 mod access;
 mod accounts;
 mod browser;
+mod chat;
 mod collab;
 mod convergence;
 mod history;
