@@ -5,6 +5,8 @@
 //! - [`config`]: flags with `REYNARD_*` fallbacks, validated into [`config::Config`].
 //! - [`app`]: the router, serving with graceful shutdown, signals.
 //! - [`routes`]: the route table; the router and the OpenAPI document come from it.
+//! - [`openapi`]: the OpenAPI document, rendered from the route table, with schemas
+//!   derived from the body types.
 //! - [`api`]: handlers, one module per area (accounts, verification, invitations, workspaces, meta).
 //! - [`collab`]: live documents: the y-websocket endpoint and per-document room tasks.
 //! - [`background`]: tasks beside the main listener (the purge, the metrics listener).
@@ -36,6 +38,7 @@ pub mod lease;
 pub mod mail;
 pub mod metrics;
 pub mod net;
+pub mod openapi;
 pub mod password_hashers;
 pub mod routes;
 pub mod security;
