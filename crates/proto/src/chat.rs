@@ -7,6 +7,7 @@ use crate::{DocumentId, MessageId, RoomId, UserId, WorkspaceId};
 
 /// A room of a workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RoomView {
     pub id: RoomId,
     pub workspace_id: WorkspaceId,
@@ -20,12 +21,14 @@ pub struct RoomView {
 
 /// `POST /api/v1/workspaces/{ws}/rooms`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NewRoom {
     pub name: String,
 }
 
 /// `PATCH /api/v1/rooms/{room}`: rename, archive or bring back.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RoomChange {
     #[serde(default)]
     pub name: Option<String>,
@@ -35,6 +38,7 @@ pub struct RoomChange {
 
 /// A chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MessageView {
     pub id: MessageId,
     pub room_id: RoomId,
@@ -50,18 +54,21 @@ pub struct MessageView {
 
 /// `POST /api/v1/rooms/{room}/messages`, `PATCH /api/v1/messages/{message}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MessageText {
     pub text: String,
 }
 
 /// `POST /api/v1/rooms/{room}/read`: everything up to this message is read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ReadMark {
     pub message_id: MessageId,
 }
 
 /// A room's unread messages for the signed-in member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct UnreadView {
     pub room_id: RoomId,
     pub unread: i64,

@@ -5,6 +5,8 @@
 //! - [`config`]: flags with `REYNARD_*` fallbacks, validated into [`config::Config`].
 //! - [`app`]: the router, serving with graceful shutdown, signals.
 //! - [`routes`]: the route table; the router and the OpenAPI document come from it.
+//! - [`openapi`]: the OpenAPI document, rendered from the route table, with schemas
+//!   derived from the body types.
 //! - [`api`]: handlers, one module per area (accounts, verification, invitations, workspaces,
 //!   rooms, chat, meta).
 //! - [`ws`]: the WebSocket toolkit of every live service: send queues, the connection
@@ -41,6 +43,7 @@ pub mod live;
 pub mod mail;
 pub mod metrics;
 pub mod net;
+pub mod openapi;
 pub mod password_hashers;
 pub mod routes;
 pub mod security;

@@ -77,3 +77,19 @@ fn crate_dependency_rule() {
     }
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }
+
+/// `reynard-proto` is for every crate to use: by default it needs serde only;
+/// anything else (the JSON Schemas of the server's OpenAPI document) is an
+/// optional dependency behind a feature.
+#[test]
+fn proto_needs_only_serde_by_default() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto/Cargo.toml");
+    let doc: toml::Table = std::fs::read_to_string(&manifest).unwrap().parse().unwrap();
+    for (name, spec) in doc["dependencies"].as_table().unwrap() {
+        let optional = spec.get("optional").and_then(toml::Value::as_bool).unwrap_or(false);
+        assert!(
+            name == "serde" || optional,
+            "reynard-proto needs {name} by default; make it optional behind a feature"
+        );
+    }
+}

@@ -12,6 +12,7 @@ mod layering;
 mod lease;
 mod mail;
 mod meta;
+mod openapi;
 mod permissions;
 mod scale_out;
 mod smtp_sink;
