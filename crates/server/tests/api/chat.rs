@@ -288,16 +288,19 @@ async fn mentions_unread_counts_and_search() {
 /// A tab's live socket.
 struct Tab {
     socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    /// The first frame: who is online.
+    welcome: Value,
 }
 
 impl Tab {
     async fn open(server: &TestServer, ws: &str, user: &TestUser) -> Tab {
         let url = format!("ws://{}/api/v1/workspaces/{ws}/live?token={}", server.addr, user.token);
         let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("live socket");
-        let mut tab = Tab { socket };
+        let mut tab = Tab { socket, welcome: Value::Null };
         let welcome = tab.next().await;
         assert_eq!(welcome["type"], "welcome", "{welcome}");
         assert_eq!(welcome["user_id"], user.id.as_str());
+        tab.welcome = welcome;
         tab
     }
 
@@ -307,9 +310,9 @@ impl Tab {
 
     async fn next(&mut self) -> Value {
         loop {
-            let message = tokio::time::timeout(Duration::from_secs(5), self.socket.next())
+            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
                 .await
-                .expect("a live event within 5 s")
+                .expect("a live event within 10 s")
                 .expect("the socket is open")
                 .expect("a frame");
             match message {
@@ -325,6 +328,16 @@ impl Tab {
         loop {
             let event = self.next().await;
             if event["type"] == kind {
+                return event;
+            }
+        }
+    }
+
+    /// The next presence change of `user` (a tab hears its own user's too).
+    async fn presence_of(&mut self, user: &TestUser) -> Value {
+        loop {
+            let event = self.next_of("presence").await;
+            if event["user_id"] == user.id.as_str() {
                 return event;
             }
         }
@@ -350,13 +363,17 @@ async fn the_live_socket_delivers_messages_typing_and_presence() {
     let mut bob = Tab::open(&t.server, &t.ws, &t.editor).await;
     let mut cy = Tab::open(&t.server, &t.ws, &t.viewer).await;
     // Bob hears Cy arrive; Cy's welcome already listed Bob.
-    let arrived = bob.next_of("presence").await;
+    let mut online: Vec<&str> =
+        cy.welcome["online"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap()).collect();
+    online.sort_unstable();
+    assert_eq!(online, ["bob", "cy"], "{}", cy.welcome);
+    let arrived = bob.presence_of(&t.viewer).await;
     assert_eq!(arrived["user_id"], t.viewer.id.as_str());
     assert_eq!(arrived["name"], "cy");
     assert_eq!(arrived["locations"], json!([{ "kind": "workspace" }]));
 
     cy.send(json!({ "type": "location", "location": { "kind": "room", "id": general } })).await;
-    let moved = bob.next_of("presence").await;
+    let moved = bob.presence_of(&t.viewer).await;
     assert_eq!(moved["locations"], json!([{ "kind": "room", "id": general }]));
 
     cy.send(json!({ "type": "typing", "room_id": general })).await;
@@ -396,7 +413,7 @@ async fn the_live_socket_delivers_messages_typing_and_presence() {
 
     // Leaving: Bob sees Cy go offline.
     cy.socket.close(None).await.unwrap();
-    let gone = bob.next_of("presence").await;
+    let gone = bob.presence_of(&t.viewer).await;
     assert_eq!((gone["user_id"].as_str(), gone["locations"].clone()), (Some(t.viewer.id.as_str()), json!([])));
 }
 
