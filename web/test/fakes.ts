@@ -14,7 +14,9 @@ export function fakeApi (): DeepMock<Api> & Api {
     workspaces: group('list', 'create', 'get', 'rename', 'remove'),
     members: group('list', 'add', 'changeRole', 'remove', 'invitations', 'cancelInvitation'),
     documents: group('list', 'create', 'get', 'move', 'remove', 'content', 'replaceContent'),
-    history: group('versions', 'createVersion', 'versionContent', 'diff', 'restore', 'branches', 'createBranch', 'merge')
+    history: group('versions', 'createVersion', 'versionContent', 'diff', 'restore', 'branches', 'createBranch', 'merge'),
+    rooms: group('list', 'create', 'get', 'update', 'remove'),
+    chat: group('messages', 'send', 'edit', 'remove', 'markRead', 'unread', 'mentions', 'search')
   } as unknown as DeepMock<Api> & Api
 }
 
