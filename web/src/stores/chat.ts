@@ -127,7 +127,7 @@ export function createChat (opts: ChatOptions): ChatStore {
   const agent = opts.agent ?? defaultApi
   const pageSize = opts.pageSize ?? PAGE_SIZE
   const now = opts.now ?? Date.now
-  const workspaceId = opts.workspaceId
+  const workspaceId = createMemo(opts.workspaceId)
 
   // ---------------------------------------------------------------- rooms
   const rooms = createLoader(workspaceId, async (ws) => sortRooms(await agent.rooms.list(ws)))

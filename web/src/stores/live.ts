@@ -4,7 +4,7 @@
 // server where the tab is (the workspace, a document, a room), keeps who is
 // online where, and hands chat events to the chat store.
 
-import { createEffect, createSignal, on, onCleanup, type Accessor } from 'solid-js'
+import { createEffect, createMemo, createSignal, on, onCleanup, type Accessor } from 'solid-js'
 import { liveUrl } from '../api'
 import { cleanLocation, locationKey, sortOnline, usersAt, withPresence } from '../lib/chat'
 import type { ChatMessage, LiveCommand, LiveEvent, LiveLocation, OnlineUser, Room } from '../types'
@@ -170,6 +170,13 @@ export function createLive (opts: LiveOptions): LiveStore {
     ws.onerror = null
   }
 
+  /** Closes a socket we no longer want (one still connecting once it opens: browsers report closing those as errors). */
+  const discard = (ws: WebSocket) => {
+    detach(ws)
+    if (ws.readyState === 0) ws.onopen = () => ws.close(1000)
+    else ws.close(1000)
+  }
+
   const disconnected = () => {
     setOnline([])
     opts.onDisconnect?.()
@@ -192,8 +199,7 @@ export function createLive (opts: LiveOptions): LiveStore {
     clearTimeout(retryTimer)
     if (!workspace || !Impl || closedReason() !== null) return
     if (socket) {
-      detach(socket)
-      socket.close()
+      discard(socket)
       socket = null
     }
     sentLocation = null
@@ -246,14 +252,14 @@ export function createLive (opts: LiveOptions): LiveStore {
     if (socket) {
       const ws = socket
       socket = null
-      detach(ws)
-      ws.close(1000)
+      discard(ws)
       disconnected()
     }
   }
 
   // Another workspace: a new socket (and a new welcome).
-  createEffect(on(opts.workspaceId, (ws) => {
+  const workspaceId = createMemo(opts.workspaceId)
+  createEffect(on(workspaceId, (ws) => {
     stop()
     workspace = ws
     welcomed = false
@@ -284,8 +290,7 @@ export function createLive (opts: LiveOptions): LiveStore {
     if (socket) {
       const ws = socket
       socket = null
-      detach(ws)
-      ws.close()
+      discard(ws)
       disconnected()
     }
     clearTimeout(retryTimer)
