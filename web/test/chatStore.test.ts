@@ -219,16 +219,23 @@ describe('createChat', () => {
     expect(ids(chat.results.data() ?? [])).toEqual(['m2'])
   })
 
-  it('after a reconnect, loads again what it shows', async () => {
+  it('after a reconnect, loads again what it shows and forgets the rest', async () => {
     const { chat, agent } = setup()
+    await settle()
     agent.chat.messages.mockResolvedValueOnce(newestFirst(1, 2))
     await chat.open('r1')
+    agent.chat.messages.mockResolvedValueOnce(newestFirst(5))
+    await chat.open('r3')
+    const stop = chat.view('r1')
+    await settle()
     agent.chat.messages.mockResolvedValueOnce(newestFirst(2, 3))
     agent.chat.unread.mockResolvedValueOnce([{ room_id: 'r2', unread: 7, mentions: 0 }])
     await chat.resync()
     expect(ids(chat.history('r1').messages)).toEqual(['m2', 'm3'])
+    expect(chat.history('r3').loaded).toBe(false)
     expect(chat.unreadOf('r2').unread).toBe(7)
     expect(agent.rooms.list).toHaveBeenCalledTimes(2)
+    stop()
   })
 
   it('starts over for another workspace', async () => {

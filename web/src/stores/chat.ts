@@ -4,7 +4,7 @@
 // screen is "viewed" (`view`): its new messages are marked read instead of
 // counted, while the tab is visible.
 
-import { batch, createEffect, createMemo, createSignal, on, type Accessor } from 'solid-js'
+import { batch, createEffect, createMemo, createSignal, on, onCleanup, type Accessor } from 'solid-js'
 import { api as defaultApi, errorMessage, type Api } from '../api'
 import {
   EMPTY_HISTORY,
@@ -117,7 +117,7 @@ export interface ChatStore {
 
   /** A live event for the chat (from the live store). */
   apply: (event: ChatEvent) => void
-  /** After a reconnect: load again what events may have been missed for. */
+  /** After a reconnect: load again what events may have been missed for (rooms on screen, unread, rooms). */
   resync: () => Promise<void>
   /** The live socket closed: nobody is known to be typing. */
   disconnected: () => void
@@ -199,8 +199,10 @@ export function createChat (opts: ChatOptions): ChatStore {
   const [unread, setUnread] = createSignal<UnreadMap>({})
   const [viewed, setViewed] = createSignal<ReadonlyMap<string, number>>(new Map())
   const [visible, setVisible] = createSignal(typeof document === 'undefined' || document.visibilityState !== 'hidden')
+  const onVisibility = () => setVisible(document.visibilityState !== 'hidden')
   if (typeof document !== 'undefined') {
-    document.addEventListener('visibilitychange', () => setVisible(document.visibilityState !== 'hidden'))
+    document.addEventListener('visibilitychange', onVisibility)
+    onCleanup(() => document.removeEventListener('visibilitychange', onVisibility))
   }
   const isViewing = (roomId: string) => visible() && (viewed().get(roomId) ?? 0) > 0
 
@@ -338,12 +340,16 @@ export function createChat (opts: ChatOptions): ChatStore {
     }
   }
 
+  // Rooms on screen load their newest page again; the others are forgotten
+  // and load fresh when opened.
   const resync = async () => {
-    const loaded = Object.entries(histories()).filter(([, h]) => h.loaded).map(([id]) => id)
+    const all = histories()
+    const shown = Object.keys(all).filter((id) => all[id].loaded && viewed().has(id))
+    setHistories(Object.fromEntries(shown.map((id) => [id, all[id]])))
     await Promise.all([
       rooms.reload(),
       loadUnread(),
-      ...loaded.map((id) => loadNewest(id))
+      ...shown.map((id) => loadNewest(id))
     ])
   }
 
