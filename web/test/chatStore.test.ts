@@ -195,6 +195,21 @@ describe('createChat', () => {
     expect(chat.room('r2')?.name).toBe('renamed')
   })
 
+  it('lists archived rooms on demand, and restores one', async () => {
+    const { chat, agent } = setup()
+    await settle()
+    agent.rooms.list.mockResolvedValueOnce([room('r1', 'general', { is_default: true }), room('r5', 'old', { archived: true })])
+    chat.setShowArchived(true)
+    await settle()
+    expect(agent.rooms.list).toHaveBeenLastCalledWith('w1', true)
+    expect(chat.archivedRooms.data()?.map((r) => r.id)).toEqual(['r5'])
+    agent.rooms.update.mockResolvedValueOnce(room('r5', 'old'))
+    await chat.restoreRoom('r5')
+    expect(agent.rooms.update).toHaveBeenCalledWith('r5', { archived: false })
+    expect(chat.archivedRooms.data()).toEqual([])
+    expect(chat.rooms.data()?.map((r) => r.name)).toEqual(['general', 'old', 'random'])
+  })
+
   it('lists mentions page by page, with new ones first as they arrive', async () => {
     const { chat, agent } = setup()
     agent.chat.mentions.mockResolvedValueOnce(newestFirst(4, 5, 6))

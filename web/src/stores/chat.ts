@@ -134,7 +134,8 @@ export function createChat (opts: ChatOptions): ChatStore {
   const [showArchived, setShowArchived] = createSignal(false)
   const archivedRooms = createLoader(
     () => (showArchived() ? workspaceId() : false),
-    async (ws) => sortRooms(await agent.rooms.list(ws, true))
+    // `?archived=true` lists the open rooms too.
+    async (ws) => sortRooms((await agent.rooms.list(ws, true)).filter((r) => r.archived))
   )
   const applyRoom = (room: Room) => {
     if (room.workspace_id && room.workspace_id !== workspaceId()) return
