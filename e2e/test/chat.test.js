@@ -45,6 +45,13 @@ describe('chat in the browser', () => {
   /** A room in the sidebar, by name. */
   const roomItem = (page, name) => page.locator(`[data-testid="room-item"][data-room-name="${name}"]`)
 
+  /** `person`'s unread count of a room as the server has it. */
+  async function unreadOnServer (page, room) {
+    const { status, json } = await apiFromPage(page, 'GET', `/api/v1/workspaces/${workspaceId}/unread`)
+    assert.equal(status, 200)
+    return json.find((u) => u.room_id === room)?.unread
+  }
+
   /** Types into the chat box and sends with Enter. */
   async function say (page, text) {
     const input = page.getByTestId('chat-input')
@@ -153,6 +160,8 @@ describe('chat in the browser', () => {
     // Alice is not mentioned: nothing stands out for her.
     const hers = messages(alice.page).filter({ hasText: 'can you look at the plan' })
     assert.equal(await hers.getAttribute('data-mentions-me'), null)
+    // Bob's page marks what it showed as read, on the server too.
+    await waitFor(async () => (await unreadOnServer(bob.page, roomId)) === 0, { timeout: 3000, message: 'Bob to have read #planning' })
     noProblems(alice, bob)
   })
 
@@ -174,6 +183,7 @@ describe('chat in the browser', () => {
     const badge = roomItem(bob.page, 'third').getByTestId('unread-badge')
     await badge.waitFor({ timeout: 3000 })
     assert.equal((await badge.innerText()).trim(), '1')
+    assert.equal(await unreadOnServer(bob.page, third.id), 1)
     // Rooms with nothing unread have no badge.
     assert.equal(await roomItem(bob.page, 'planning').getByTestId('unread-badge').count(), 0)
     await screenshot(bob.page, '11-chat-unread')
@@ -188,9 +198,10 @@ describe('chat in the browser', () => {
     await messages(bob.page).filter({ hasText: 'news in the third room' }).waitFor()
     await waitFor(async () => (await roomItem(bob.page, 'third').getByTestId('unread-badge').count()) === 0,
       { timeout: 3000, message: 'the badge to go once Bob reads the room' })
+    await waitFor(async () => (await unreadOnServer(bob.page, third.id)) === 0, { timeout: 3000, message: 'the server to know Bob read #third' })
     await bob.page.goto(`/w/${workspaceId}`)
     await roomItem(bob.page, 'third').waitFor()
-    await bob.page.waitForTimeout(500)
+    await bob.page.getByTestId('online-user').first().waitFor()
     assert.equal(await roomItem(bob.page, 'third').getByTestId('unread-badge').count(), 0)
     noProblems(alice, bob)
   })
