@@ -62,6 +62,8 @@ interface RequestOptions {
   text?: boolean
   /** Do not report a 401 to the unauthorized handler (sign-in calls). */
   quiet401?: boolean
+  /** Let the request finish when the page is left (small requests only). */
+  keepalive?: boolean
 }
 
 const STATUS_WORDS: Record<number, string> = {
@@ -89,7 +91,7 @@ async function request<T> (method: string, path: string, opts: RequestOptions = 
   }
   let res: Response
   try {
-    res = await fetch(API_BASE + path, { method, headers, body, credentials: 'same-origin' })
+    res = await fetch(API_BASE + path, { method, headers, body, credentials: 'same-origin', ...(opts.keepalive ? { keepalive: true } : {}) })
   } catch {
     throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.')
   }
@@ -224,7 +226,7 @@ export const api = {
     remove: (message: string) => request<void>('DELETE', `/messages/${enc(message)}`),
     /** Marks everything in the room up to `messageId` read for the signed-in member. */
     markRead: (room: string, messageId: string) =>
-      request<void>('POST', `/rooms/${enc(room)}/read`, { body: { json: { message_id: messageId } } }),
+      request<void>('POST', `/rooms/${enc(room)}/read`, { body: { json: { message_id: messageId } }, keepalive: true }),
     unread: (ws: string) => request<RoomUnread[]>('GET', `/workspaces/${enc(ws)}/unread`),
     /** Messages that mention the signed-in member, newest first. */
     mentions: (ws: string, page: PageOptions = {}) =>
