@@ -153,7 +153,7 @@ describe('the live socket', () => {
     vi.advanceTimersByTime(60_000)
     expect(FakeSocket.all).toHaveLength(1)
     expect(live.state()).toBe('closed')
-    expect(live.closedReason()).toBe('Disconnected: removed from the workspace')
+    expect(live.closedReason()).toBe('Disconnected: removed from the workspace.')
   })
 
   it('opens a new socket for another workspace and closes it when none is shown', () => {
@@ -211,6 +211,8 @@ describe('live frames', () => {
     expect(backoffDelay(30, 1)).toBe(37_500)
     expect(backoffDelay(30, 0)).toBe(22_500)
     expect(liveCloseWords(1008, '')).toMatch(/no longer have access/)
+    expect(liveCloseWords(1008, 'signed out')).toBe('Disconnected: signed out.')
+    expect(liveCloseWords(1008, 'rate limit exceeded')).toBeNull()
     expect(liveCloseWords(1013, 'slow')).toBeNull()
     expect(liveCloseWords(1006, '')).toBeNull()
   })

@@ -62,8 +62,18 @@ export function WorkspaceLayout (props: RouteSectionProps) {
     onDisconnect: chat.disconnected
   })
   liveRef = live
-  // Access ended (removed from the workspace): the page says so.
-  createEffect(on(live.closedReason, (reason) => { if (reason) void workspace.workspace.reload() }))
+  // Access ended: signed out elsewhere or the session expired (ask who is
+  // signed in: GET /auth/session answers without a 401), or removed from the
+  // workspace (the page then says the workspace is unavailable).
+  createEffect(on(live.closedReason, async (reason) => {
+    if (!reason) return
+    try {
+      await auth.check()
+    } catch {
+      return
+    }
+    if (auth.status() === 'signed-in') void workspace.workspace.reload()
+  }))
   const value: WorkspaceContextValue = { workspace, documents, chat, live }
 
   // Roles and files change while a page stays open: look again when the

@@ -49,10 +49,14 @@ export function backoffDelay (attempt: number, random: number = Math.random()): 
   return Math.round(base * (0.75 + random * 0.5))
 }
 
-/** Close codes after which reconnecting cannot help: words for them, else null. */
+/**
+ * Closes after which reconnecting cannot help (1008: access ended — signed
+ * out, session expired, removed from the workspace): words for them, else
+ * null. A 1008 for sending too fast is worth another try later.
+ */
 export function liveCloseWords (code: number, reason: string): string | null {
-  if (code === 1008) return reason ? `Disconnected: ${reason}` : 'You no longer have access to this workspace.'
-  return null
+  if (code !== 1008 || /rate limit/i.test(reason)) return null
+  return reason ? `Disconnected: ${reason}.` : 'You no longer have access to this workspace.'
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string'
