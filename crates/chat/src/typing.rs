@@ -52,6 +52,11 @@ impl Typing {
         self.typists.iter().filter(|((r, _), until)| r == room && **until > now).map(|((_, u), _)| u.clone()).collect()
     }
 
+    /// The rooms `user` is typing in (or was, until it expires).
+    pub fn rooms_of(&self, user: &UserId) -> Vec<RoomId> {
+        self.typists.keys().filter(|(_, u)| u == user).map(|(room, _)| room.clone()).collect()
+    }
+
     /// The next time a typist expires, if anyone is typing.
     pub fn next_expiry(&self) -> Option<Instant> {
         self.typists.values().min().copied()
@@ -94,5 +99,20 @@ mod tests {
         assert!(!typing.stopped(&room, &ada, now + Duration::from_secs(1)));
         assert!(typing.in_room(&room, now).is_empty());
         assert_eq!(typing.next_expiry(), None);
+    }
+
+    #[test]
+    fn the_rooms_a_user_types_in_are_known_until_they_stop() {
+        let now = Instant::now();
+        let (general, design) = (RoomId::new("general"), RoomId::new("design"));
+        let (ada, bob) = (UserId::new("ada"), UserId::new("bob"));
+        let mut typing = Typing::new(Duration::from_secs(5));
+        typing.typing(&general, &ada, now);
+        typing.typing(&design, &ada, now);
+        typing.typing(&general, &bob, now);
+        assert_eq!(typing.rooms_of(&ada), vec![design.clone(), general.clone()]);
+        typing.stopped(&design, &ada, now);
+        assert_eq!(typing.rooms_of(&ada), vec![general]);
+        assert!(typing.rooms_of(&UserId::new("cy")).is_empty());
     }
 }

@@ -9,8 +9,6 @@
 //!   suppression and removal of a closed connection's states.
 //! - [`room`]: [`DocRoom`], one document with its connections (writers and viewers), limits,
 //!   and recovery from malformed updates.
-//! - [`fanout`]: [`fanout::Fanout`], the seam through which rooms of one document in
-//!   different processes exchange updates (with log sequence numbers) and awareness.
 //! - [`history`]: rebuilding a version from stored updates, and line diffs.
 //! - [`error`]: [`ProtocolError`] (a refused frame) and [`LoadError`] (unloadable stored updates).
 //! - `update_bounds` (private): checks updates and state vectors before yrs decodes them
@@ -22,7 +20,6 @@
 pub mod awareness;
 pub mod broadcast;
 pub mod error;
-pub mod fanout;
 pub mod history;
 pub mod protocol;
 pub mod room;

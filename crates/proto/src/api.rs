@@ -8,6 +8,7 @@ use crate::{Role, UserId, WorkspaceId};
 
 /// `POST /api/v1/auth/signup`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SignupRequest {
     pub email: String,
     pub password: String,
@@ -20,6 +21,7 @@ pub struct SignupRequest {
 
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -30,6 +32,7 @@ pub struct LoginRequest {
 
 /// A user as other people see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct UserView {
     pub id: UserId,
     pub email: String,
@@ -39,6 +42,7 @@ pub struct UserView {
 /// Answer to signup and login: the user and a bearer token for scripts and
 /// WebSockets (absent when the request asked for the cookie only).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AuthResponse {
     pub user: UserView,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +51,7 @@ pub struct AuthResponse {
 
 /// `GET /api/v1/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Me {
     pub id: UserId,
     pub email: String,
@@ -59,12 +64,14 @@ pub struct Me {
 /// `GET /api/v1/auth/session`: who the request's session belongs to, if anyone
 /// (the web app asks on start; "nobody" is an answer, not an error).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Session {
     pub user: Option<Me>,
 }
 
 /// `PATCH /api/v1/me`: every field optional.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct UpdateMe {
     pub name: Option<String>,
     pub time_zone: Option<String>,
@@ -72,12 +79,14 @@ pub struct UpdateMe {
 
 /// `POST /api/v1/workspaces` and `PATCH /api/v1/workspaces/{ws}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct WorkspaceName {
     pub name: String,
 }
 
 /// A workspace as seen by one member: with that member's role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct WorkspaceView {
     pub id: WorkspaceId,
     pub name: String,
@@ -86,6 +95,7 @@ pub struct WorkspaceView {
 
 /// A member of a workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MemberView {
     pub user_id: UserId,
     pub email: String,
@@ -95,6 +105,7 @@ pub struct MemberView {
 
 /// `POST /api/v1/workspaces/{ws}/members`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AddMemberRequest {
     pub email: String,
     pub role: Role,
@@ -103,6 +114,7 @@ pub struct AddMemberRequest {
 /// Answer to adding a member: either the member (an existing account, added at
 /// once) or a pending invitation (an unknown email, claimed at signup).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum AddMemberResponse {
     Added(MemberView),
@@ -111,6 +123,7 @@ pub enum AddMemberResponse {
 
 /// A pending invitation to a workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct InvitationView {
     pub email: String,
     pub role: Role,
@@ -122,12 +135,14 @@ pub struct InvitationView {
 /// `POST /api/v1/auth/verify-email` and `POST /api/v1/invitations/accept`: the
 /// token of a link.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TokenRequest {
     pub token: String,
 }
 
 /// Answer to `POST /api/v1/auth/verify-email`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct VerifyEmailResponse {
     pub email: String,
     pub email_verified: bool,
@@ -137,18 +152,21 @@ pub struct VerifyEmailResponse {
 
 /// `PATCH /api/v1/workspaces/{ws}/members/{user_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChangeRoleRequest {
     pub role: Role,
 }
 
 /// The body of every error answer: `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 /// What went wrong, for machines (`code`) and people (`message`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -185,12 +203,14 @@ mod tests {
 
 /// `POST /api/v1/workspaces/{ws}/documents` and `PATCH /api/v1/documents/{doc}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DocumentPath {
     pub path: String,
 }
 
 /// A document (a file of a workspace).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DocumentView {
     pub id: crate::DocumentId,
     pub workspace_id: WorkspaceId,
@@ -202,12 +222,14 @@ pub struct DocumentView {
 
 /// `POST /api/v1/documents/{doc}/versions`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CreateVersionRequest {
     pub name: Option<String>,
 }
 
 /// Lines added and removed since the previous version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChangeSummary {
     pub added: i64,
     pub removed: i64,
@@ -215,6 +237,7 @@ pub struct ChangeSummary {
 
 /// A version of a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct VersionView {
     pub id: String,
     /// `named`, `auto`, `restore` or `merge`.
@@ -230,6 +253,7 @@ pub struct VersionView {
 
 /// One block of a line diff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DiffHunk {
     pub old_start: usize,
     pub old_lines: usize,
@@ -241,6 +265,7 @@ pub struct DiffHunk {
 
 /// `GET /api/v1/documents/{doc}/diff`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DiffView {
     pub hunks: Vec<DiffHunk>,
     /// The search for a minimal diff ran out of time: the lines between the
@@ -252,12 +277,14 @@ pub struct DiffView {
 
 /// `POST /api/v1/documents/{doc}/versions/{v}/restore`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RestoreResponse {
     pub version: VersionView,
 }
 
 /// `POST /api/v1/documents/{doc}/branches`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CreateBranchRequest {
     pub name: String,
     pub from_version: Option<String>,
@@ -265,6 +292,7 @@ pub struct CreateBranchRequest {
 
 /// A branch of a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BranchView {
     pub id: crate::DocumentId,
     pub path: String,
@@ -277,6 +305,7 @@ pub struct BranchView {
 
 /// `POST /api/v1/documents/{branch}/merge`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MergeResponse {
     /// Branch updates merged by this call (0 when nothing was new).
     pub merged_updates: i64,

@@ -9,6 +9,9 @@
 //! - [`chat`]: rooms and chat messages: API bodies and the live events of a workspace.
 //!
 //! This crate sits at the bottom of the workspace: it depends on `serde` only.
+//! The `openapi` feature adds a `schemars::JsonSchema` derive to every type
+//! that is a request or response body (and to what they contain), from which
+//! the server derives the schemas of its OpenAPI document.
 
 pub mod api;
 pub mod chat;

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use reynard_collab::fanout::Fanout;
+use reynard_bus::Bus;
 use reynard_fanout::InProcessFanout;
 use reynard_store::Store;
 use tokio::net::TcpListener;
@@ -82,7 +82,7 @@ pub async fn serve_with_fanout(
     store: Store,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    fanout: Arc<dyn Fanout>,
+    fanout: Arc<dyn Bus>,
 ) -> anyhow::Result<()> {
     let served = serve_until(config, store.clone(), listener, shutdown, fanout).await;
     store.close().await;
@@ -95,7 +95,7 @@ async fn serve_until(
     store: Store,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    fanout: Arc<dyn Fanout>,
+    fanout: Arc<dyn Bus>,
 ) -> anyhow::Result<()> {
     let config = config.bound_to(listener.local_addr()?);
     let certificates = match &config.tls {

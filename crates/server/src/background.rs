@@ -32,7 +32,7 @@ impl BackgroundTasks {
     }
 }
 
-/// Closes document connections whose session has expired, within a second of
+/// Closes live connections whose session has expired, within a second of
 /// the expiry (one sweep of the registry a second, instead of a timer in every
 /// connection).
 fn close_expired_connections(state: AppState) -> JoinHandle<()> {
@@ -42,14 +42,12 @@ fn close_expired_connections(state: AppState) -> JoinHandle<()> {
         loop {
             tick.tick().await;
             let now = reynard_store::now_millis();
-            let closed = state.collab.connections().close_expired(
-                now,
-                crate::collab::close_code::POLICY,
-                crate::collab::socket::SESSION_EXPIRED,
-            );
+            let closed =
+                state.connections.close_expired(now, crate::ws::close_code::POLICY, crate::ws::SESSION_EXPIRED);
             if closed > 0 {
                 tracing::debug!(closed, "closed connections of expired sessions");
             }
+            state.live.tick(std::time::Instant::now());
         }
     })
 }

@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// How long a login session lasts, in days.
     #[arg(long, env = "REYNARD_SESSION_DAYS", default_value_t = 30)]
     pub session_days: u32,
+    /// Chat messages one account may send per minute (bursts of as many pass).
+    #[arg(long, env = "REYNARD_CHAT_MESSAGES_PER_MINUTE", default_value_t = 60)]
+    pub chat_messages_per_minute: u32,
     /// Login attempts allowed per client address (IPv6: per /64) per 5 minutes.
     #[arg(long, env = "REYNARD_LOGIN_LIMIT_PER_IP", default_value_t = 30)]
     pub login_limit_per_ip: u32,
@@ -160,6 +163,8 @@ pub struct Config {
     pub login_throttle: reynard_auth::ThrottlePolicy,
     pub signup_limit_per_ip: u32,
     pub signup_window_per_ip: Duration,
+    /// Chat messages one account may send per minute.
+    pub chat_messages_per_minute: u32,
     pub trusted_proxies: TrustedProxies,
     /// Password hashes (sign-up) and verifications (login) running at once.
     pub password_hashers: usize,
@@ -205,6 +210,7 @@ impl Config {
             "--max-document-bytes must be at least --max-message-bytes"
         );
         anyhow::ensure!(args.login_limit_per_ip >= 1, "--login-limit-per-ip must be at least 1");
+        anyhow::ensure!(args.chat_messages_per_minute >= 1, "--chat-messages-per-minute must be at least 1");
         anyhow::ensure!(args.login_limit_per_account >= 1, "--login-limit-per-account must be at least 1");
         anyhow::ensure!(args.signup_limit_per_ip >= 1, "--signup-limit-per-ip must be at least 1");
         anyhow::ensure!(args.purge_interval_minutes >= 1, "--purge-interval-minutes must be at least 1");
@@ -298,6 +304,7 @@ impl Config {
             },
             signup_limit_per_ip: args.signup_limit_per_ip,
             signup_window_per_ip: Duration::from_secs(3600),
+            chat_messages_per_minute: args.chat_messages_per_minute,
             trusted_proxies,
             password_hashers: std::thread::available_parallelism().map_or(1, usize::from),
             password_hasher_wait: Duration::from_secs(2),

@@ -64,6 +64,12 @@ impl ApiError {
         err
     }
 
+    /// The same error with another message for people.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
     /// 429 `busy` with `Retry-After: 1`: every password hasher is taken.
     pub fn busy() -> Self {
         let mut err = Self::new(

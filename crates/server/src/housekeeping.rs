@@ -35,5 +35,6 @@ pub async fn purge(state: &AppState) {
     }
     state.logins_per_ip.prune();
     state.signups_per_ip.prune();
+    state.chat_messages_per_user.prune();
     state.login_throttle.prune(Instant::now());
 }

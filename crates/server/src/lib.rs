@@ -5,8 +5,14 @@
 //! - [`config`]: flags with `REYNARD_*` fallbacks, validated into [`config::Config`].
 //! - [`app`]: the router, serving with graceful shutdown, signals.
 //! - [`routes`]: the route table; the router and the OpenAPI document come from it.
-//! - [`api`]: handlers, one module per area (accounts, verification, invitations, workspaces, meta).
+//! - [`openapi`]: the OpenAPI document, rendered from the route table, with schemas
+//!   derived from the body types.
+//! - [`api`]: handlers, one module per area (accounts, verification, invitations, workspaces,
+//!   rooms, chat, meta).
+//! - [`ws`]: the WebSocket toolkit of every live service: send queues, the connection
+//!   registry, message rates, close codes.
 //! - [`collab`]: live documents: the y-websocket endpoint and per-document room tasks.
+//! - [`live`]: the workspace's live socket: chat delivery, typing and presence.
 //! - [`background`]: tasks beside the main listener (the purge, the metrics listener).
 //! - [`client_ip`]: the client address behind trusted proxies, and rate-limit keys.
 //! - [`password_hashers`]: the bounded pool every password hash and check runs on.
@@ -33,12 +39,15 @@ pub mod extract;
 pub mod history_work;
 pub mod housekeeping;
 pub mod lease;
+pub mod live;
 pub mod mail;
 pub mod metrics;
 pub mod net;
+pub mod openapi;
 pub mod password_hashers;
 pub mod routes;
 pub mod security;
 pub mod state;
 pub mod tls;
 pub mod web;
+pub mod ws;

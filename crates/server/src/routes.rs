@@ -1,26 +1,65 @@
-//! The route table: every endpoint with its handler and its documentation. The
-//! router and the OpenAPI document are both built from this one list, so an
-//! endpoint cannot exist undocumented.
+//! The route table: every endpoint with its handler and what the API document
+//! says about it. The router (`app.rs`) and the OpenAPI document (`openapi.rs`)
+//! are both built from this one list, so an endpoint cannot exist undocumented.
+//!
+//! A row names each of its parts: `Route::get(path, handler)` (or `post`,
+//! `put`, `patch`, `delete`), then `.doc(tag, summary)`, `.auth()` when a
+//! session is required, `.request::<T>()` for a JSON body, one success answer
+//! (`.ok::<T>(status)`, `.ok_text(status, media)` or `.ok_empty(status)`) and
+//! `.errors(statuses)`. Body types are named, not described: their schemas are
+//! derived from the types (see `openapi.rs`).
 
+use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
-use serde_json::{Value, json};
+use reynard_proto::api::{
+    AddMemberRequest, AddMemberResponse, AuthResponse, BranchView, ChangeRoleRequest, CreateBranchRequest,
+    CreateVersionRequest, DiffView, DocumentPath, DocumentView, InvitationView, LoginRequest, Me, MemberView,
+    MergeResponse, RestoreResponse, Session, SignupRequest, TokenRequest, UpdateMe, VerifyEmailResponse, VersionView,
+    WorkspaceName, WorkspaceView,
+};
+use reynard_proto::chat::{MessageText, MessageView, NewRoom, ReadMark, RoomChange, RoomView, UnreadView};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 
-use crate::api::{accounts, documents, history, invitations, meta, verification, workspaces};
+use crate::api::meta::Status;
+use crate::api::{accounts, chat, documents, history, invitations, meta, rooms, verification, workspaces};
 use crate::collab::socket::collab_socket;
+use crate::live::socket::live_socket;
 use crate::state::AppState;
+
+/// A JSON body, known by its Rust type: the document takes the type's schema.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonType {
+    /// The type's path, for messages.
+    pub name: &'static str,
+    /// The type's schema: a `$ref` to its component (adding the component to
+    /// the generator), or inline for types such as `Vec<T>` and `String`.
+    pub schema: fn(&mut SchemaGenerator) -> Schema,
+}
+
+impl JsonType {
+    /// The body type `T`.
+    pub fn of<T: JsonSchema>() -> Self {
+        Self { name: std::any::type_name::<T>(), schema: SchemaGenerator::subschema_for::<T> }
+    }
+}
+
+/// A request or response body.
+#[derive(Debug, Clone, Copy)]
+pub enum Body {
+    /// No body.
+    Empty,
+    /// JSON of this type.
+    Json(JsonType),
+    /// A string of this media type (not JSON).
+    Text(&'static str),
+}
 
 /// What a route answers on success.
 #[derive(Debug, Clone, Copy)]
-pub enum Body {
-    /// No body (204).
-    Empty,
-    /// A JSON object of the named schema.
-    Json(&'static str),
-    /// A JSON array of the named schema.
-    JsonArray(&'static str),
-    /// A non-JSON body of this media type.
-    Text(&'static str),
+pub struct Success {
+    pub status: u16,
+    pub body: Body,
 }
 
 /// One endpoint: how to call it and what it answers.
@@ -29,13 +68,14 @@ pub struct RouteSpec {
     pub method: Method,
     /// Path with `{param}` segments (the syntax of both axum and OpenAPI).
     pub path: &'static str,
-    pub summary: &'static str,
     pub tag: &'static str,
+    pub summary: &'static str,
     /// Whether a session cookie or bearer token is required.
     pub auth: bool,
-    /// Schema of the JSON request body, if any.
-    pub request: Option<&'static str>,
-    pub success: (u16, Body),
+    /// The request body ([`Body::Empty`] when the route reads none).
+    pub request: Body,
+    /// The success answer; every row states one (the OpenAPI tests check).
+    pub success: Option<Success>,
     /// Error statuses this route can answer besides 500.
     pub errors: &'static [u16],
 }
@@ -47,20 +87,96 @@ pub struct Route {
     pub handler: MethodRouter<AppState>,
 }
 
-// Each call is one row of the table below; positional arguments keep the rows aligned.
-#[allow(clippy::too_many_arguments)]
-fn route(
-    method: Method,
-    path: &'static str,
-    handler: MethodRouter<AppState>,
-    doc: (&'static str, &'static str),
-    auth: bool,
-    request: Option<&'static str>,
-    success: (u16, Body),
-    errors: &'static [u16],
-) -> Route {
-    let (tag, summary) = doc;
-    Route { spec: RouteSpec { method, path, summary, tag, auth, request, success, errors }, handler }
+impl Route {
+    fn new(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> Self {
+        let spec = RouteSpec {
+            method,
+            path,
+            tag: "",
+            summary: "",
+            auth: false,
+            request: Body::Empty,
+            success: None,
+            errors: &[],
+        };
+        Self { spec, handler }
+    }
+
+    /// `GET path`, answered by `handler`.
+    pub fn get<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
+        Self::new(Method::GET, path, get(handler))
+    }
+
+    /// `POST path`, answered by `handler`.
+    pub fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
+        Self::new(Method::POST, path, post(handler))
+    }
+
+    /// `PUT path`, answered by `handler`.
+    pub fn put<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
+        Self::new(Method::PUT, path, put(handler))
+    }
+
+    /// `PATCH path`, answered by `handler`.
+    pub fn patch<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
+        Self::new(Method::PATCH, path, patch(handler))
+    }
+
+    /// `DELETE path`, answered by `handler`.
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(path: &'static str, handler: H) -> Self {
+        Self::new(Method::DELETE, path, delete(handler))
+    }
+
+    /// The OpenAPI tag (the area of the API) and a one-line summary.
+    pub fn doc(mut self, tag: &'static str, summary: &'static str) -> Self {
+        self.spec.tag = tag;
+        self.spec.summary = summary;
+        self
+    }
+
+    /// A session cookie or bearer token is required.
+    pub fn auth(mut self) -> Self {
+        self.spec.auth = true;
+        self
+    }
+
+    /// The request body is JSON of type `T`.
+    pub fn request<T: JsonSchema>(mut self) -> Self {
+        self.spec.request = Body::Json(JsonType::of::<T>());
+        self
+    }
+
+    /// The request body is a string of this media type.
+    pub fn request_text(mut self, media: &'static str) -> Self {
+        self.spec.request = Body::Text(media);
+        self
+    }
+
+    /// Success is `status` with JSON of type `T` (`Vec<T>` for an array).
+    pub fn ok<T: JsonSchema>(self, status: u16) -> Self {
+        self.success(status, Body::Json(JsonType::of::<T>()))
+    }
+
+    /// Success is `status` with a string of this media type.
+    pub fn ok_text(self, status: u16, media: &'static str) -> Self {
+        self.success(status, Body::Text(media))
+    }
+
+    /// Success is `status` without a body.
+    pub fn ok_empty(self, status: u16) -> Self {
+        self.success(status, Body::Empty)
+    }
+
+    fn success(mut self, status: u16, body: Body) -> Self {
+        self.spec.success = Some(Success { status, body });
+        self
+    }
+
+    /// The error statuses the route can answer besides 500.
+    pub fn errors(mut self, statuses: &'static [u16]) -> Self {
+        self.spec.errors = statuses;
+        self
+    }
 }
 
 const AUTHED: &[u16] = &[401];
@@ -70,584 +186,288 @@ const WS_WRITE: &[u16] = &[400, 401, 403, 404, 415];
 const WS_CONFLICT: &[u16] = &[400, 401, 403, 404, 409, 415];
 
 /// Every endpoint of the server.
+// One row per endpoint and one line per part of it, which rustfmt would join
+// for the short rows.
+#[rustfmt::skip]
 pub fn all() -> Vec<Route> {
-    use Body::*;
-    use Method as M;
     vec![
-        route(
-            M::GET,
-            "/healthz",
-            get(meta::healthz),
-            ("meta", "The process is up"),
-            false,
-            None,
-            (200, Json("Status")),
-            &[],
-        ),
-        route(
-            M::GET,
-            "/readyz",
-            get(meta::readyz),
-            ("meta", "The database is reachable"),
-            false,
-            None,
-            (200, Json("Status")),
-            &[503],
-        ),
-        route(
-            M::GET,
-            "/metrics",
-            get(meta::metrics),
-            ("meta", "Prometheus metrics, with `Authorization: Bearer <--metrics-token>` (else on --metrics-listen)"),
-            false,
-            None,
-            (200, Text("text/plain")),
-            &[401, 404],
-        ),
-        route(
-            M::GET,
-            "/api/v1/openapi.json",
-            get(meta::openapi),
-            ("meta", "This OpenAPI document"),
-            false,
-            None,
-            (200, Text("application/json")),
-            &[],
-        ),
-        route(
-            M::POST,
-            "/api/v1/auth/signup",
-            post(accounts::signup),
-            ("accounts", "Create an account and sign in"),
-            false,
-            Some("SignupRequest"),
-            (201, Json("AuthResponse")),
-            &[400, 409, 415, 429],
-        ),
-        route(
-            M::POST,
-            "/api/v1/auth/login",
-            post(accounts::login),
-            ("accounts", "Sign in"),
-            false,
-            Some("LoginRequest"),
-            (200, Json("AuthResponse")),
-            &[400, 401, 415, 429],
-        ),
-        route(
-            M::POST,
-            "/api/v1/auth/verify-email",
-            post(verification::verify_email),
-            ("accounts", "Verify an email with the token of the mailed link (claims its invitations)"),
-            false,
-            Some("TokenRequest"),
-            (200, Json("VerifyEmailResponse")),
-            &[400, 415],
-        ),
-        route(
-            M::POST,
-            "/api/v1/auth/resend-verification",
-            post(verification::resend_verification),
-            ("accounts", "Mail a new verification link (rate-limited per account; 409 if verified or mail is off)"),
-            true,
-            None,
-            (202, Empty),
-            &[401, 409, 429],
-        ),
-        route(
-            M::POST,
-            "/api/v1/invitations/accept",
-            post(invitations::accept),
-            ("members", "Join a workspace with the token of an invite link (once; any signed-in account)"),
-            true,
-            Some("TokenRequest"),
-            (200, Json("Workspace")),
-            AUTHED_BODY,
-        ),
-        route(
-            M::POST,
-            "/api/v1/auth/logout",
-            post(accounts::logout),
-            ("accounts", "Revoke the current session"),
-            true,
-            None,
-            (204, Empty),
-            AUTHED,
-        ),
-        route(
-            M::GET,
-            "/api/v1/auth/session",
-            get(accounts::session),
-            ("accounts", "Who is signed in: the user, or null"),
-            false,
-            None,
-            (200, Json("Session")),
-            &[],
-        ),
-        route(
-            M::GET,
-            "/api/v1/me",
-            get(accounts::me),
-            ("accounts", "The signed-in user"),
-            true,
-            None,
-            (200, Json("Me")),
-            AUTHED,
-        ),
-        route(
-            M::PATCH,
-            "/api/v1/me",
-            patch(accounts::update_me),
-            ("accounts", "Change name or time zone"),
-            true,
-            Some("UpdateMe"),
-            (200, Json("Me")),
-            AUTHED_BODY,
-        ),
-        route(
-            M::POST,
-            "/api/v1/workspaces",
-            post(workspaces::create),
-            ("workspaces", "Create a workspace (you become its owner)"),
-            true,
-            Some("WorkspaceName"),
-            (201, Json("Workspace")),
-            AUTHED_BODY,
-        ),
-        route(
-            M::GET,
-            "/api/v1/workspaces",
-            get(workspaces::list),
-            ("workspaces", "Workspaces you belong to"),
-            true,
-            None,
-            (200, JsonArray("Workspace")),
-            AUTHED,
-        ),
-        route(
-            M::GET,
-            "/api/v1/workspaces/{ws}",
-            get(workspaces::get),
-            ("workspaces", "One workspace"),
-            true,
-            None,
-            (200, Json("Workspace")),
-            WS_READ,
-        ),
-        route(
-            M::PATCH,
-            "/api/v1/workspaces/{ws}",
-            patch(workspaces::rename),
-            ("workspaces", "Rename a workspace (owners)"),
-            true,
-            Some("WorkspaceName"),
-            (200, Json("Workspace")),
-            WS_WRITE,
-        ),
-        route(
-            M::DELETE,
-            "/api/v1/workspaces/{ws}",
-            delete(workspaces::delete),
-            ("workspaces", "Delete a workspace (owners)"),
-            true,
-            None,
-            (204, Empty),
-            WS_READ,
-        ),
-        route(
-            M::GET,
-            "/api/v1/workspaces/{ws}/members",
-            get(workspaces::members),
-            ("members", "Members and their roles"),
-            true,
-            None,
-            (200, JsonArray("Member")),
-            WS_READ,
-        ),
-        route(
-            M::POST,
-            "/api/v1/workspaces/{ws}/members",
-            post(workspaces::add_member),
-            ("members", "Add a member by email, or invite an unknown email (owners)"),
-            true,
-            Some("AddMemberRequest"),
-            (201, Json("AddMemberResponse")),
-            WS_CONFLICT,
-        ),
-        route(
-            M::PATCH,
-            "/api/v1/workspaces/{ws}/members/{user_id}",
-            patch(workspaces::change_role),
-            ("members", "Change a member's role (owners; the last owner stays)"),
-            true,
-            Some("ChangeRoleRequest"),
-            (200, Json("Member")),
-            WS_CONFLICT,
-        ),
-        route(
-            M::DELETE,
-            "/api/v1/workspaces/{ws}/members/{user_id}",
-            delete(workspaces::remove_member),
-            ("members", "Remove a member (owners) or leave (yourself)"),
-            true,
-            None,
-            (204, Empty),
-            &[401, 403, 404, 409],
-        ),
-        route(
-            M::GET,
-            "/api/v1/workspaces/{ws}/invitations",
-            get(workspaces::invitations),
-            ("members", "Pending invitations (owners)"),
-            true,
-            None,
-            (200, JsonArray("Invitation")),
-            WS_READ,
-        ),
-        route(
-            M::DELETE,
-            "/api/v1/workspaces/{ws}/invitations/{email}",
-            delete(workspaces::delete_invitation),
-            ("members", "Withdraw an invitation (owners)"),
-            true,
-            None,
-            (204, Empty),
-            &[400, 401, 403, 404],
-        ),
-        route(
-            M::POST,
-            "/api/v1/workspaces/{ws}/documents",
-            post(documents::create),
-            ("documents", "Create a document (editors, owners)"),
-            true,
-            Some("DocumentPath"),
-            (201, Json("Document")),
-            WS_CONFLICT,
-        ),
-        route(
-            M::GET,
-            "/api/v1/workspaces/{ws}/documents",
-            get(documents::list),
-            ("documents", "Documents of a workspace, by path"),
-            true,
-            None,
-            (200, JsonArray("Document")),
-            WS_READ,
-        ),
-        route(
-            M::GET,
-            "/api/v1/documents/{doc}",
-            get(documents::get),
-            ("documents", "One document"),
-            true,
-            None,
-            (200, Json("Document")),
-            WS_READ,
-        ),
-        route(
-            M::PATCH,
-            "/api/v1/documents/{doc}",
-            patch(documents::rename),
-            ("documents", "Rename or move a document (editors, owners)"),
-            true,
-            Some("DocumentPath"),
-            (200, Json("Document")),
-            WS_CONFLICT,
-        ),
-        route(
-            M::DELETE,
-            "/api/v1/documents/{doc}",
-            delete(documents::delete),
-            ("documents", "Delete a document (editors, owners)"),
-            true,
-            None,
-            (204, Empty),
-            WS_READ,
-        ),
-        route(
-            M::GET,
-            "/api/v1/documents/{doc}/content",
-            get(documents::content),
-            ("documents", "The document's text"),
-            true,
-            None,
-            (200, Text("text/plain")),
-            WS_READ,
-        ),
-        route(
-            M::PUT,
-            "/api/v1/documents/{doc}/content",
-            put(documents::replace_content),
-            ("documents", "Replace the text as one CRDT update that live clients receive (editors, owners)"),
-            true,
-            Some("PlainText"),
-            (204, Empty),
-            &[400, 401, 403, 404, 413],
-        ),
-        route(
-            M::POST,
-            "/api/v1/documents/{doc}/versions",
-            post(history::create),
-            ("history", "Name the current version (editors, owners)"),
-            true,
-            Some("CreateVersionRequest"),
-            (201, Json("Version")),
-            WS_WRITE,
-        ),
-        route(
-            M::GET,
-            "/api/v1/documents/{doc}/versions",
-            get(history::list),
-            ("history", "Versions, newest first (named and automatic)"),
-            true,
-            None,
-            (200, JsonArray("Version")),
-            WS_READ,
-        ),
-        route(
-            M::GET,
-            "/api/v1/documents/{doc}/versions/{version}/content",
-            get(history::content),
-            ("history", "The text of a version"),
-            true,
-            None,
-            (200, Text("text/plain")),
-            WS_READ,
-        ),
-        route(
-            M::GET,
-            "/api/v1/documents/{doc}/diff",
-            get(history::diff),
-            ("history", "Line diff between two versions (?from=&to=), or a version and the present (to=current)"),
-            true,
-            None,
-            (200, Json("Diff")),
-            &[400, 401, 403, 404],
-        ),
-        route(
-            M::POST,
-            "/api/v1/documents/{doc}/versions/{version}/restore",
-            post(history::restore),
-            ("history", "Restore a version as a new change everyone receives (editors, owners)"),
-            true,
-            None,
-            (200, Json("RestoreResponse")),
-            WS_READ,
-        ),
-        route(
-            M::POST,
-            "/api/v1/documents/{doc}/branches",
-            post(history::create_branch),
-            ("history", "Fork a branch at a version or now (editors, owners)"),
-            true,
-            Some("CreateBranchRequest"),
-            (201, Json("Branch")),
-            WS_CONFLICT,
-        ),
-        route(
-            M::GET,
-            "/api/v1/documents/{doc}/branches",
-            get(history::branches),
-            ("history", "Branches of a document, with whether they have unmerged changes"),
-            true,
-            None,
-            (200, JsonArray("Branch")),
-            WS_READ,
-        ),
-        route(
-            M::POST,
-            "/api/v1/documents/{doc}/merge",
-            post(history::merge),
-            ("history", "Merge a branch back into its origin (editors, owners)"),
-            true,
-            None,
-            (200, Json("MergeResponse")),
-            &[401, 403, 404, 409],
-        ),
-        route(
-            M::GET,
-            "/collab/{doc}",
-            get(collab_socket),
-            ("documents", "y-websocket endpoint (WebSocket upgrade; ?token= or the session cookie)"),
-            true,
-            None,
-            (101, Empty),
-            &[401, 403, 404, 426],
-        ),
+        Route::get("/healthz", meta::healthz)
+            .doc("meta", "The process is up")
+            .ok::<Status>(200),
+        Route::get("/readyz", meta::readyz)
+            .doc("meta", "The database is reachable")
+            .ok::<Status>(200)
+            .errors(&[503]),
+        Route::get("/metrics", meta::metrics)
+            .doc("meta", "Prometheus metrics, with `Authorization: Bearer <--metrics-token>` (else on --metrics-listen)")
+            .ok_text(200, "text/plain")
+            .errors(&[401, 404]),
+        Route::get("/api/v1/openapi.json", meta::openapi)
+            .doc("meta", "This OpenAPI document")
+            .ok_text(200, "application/json"),
+        Route::post("/api/v1/auth/signup", accounts::signup)
+            .doc("accounts", "Create an account and sign in")
+            .request::<SignupRequest>()
+            .ok::<AuthResponse>(201)
+            .errors(&[400, 409, 415, 429]),
+        Route::post("/api/v1/auth/login", accounts::login)
+            .doc("accounts", "Sign in")
+            .request::<LoginRequest>()
+            .ok::<AuthResponse>(200)
+            .errors(&[400, 401, 415, 429]),
+        Route::post("/api/v1/auth/verify-email", verification::verify_email)
+            .doc("accounts", "Verify an email with the token of the mailed link (claims its invitations)")
+            .request::<TokenRequest>()
+            .ok::<VerifyEmailResponse>(200)
+            .errors(&[400, 415]),
+        Route::post("/api/v1/auth/resend-verification", verification::resend_verification)
+            .doc("accounts", "Mail a new verification link (rate-limited per account; 409 if verified or mail is off)")
+            .auth()
+            .ok_empty(202)
+            .errors(&[401, 409, 429]),
+        Route::post("/api/v1/invitations/accept", invitations::accept)
+            .doc("members", "Join a workspace with the token of an invite link (once; any signed-in account)")
+            .auth()
+            .request::<TokenRequest>()
+            .ok::<WorkspaceView>(200)
+            .errors(AUTHED_BODY),
+        Route::post("/api/v1/auth/logout", accounts::logout)
+            .doc("accounts", "Revoke the current session")
+            .auth()
+            .ok_empty(204)
+            .errors(AUTHED),
+        Route::get("/api/v1/auth/session", accounts::session)
+            .doc("accounts", "Who is signed in: the user, or null")
+            .ok::<Session>(200),
+        Route::get("/api/v1/me", accounts::me)
+            .doc("accounts", "The signed-in user")
+            .auth()
+            .ok::<Me>(200)
+            .errors(AUTHED),
+        Route::patch("/api/v1/me", accounts::update_me)
+            .doc("accounts", "Change name or time zone")
+            .auth()
+            .request::<UpdateMe>()
+            .ok::<Me>(200)
+            .errors(AUTHED_BODY),
+        Route::post("/api/v1/workspaces", workspaces::create)
+            .doc("workspaces", "Create a workspace (you become its owner)")
+            .auth()
+            .request::<WorkspaceName>()
+            .ok::<WorkspaceView>(201)
+            .errors(AUTHED_BODY),
+        Route::get("/api/v1/workspaces", workspaces::list)
+            .doc("workspaces", "Workspaces you belong to")
+            .auth()
+            .ok::<Vec<WorkspaceView>>(200)
+            .errors(AUTHED),
+        Route::get("/api/v1/workspaces/{ws}", workspaces::get)
+            .doc("workspaces", "One workspace")
+            .auth()
+            .ok::<WorkspaceView>(200)
+            .errors(WS_READ),
+        Route::patch("/api/v1/workspaces/{ws}", workspaces::rename)
+            .doc("workspaces", "Rename a workspace (owners)")
+            .auth()
+            .request::<WorkspaceName>()
+            .ok::<WorkspaceView>(200)
+            .errors(WS_WRITE),
+        Route::delete("/api/v1/workspaces/{ws}", workspaces::delete)
+            .doc("workspaces", "Delete a workspace (owners)")
+            .auth()
+            .ok_empty(204)
+            .errors(WS_READ),
+        Route::get("/api/v1/workspaces/{ws}/members", workspaces::members)
+            .doc("members", "Members and their roles")
+            .auth()
+            .ok::<Vec<MemberView>>(200)
+            .errors(WS_READ),
+        Route::post("/api/v1/workspaces/{ws}/members", workspaces::add_member)
+            .doc("members", "Add a member by email, or invite an unknown email (owners)")
+            .auth()
+            .request::<AddMemberRequest>()
+            .ok::<AddMemberResponse>(201)
+            .errors(WS_CONFLICT),
+        Route::patch("/api/v1/workspaces/{ws}/members/{user_id}", workspaces::change_role)
+            .doc("members", "Change a member's role (owners; the last owner stays)")
+            .auth()
+            .request::<ChangeRoleRequest>()
+            .ok::<MemberView>(200)
+            .errors(WS_CONFLICT),
+        Route::delete("/api/v1/workspaces/{ws}/members/{user_id}", workspaces::remove_member)
+            .doc("members", "Remove a member (owners) or leave (yourself)")
+            .auth()
+            .ok_empty(204)
+            .errors(&[401, 403, 404, 409]),
+        Route::get("/api/v1/workspaces/{ws}/invitations", workspaces::invitations)
+            .doc("members", "Pending invitations (owners)")
+            .auth()
+            .ok::<Vec<InvitationView>>(200)
+            .errors(WS_READ),
+        Route::delete("/api/v1/workspaces/{ws}/invitations/{email}", workspaces::delete_invitation)
+            .doc("members", "Withdraw an invitation (owners)")
+            .auth()
+            .ok_empty(204)
+            .errors(&[400, 401, 403, 404]),
+        Route::post("/api/v1/workspaces/{ws}/documents", documents::create)
+            .doc("documents", "Create a document (editors, owners)")
+            .auth()
+            .request::<DocumentPath>()
+            .ok::<DocumentView>(201)
+            .errors(WS_CONFLICT),
+        Route::get("/api/v1/workspaces/{ws}/documents", documents::list)
+            .doc("documents", "Documents of a workspace, by path")
+            .auth()
+            .ok::<Vec<DocumentView>>(200)
+            .errors(WS_READ),
+        Route::get("/api/v1/documents/{doc}", documents::get)
+            .doc("documents", "One document")
+            .auth()
+            .ok::<DocumentView>(200)
+            .errors(WS_READ),
+        Route::patch("/api/v1/documents/{doc}", documents::rename)
+            .doc("documents", "Rename or move a document (editors, owners)")
+            .auth()
+            .request::<DocumentPath>()
+            .ok::<DocumentView>(200)
+            .errors(WS_CONFLICT),
+        Route::delete("/api/v1/documents/{doc}", documents::delete)
+            .doc("documents", "Delete a document (editors, owners)")
+            .auth()
+            .ok_empty(204)
+            .errors(WS_READ),
+        Route::get("/api/v1/documents/{doc}/content", documents::content)
+            .doc("documents", "The document's text")
+            .auth()
+            .ok_text(200, "text/plain")
+            .errors(WS_READ),
+        Route::put("/api/v1/documents/{doc}/content", documents::replace_content)
+            .doc("documents", "Replace the text as one CRDT update that live clients receive (editors, owners)")
+            .auth()
+            .request_text("text/plain")
+            .ok_empty(204)
+            .errors(&[400, 401, 403, 404, 413]),
+        Route::post("/api/v1/documents/{doc}/versions", history::create)
+            .doc("history", "Name the current version (editors, owners)")
+            .auth()
+            .request::<CreateVersionRequest>()
+            .ok::<VersionView>(201)
+            .errors(WS_WRITE),
+        Route::get("/api/v1/documents/{doc}/versions", history::list)
+            .doc("history", "Versions, newest first (named and automatic)")
+            .auth()
+            .ok::<Vec<VersionView>>(200)
+            .errors(WS_READ),
+        Route::get("/api/v1/documents/{doc}/versions/{version}/content", history::content)
+            .doc("history", "The text of a version")
+            .auth()
+            .ok_text(200, "text/plain")
+            .errors(WS_READ),
+        Route::get("/api/v1/documents/{doc}/diff", history::diff)
+            .doc("history", "Line diff between two versions (?from=&to=), or a version and the present (to=current)")
+            .auth()
+            .ok::<DiffView>(200)
+            .errors(&[400, 401, 403, 404]),
+        Route::post("/api/v1/documents/{doc}/versions/{version}/restore", history::restore)
+            .doc("history", "Restore a version as a new change everyone receives (editors, owners)")
+            .auth()
+            .ok::<RestoreResponse>(200)
+            .errors(WS_READ),
+        Route::post("/api/v1/documents/{doc}/branches", history::create_branch)
+            .doc("history", "Fork a branch at a version or now (editors, owners)")
+            .auth()
+            .request::<CreateBranchRequest>()
+            .ok::<BranchView>(201)
+            .errors(WS_CONFLICT),
+        Route::get("/api/v1/documents/{doc}/branches", history::branches)
+            .doc("history", "Branches of a document, with whether they have unmerged changes")
+            .auth()
+            .ok::<Vec<BranchView>>(200)
+            .errors(WS_READ),
+        Route::post("/api/v1/documents/{doc}/merge", history::merge)
+            .doc("history", "Merge a branch back into its origin (editors, owners)")
+            .auth()
+            .ok::<MergeResponse>(200)
+            .errors(&[401, 403, 404, 409]),
+        Route::get("/api/v1/workspaces/{ws}/rooms", rooms::list)
+            .doc("rooms", "Rooms of a workspace, the default first (?archived=true: archived ones too)")
+            .auth()
+            .ok::<Vec<RoomView>>(200)
+            .errors(WS_READ),
+        Route::post("/api/v1/workspaces/{ws}/rooms", rooms::create)
+            .doc("rooms", "Create a room (owners, editors)")
+            .auth()
+            .request::<NewRoom>()
+            .ok::<RoomView>(201)
+            .errors(WS_CONFLICT),
+        Route::get("/api/v1/rooms/{room}", rooms::get)
+            .doc("rooms", "One room")
+            .auth()
+            .ok::<RoomView>(200)
+            .errors(&[401, 404]),
+        Route::patch("/api/v1/rooms/{room}", rooms::change)
+            .doc("rooms", "Rename a room, archive it or bring it back (owners, editors)")
+            .auth()
+            .request::<RoomChange>()
+            .ok::<RoomView>(200)
+            .errors(WS_CONFLICT),
+        Route::delete("/api/v1/rooms/{room}", rooms::archive)
+            .doc("rooms", "Archive a room (owners, editors; not the default room)")
+            .auth()
+            .ok_empty(204)
+            .errors(&[401, 403, 404, 409]),
+        Route::get("/api/v1/rooms/{room}/messages", chat::list)
+            .doc("chat", "A room's messages, newest first (?before={message}&limit=1..100)")
+            .auth()
+            .ok::<Vec<MessageView>>(200)
+            .errors(&[400, 401, 404]),
+        Route::post("/api/v1/rooms/{room}/messages", chat::post)
+            .doc("chat", "Send a message (every member, viewers too; per-account rate limit)")
+            .auth()
+            .request::<MessageText>()
+            .ok::<MessageView>(201)
+            .errors(&[400, 401, 404, 409, 415, 429]),
+        Route::patch("/api/v1/messages/{message}", chat::edit)
+            .doc("chat", "Edit your message")
+            .auth()
+            .request::<MessageText>()
+            .ok::<MessageView>(200)
+            .errors(&[400, 401, 403, 404, 409, 415]),
+        Route::delete("/api/v1/messages/{message}", chat::delete)
+            .doc("chat", "Delete your message (owners: any message)")
+            .auth()
+            .ok_empty(204)
+            .errors(&[401, 403, 404]),
+        Route::post("/api/v1/rooms/{room}/read", chat::mark_read)
+            .doc("chat", "Mark a room read up to a message")
+            .auth()
+            .request::<ReadMark>()
+            .ok_empty(204)
+            .errors(&[400, 401, 404, 415]),
+        Route::get("/api/v1/workspaces/{ws}/unread", chat::unread)
+            .doc("chat", "Unread messages (and mentions of you) per room")
+            .auth()
+            .ok::<Vec<UnreadView>>(200)
+            .errors(WS_READ),
+        Route::get("/api/v1/workspaces/{ws}/mentions", chat::mentions)
+            .doc("chat", "Messages that mention you, newest first (?before=&limit=)")
+            .auth()
+            .ok::<Vec<MessageView>>(200)
+            .errors(&[400, 401, 403, 404]),
+        Route::get("/api/v1/workspaces/{ws}/messages/search", chat::search)
+            .doc("chat", "Full-text search of a workspace's messages (?q=&limit=)")
+            .auth()
+            .ok::<Vec<MessageView>>(200)
+            .errors(&[400, 401, 403, 404]),
+        Route::get("/api/v1/workspaces/{ws}/live", live_socket)
+            .doc("chat", "The workspace's live socket: chat, typing, presence (WebSocket upgrade; JSON text frames)")
+            .auth()
+            .ok_empty(101)
+            .errors(&[401, 403, 404, 426, 429]),
+        Route::get("/collab/{doc}", collab_socket)
+            .doc("documents", "y-websocket endpoint (WebSocket upgrade; ?token= or the session cookie)")
+            .auth()
+            .ok_empty(101)
+            .errors(&[401, 403, 404, 426]),
     ]
-}
-
-/// The OpenAPI 3.1 document describing [`all`].
-pub fn openapi_document() -> Value {
-    let mut paths = serde_json::Map::new();
-    for Route { spec, .. } in all() {
-        let entry = paths.entry(spec.path).or_insert_with(|| json!({}));
-        entry[spec.method.as_str().to_lowercase()] = operation(&spec);
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Reynard API",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "Accounts, workspaces and members of a Reynard server. Errors are {\"error\": {\"code\", \"message\"}}."
-        },
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer" },
-                "cookie": { "type": "apiKey", "in": "cookie", "name": crate::extract::SESSION_COOKIE }
-            },
-            "schemas": schemas()
-        }
-    })
-}
-
-fn operation(spec: &RouteSpec) -> Value {
-    let mut op = json!({
-        "summary": spec.summary,
-        "tags": [spec.tag],
-        "operationId": format!("{}_{}", spec.method.as_str().to_lowercase(),
-            spec.path.trim_start_matches('/').replace(['/', '.'], "_").replace(['{', '}'], "")),
-    });
-    let params: Vec<Value> = spec
-        .path
-        .split('/')
-        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
-        .collect();
-    if !params.is_empty() {
-        op["parameters"] = Value::Array(params);
-    }
-    if spec.auth {
-        op["security"] = json!([{ "bearer": [] }, { "cookie": [] }]);
-    }
-    if spec.request == Some("PlainText") {
-        op["requestBody"] =
-            json!({ "required": true, "content": { "text/plain": { "schema": { "type": "string" } } } });
-    } else if let Some(schema) = spec.request {
-        op["requestBody"] = json!({
-            "required": true,
-            "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
-        });
-    }
-    let mut responses = serde_json::Map::new();
-    let (status, body) = spec.success;
-    let success = match body {
-        Body::Empty if status == 101 => json!({ "description": "Switching to the WebSocket protocol" }),
-        Body::Empty => json!({ "description": "Done" }),
-        Body::Json(schema) => json!({ "description": "OK", "content": { "application/json": {
-            "schema": { "$ref": format!("#/components/schemas/{schema}") } } } }),
-        Body::JsonArray(schema) => json!({ "description": "OK", "content": { "application/json": {
-            "schema": { "type": "array", "items": { "$ref": format!("#/components/schemas/{schema}") } } } } }),
-        Body::Text(media) => json!({ "description": "OK", "content": { media: { "schema": { "type": "string" } } } }),
-    };
-    responses.insert(status.to_string(), success);
-    for status in spec.errors.iter().chain(&[500]) {
-        responses.insert(
-            status.to_string(),
-            json!({ "description": error_description(*status), "content": { "application/json": {
-                "schema": { "$ref": "#/components/schemas/Error" } } } }),
-        );
-    }
-    op["responses"] = Value::Object(responses);
-    op
-}
-
-fn error_description(status: u16) -> &'static str {
-    match status {
-        400 => "Malformed JSON or invalid field",
-        401 => "Not signed in, or wrong credentials",
-        403 => "Not a member, or the role does not allow it",
-        404 => "No such resource",
-        409 => "Conflicts with the current state",
-        413 => "Too large",
-        415 => "Body is not JSON",
-        426 => "Not a WebSocket upgrade",
-        429 => "Too many attempts, or busy (see Retry-After)",
-        503 => "Not ready",
-        _ => "Internal error",
-    }
-}
-
-fn schemas() -> Value {
-    let string = json!({ "type": "string" });
-    let role = json!({ "type": "string", "enum": ["owner", "editor", "viewer"] });
-    let object =
-        |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
-    json!({
-        "Error": object(json!({ "error": object(json!({ "code": string, "message": string }), &["code", "message"]) }), &["error"]),
-        "Status": object(json!({ "status": string }), &["status"]),
-        "SignupRequest": object(json!({ "email": string, "password": { "type": "string", "minLength": 8 }, "name": string, "cookie_only": { "type": "boolean" } }), &["email", "password", "name"]),
-        "LoginRequest": object(json!({ "email": string, "password": string, "cookie_only": { "type": "boolean" } }), &["email", "password"]),
-        "User": object(json!({ "id": string, "email": string, "name": string }), &["id", "email", "name"]),
-        "AuthResponse": object(json!({ "user": { "$ref": "#/components/schemas/User" }, "token": string }), &["user"]),
-        "Session": object(json!({ "user": { "oneOf": [{ "$ref": "#/components/schemas/Me" }, { "type": "null" }] } }), &["user"]),
-        "Me": object(json!({ "id": string, "email": string, "name": string, "time_zone": string, "email_verified": { "type": "boolean" } }), &["id", "email", "name", "time_zone", "email_verified"]),
-        "TokenRequest": object(json!({ "token": string }), &["token"]),
-        "VerifyEmailResponse": object(json!({ "email": string, "email_verified": { "type": "boolean" },
-            "joined": { "type": "array", "items": string } }), &["email", "email_verified", "joined"]),
-        "UpdateMe": object(json!({ "name": string, "time_zone": string }), &[]),
-        "WorkspaceName": object(json!({ "name": string }), &["name"]),
-        "Workspace": object(json!({ "id": string, "name": string, "role": role }), &["id", "name", "role"]),
-        "Member": object(json!({ "user_id": string, "email": string, "name": string, "role": role }), &["user_id", "email", "name", "role"]),
-        "AddMemberRequest": object(json!({ "email": string, "role": role }), &["email", "role"]),
-        "AddMemberResponse": {
-            "description": "status \"added\" with the member's fields, or \"invited\" with the invitation's",
-            "type": "object",
-            "properties": {
-                "status": { "type": "string", "enum": ["added", "invited"] },
-                "user_id": string, "email": string, "name": string, "role": role, "invite_link": string
-            },
-            "required": ["status", "email", "role"]
-        },
-        "Invitation": object(json!({ "email": string, "role": role, "invite_link": string }), &["email", "role", "invite_link"]),
-        "ChangeRoleRequest": object(json!({ "role": role }), &["role"]),
-        "PlainText": { "type": "string" },
-        "CreateVersionRequest": object(json!({ "name": string }), &[]),
-        "Version": object(json!({ "id": string, "kind": { "type": "string", "enum": ["named", "auto", "restore", "merge"] },
-            "name": { "type": ["string", "null"] }, "created_at": { "type": "integer" },
-            "author_ids": { "type": "array", "items": string }, "seq": { "type": "integer" },
-            "summary": object(json!({ "added": { "type": "integer" }, "removed": { "type": "integer" } }), &["added", "removed"]) }),
-            &["id", "kind", "name", "created_at", "author_ids", "summary", "seq"]),
-        "Diff": object(json!({ "hunks": { "type": "array", "items": object(json!({
-            "old_start": { "type": "integer" }, "old_lines": { "type": "integer" },
-            "new_start": { "type": "integer" }, "new_lines": { "type": "integer" },
-            "lines": { "type": "array", "items": string } }), &["old_start", "old_lines", "new_start", "new_lines", "lines"]) } }), &["hunks"]),
-        "RestoreResponse": object(json!({ "version": { "$ref": "#/components/schemas/Version" } }), &["version"]),
-        "CreateBranchRequest": object(json!({ "name": string, "from_version": string }), &["name"]),
-        "Branch": object(json!({ "id": string, "path": string, "branch_of": string,
-            "forked_at": { "type": ["string", "null"] }, "unmerged": { "type": "boolean" } }),
-            &["id", "path", "branch_of", "forked_at", "unmerged"]),
-        "MergeResponse": object(json!({ "merged_updates": { "type": "integer" } }), &["merged_updates"]),
-        "DocumentPath": object(json!({ "path": string }), &["path"]),
-        "Document": object(json!({ "id": string, "workspace_id": string, "path": string, "language": string,
-            "created_at": { "type": "integer" }, "updated_at": { "type": "integer" } }),
-            &["id", "workspace_id", "path", "language", "created_at", "updated_at"]),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_route_is_documented_with_known_schemas() {
-        let doc = openapi_document();
-        let schemas = doc["components"]["schemas"].as_object().unwrap();
-        for Route { spec, .. } in all() {
-            let op = &doc["paths"][spec.path][spec.method.as_str().to_lowercase()];
-            assert!(op.is_object(), "{} {} missing", spec.method, spec.path);
-            for name in spec.request.into_iter().chain(match spec.success.1 {
-                Body::Json(s) | Body::JsonArray(s) => Some(s),
-                Body::Empty | Body::Text(_) => None,
-            }) {
-                assert!(schemas.contains_key(name), "schema {name} of {} {} undefined", spec.method, spec.path);
-            }
-        }
-        let refs = doc.to_string();
-        for (i, _) in refs.match_indices("#/components/schemas/") {
-            let name: String = refs[i + 21..].chars().take_while(|c| c.is_alphanumeric()).collect();
-            assert!(schemas.contains_key(&name), "dangling $ref {name}");
-        }
-    }
 }

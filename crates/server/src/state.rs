@@ -6,10 +6,14 @@ use std::sync::Arc;
 use reynard_auth::{LoginThrottle, RateLimiter, SigningKey};
 use reynard_store::Store;
 
+use reynard_bus::{Bus, ProcessId};
+
 use crate::collab::hub::DocHub;
 use crate::config::Config;
+use crate::live::LiveHub;
 use crate::metrics::Metrics;
 use crate::password_hashers::PasswordHashers;
+use crate::ws::connections::Connections;
 
 /// Everything handlers need. Cheap to clone (one `Arc`).
 #[derive(Debug, Clone)]
@@ -21,8 +25,18 @@ pub struct Inner {
     pub config: Config,
     pub store: Store,
     pub metrics: Arc<Metrics>,
+    /// This process on the bus (random per process).
+    pub process: ProcessId,
+    /// Carries the live services' events to this process's and other processes' subscribers.
+    pub bus: Arc<dyn Bus>,
+    /// Every live connection of this process (documents and workspace sockets).
+    pub connections: Arc<Connections>,
     /// Open documents and their live connections.
     pub collab: Arc<DocHub>,
+    /// The workspaces' live tabs: chat, typing, presence.
+    pub live: Arc<LiveHub>,
+    /// Chat messages sent, per account id.
+    pub chat_messages_per_user: RateLimiter<String>,
     /// Login attempts per client address (`client_ip::rate_key`).
     pub logins_per_ip: RateLimiter<IpAddr>,
     /// The progressive delay after failed logins, per account email.
@@ -43,9 +57,11 @@ impl AppState {
         config: Config,
         store: Store,
         metrics: Arc<Metrics>,
-        fanout: Arc<dyn reynard_collab::fanout::Fanout>,
+        bus: Arc<dyn Bus>,
         signing_key: SigningKey,
     ) -> AppState {
+        let process = ProcessId(random_u64());
+        let connections = Connections::new(config.collab.max_connections_per_user);
         AppState(Arc::new(Inner {
             logins_per_ip: RateLimiter::new(config.login_limit_per_ip, config.login_window_per_ip),
             login_throttle: LoginThrottle::new(config.login_throttle),
@@ -60,7 +76,15 @@ impl AppState {
                 std::time::Duration::from_secs(3600),
             ),
             signing_key,
-            collab: DocHub::new(store.clone(), config.collab.clone(), fanout),
+            live: LiveHub::new(bus.clone(), process),
+            chat_messages_per_user: RateLimiter::new(
+                config.chat_messages_per_minute,
+                std::time::Duration::from_secs(60),
+            ),
+            collab: DocHub::new(store.clone(), config.collab.clone(), bus.clone(), process, connections.clone()),
+            process,
+            bus,
+            connections,
             config,
             store,
             metrics,
@@ -74,4 +98,12 @@ impl std::ops::Deref for AppState {
     fn deref(&self) -> &Inner {
         &self.0
     }
+}
+
+/// A random 64-bit number (from the standard library's randomly seeded hasher).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    hasher.finish()
 }

@@ -5,20 +5,29 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use schemars::JsonSchema;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The answer of `/healthz` and `/readyz`.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub struct Status {
+    /// `ok` (`/healthz`) or `ready` (`/readyz`).
+    pub status: &'static str,
+}
+
 /// `GET /healthz`: the process is up.
-pub async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+pub async fn healthz() -> Json<Status> {
+    Json(Status { status: "ok" })
 }
 
 /// `GET /readyz`: the database answers.
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     match state.store.ping().await {
-        Ok(()) => Ok(Json(serde_json::json!({ "status": "ready" }))),
+        Ok(()) => Ok(Json(Status { status: "ready" })),
         Err(err) => {
             tracing::warn!(%err, "database not reachable");
             Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the database is not reachable"))
@@ -67,5 +76,5 @@ fn exposition(state: &AppState) -> Response {
 
 /// `GET /api/v1/openapi.json`.
 pub async fn openapi() -> Json<serde_json::Value> {
-    Json(crate::routes::openapi_document())
+    Json(crate::openapi::document())
 }

@@ -1,9 +1,11 @@
 //! HTTP handlers, one module per area of the API.
 
 pub mod accounts;
+pub mod chat;
 pub mod documents;
 pub mod history;
 pub mod invitations;
 pub mod meta;
+pub mod rooms;
 pub mod verification;
 pub mod workspaces;

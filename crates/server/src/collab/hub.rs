@@ -2,20 +2,21 @@
 //! (concurrent first joins share one load) and forgets it when the task stops.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use reynard_bus::{Bus, ProcessId};
 use reynard_collab::ConnId;
-use reynard_collab::fanout::{Fanout, ProcessId};
 use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
 use reynard_store::Store;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use reynard_store::history::VersionRecord;
 
-use super::connections::Connections;
+use super::CollabConfig;
 use super::room_task::{self, Export, RoomEvent, VersionKind};
-use super::{CollabConfig, Outbox};
+use crate::ws::connections::Connections;
+use crate::ws::{ACCESS_REMOVED, Outbox, close_code};
 
 /// Why a live-document request failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,12 +47,11 @@ struct RoomHandle {
 pub struct DocHub {
     store: Store,
     config: CollabConfig,
-    fanout: Arc<dyn Fanout>,
+    bus: Arc<dyn Bus>,
     process: ProcessId,
     rooms: Mutex<HashMap<DocumentId, RoomHandle>>,
     /// Live connections by user, session and workspace.
     connections: Arc<Connections>,
-    next_conn: AtomicU64,
     /// Room tasks still running (they finish after their final snapshot).
     running: AtomicUsize,
     stopped: tokio::sync::Notify,
@@ -59,16 +59,21 @@ pub struct DocHub {
 
 impl DocHub {
     /// A hub with no open documents, exchanging document events with other
-    /// processes through `fanout`.
-    pub fn new(store: Store, config: CollabConfig, fanout: Arc<dyn Fanout>) -> Arc<DocHub> {
-        let process = ProcessId(rand_u64());
+    /// processes through `bus` as `process`, its connections registered in
+    /// `connections` (shared with the other live services).
+    pub fn new(
+        store: Store,
+        config: CollabConfig,
+        bus: Arc<dyn Bus>,
+        process: ProcessId,
+        connections: Arc<Connections>,
+    ) -> Arc<DocHub> {
         Arc::new(DocHub {
             store,
-            fanout,
+            bus,
             process,
             rooms: Mutex::new(HashMap::new()),
-            connections: Connections::new(config.max_connections_per_user),
-            next_conn: AtomicU64::new(1),
+            connections,
             running: AtomicUsize::new(0),
             stopped: tokio::sync::Notify::new(),
             config,
@@ -85,9 +90,9 @@ impl DocHub {
         &self.store
     }
 
-    /// The fan-out to other processes.
-    pub fn fanout(&self) -> &Arc<dyn Fanout> {
-        &self.fanout
+    /// The bus to the document's rooms in other processes.
+    pub fn bus(&self) -> &Arc<dyn Bus> {
+        &self.bus
     }
 
     /// This process's id on the fan-out.
@@ -102,7 +107,7 @@ impl DocHub {
 
     /// A fresh connection id.
     pub fn next_conn(&self) -> ConnId {
-        ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed))
+        self.connections.next_conn()
     }
 
     /// Room tasks running: one per document in memory (a room finishing its
@@ -304,7 +309,7 @@ impl DocHub {
     pub async fn access_changed(self: &Arc<Self>, workspace: &WorkspaceId, user: &UserId, role: Option<Role>) {
         if role.is_none() {
             // Also those not yet joined to their room.
-            self.connections.close_member(workspace, user, super::close_code::POLICY, ACCESS_REMOVED);
+            self.connections.close_member(workspace, user, close_code::POLICY, ACCESS_REMOVED);
         }
         let rooms: Vec<_> = self.lock().values().map(|handle| handle.tx.clone()).collect();
         for tx in rooms {
@@ -329,15 +334,14 @@ impl DocHub {
     pub async fn close_document(self: &Arc<Self>, doc: &DocumentId) {
         let tx = self.lock().get(doc).map(|handle| handle.tx.clone());
         if let Some(tx) = tx {
-            let _ =
-                tx.send(RoomEvent::Shutdown { code: super::close_code::GOING_AWAY, reason: "document deleted" }).await;
+            let _ = tx.send(RoomEvent::Shutdown { code: close_code::GOING_AWAY, reason: "document deleted" }).await;
         }
     }
 
     /// Closes every connection to the documents of a deleted workspace (1001)
     /// and drops those documents from memory.
     pub async fn close_workspace(self: &Arc<Self>, workspace: &WorkspaceId, documents: &[DocumentId]) {
-        self.connections.close_workspace(workspace, super::close_code::GOING_AWAY, "workspace deleted");
+        self.connections.close_workspace(workspace, close_code::GOING_AWAY, "workspace deleted");
         for doc in documents {
             self.close_document(doc).await;
         }
@@ -348,9 +352,7 @@ impl DocHub {
     pub async fn shutdown(self: &Arc<Self>) {
         let senders: Vec<_> = self.lock().values().map(|handle| handle.tx.clone()).collect();
         for tx in &senders {
-            let _ = tx
-                .send(RoomEvent::Shutdown { code: super::close_code::GOING_AWAY, reason: "server shutting down" })
-                .await;
+            let _ = tx.send(RoomEvent::Shutdown { code: close_code::GOING_AWAY, reason: "server shutting down" }).await;
         }
         loop {
             let stopped = self.stopped.notified();
@@ -362,19 +364,8 @@ impl DocHub {
     }
 }
 
-/// The close reason of a connection whose user left or was removed from the workspace.
-pub const ACCESS_REMOVED: &str = "your access to this workspace was removed";
-
 /// The permits a frame takes from its room's queue budget: its size, but at
 /// most the whole budget (which is at least the largest frame allowed).
 fn permit_count(data: &[u8], config: &CollabConfig) -> u32 {
     u32::try_from(data.len().clamp(1, config.room_queue_bytes)).unwrap_or(u32::MAX)
-}
-
-/// A random process id (from the standard library's randomly seeded hasher).
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
-    hasher.finish()
 }

@@ -6,19 +6,13 @@
 //! - [`room_task`]: the task that owns a document in memory: it applies frames
 //!   through [`reynard_collab::DocRoom`], appends accepted updates to the log
 //!   (group commit) **before** anyone sees them, then fans out.
-//! - [`connections`]: the live connections by user, session and workspace: the
-//!   per-user cap, and closing them when access ends.
-//! - [`outbox`]: the bounded send queue of one connection.
 //! - [`socket`]: one WebSocket connection, one task: authentication, writing
-//!   its queue, reading with rate and size limits, close codes.
+//!   its queue, reading with rate and size limits (on the toolkit in
+//!   [`crate::ws`]).
 
-pub mod connections;
 pub mod hub;
-pub mod outbox;
 pub mod room_task;
 pub mod socket;
-
-pub use outbox::Outbox;
 
 use std::time::Duration;
 
@@ -65,22 +59,4 @@ impl Default for CollabConfig {
             version_max_interval: Duration::from_secs(10 * 60),
         }
     }
-}
-
-/// WebSocket close codes used by the document endpoint.
-pub mod close_code {
-    /// The server is going away (shutdown, document deleted).
-    pub const GOING_AWAY: u16 = 1001;
-    /// A frame type the protocol does not use (text frames).
-    pub const UNSUPPORTED: u16 = 1003;
-    /// A frame that does not decode or apply.
-    pub const INVALID_DATA: u16 = 1007;
-    /// Over the rate limit.
-    pub const POLICY: u16 = 1008;
-    /// A message or document over its size limit.
-    pub const TOO_BIG: u16 = 1009;
-    /// A server-side failure (storage).
-    pub const INTERNAL: u16 = 1011;
-    /// The client reads too slowly; it resyncs when it reconnects.
-    pub const TRY_AGAIN_LATER: u16 = 1013;
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use reynard_collab::fanout::{Fanout, FanoutEvent, ProcessId, Published, SubscriptionId};
+use reynard_bus::{Bus, Payload, ProcessId, Published, SubscriptionId, Topic};
 use reynard_collab::history::{DIFF_BUDGET, Rebuilt, count_changes, strip_known_deletions};
 use reynard_collab::{ConnId, DocRoom, ProtocolError};
 use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
@@ -20,9 +20,10 @@ use reynard_store::history::{NewVersion, VersionRecord};
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
+use super::CollabConfig;
 use super::hub::{DocHub, HubError};
-use super::{CollabConfig, Outbox, close_code};
 use crate::history_work;
+use crate::ws::{Outbox, close_code};
 
 /// Most events handled in one batch (and so in one transaction).
 const MAX_BATCH: usize = 512;
@@ -116,7 +117,9 @@ struct RoomTask {
     workspace: WorkspaceId,
     store: Store,
     config: CollabConfig,
-    fanout: Arc<dyn Fanout>,
+    bus: Arc<dyn Bus>,
+    /// `Topic::Document(doc)`, the topic of this document on the bus.
+    topic: Topic,
     process: ProcessId,
     subscription: SubscriptionId,
     room: DocRoom,
@@ -204,7 +207,7 @@ pub async fn run(
             idle_since = if task.clients.is_empty() { idle_since.or(Some(Instant::now())) } else { None };
         }
         task.snapshot().await;
-        task.fanout.unsubscribe(&task.doc, task.subscription);
+        task.bus.unsubscribe(&task.topic, task.subscription);
         // Events that raced with the stop go to the document's next task.
         let mut left = Vec::new();
         while let Some(event) = rx.recv().await {
@@ -248,12 +251,13 @@ fn close_code_for(err: &ProtocolError) -> u16 {
 
 impl RoomTask {
     async fn load(hub: &DocHub, doc: DocumentId, tx: mpsc::WeakSender<RoomEvent>) -> Result<RoomTask, HubError> {
-        let (store, config, fanout) = (hub.store().clone(), hub.config().clone(), hub.fanout().clone());
+        let (store, config, bus) = (hub.store().clone(), hub.config().clone(), hub.bus().clone());
+        let topic = Topic::Document(doc.clone());
         // Subscribe before reading the log, so that nothing published meanwhile is missed
         // (what was already read is recognised by its sequence number).
         let process = hub.process();
-        let subscription = fanout.subscribe(
-            &doc,
+        let subscription = bus.subscribe(
+            &topic,
             Arc::new(move |event: Published| {
                 if event.origin != process
                     && let Some(tx) = tx.upgrade()
@@ -266,14 +270,14 @@ impl RoomTask {
         let workspace = match store.document(&doc).await {
             Ok(document) => document.map_or_else(|| WorkspaceId::new(""), |d| d.workspace_id),
             Err(err) => {
-                fanout.unsubscribe(&doc, subscription);
+                bus.unsubscribe(&topic, subscription);
                 return Err(HubError::Storage(err.to_string()));
             }
         };
         let state = match store.load_document_state(&doc).await {
             Ok(state) => state,
             Err(err) => {
-                fanout.unsubscribe(&doc, subscription);
+                bus.unsubscribe(&topic, subscription);
                 return Err(HubError::Storage(err.to_string()));
             }
         };
@@ -286,7 +290,7 @@ impl RoomTask {
         let version_seq = match store.version_base(&doc).await {
             Ok(base) => base.map_or(0, |b| b.seq),
             Err(err) => {
-                fanout.unsubscribe(&doc, subscription);
+                bus.unsubscribe(&topic, subscription);
                 return Err(HubError::Storage(err.to_string()));
             }
         };
@@ -299,7 +303,7 @@ impl RoomTask {
         let room = match DocRoom::load(config.limits, parts) {
             Ok(room) => room,
             Err(err) => {
-                fanout.unsubscribe(&doc, subscription);
+                bus.unsubscribe(&topic, subscription);
                 return Err(HubError::Storage(err.to_string()));
             }
         };
@@ -309,7 +313,8 @@ impl RoomTask {
             workspace,
             store,
             config,
-            fanout,
+            bus,
+            topic,
             process,
             subscription,
             room,
@@ -431,9 +436,11 @@ impl RoomTask {
                         }
                     }
                 }
-                RoomEvent::Remote(published) => match published.event {
-                    FanoutEvent::Update { seq, update } => remote_seqs.push((seq, update)),
-                    FanoutEvent::Awareness { message } => remote_awareness.push(Bytes::from(message.to_vec())),
+                RoomEvent::Remote(published) => match published.payload {
+                    Payload::Update { seq, update } => remote_seqs.push((seq, update)),
+                    Payload::Awareness { message } => remote_awareness.push(Bytes::from(message.to_vec())),
+                    // Documents publish nothing else on their topic.
+                    Payload::Json(_) => {}
                 },
             }
         }
@@ -499,7 +506,7 @@ impl RoomTask {
             let message = Bytes::from(message);
             self.broadcast(&message, &mut closing);
             if self.has_peers() {
-                self.publish(FanoutEvent::Awareness { message: Arc::from(message.as_ref()) });
+                self.publish(Payload::Awareness { message: Arc::from(message.as_ref()) });
             }
         }
         for message in remote_awareness {
@@ -569,7 +576,7 @@ impl RoomTask {
                 Ok(()) => {
                     if self.has_peers() {
                         for (update, seq) in accepted.iter().map(|(u, _)| u).zip(first..) {
-                            self.publish(FanoutEvent::Update { seq, update: Arc::from(update.as_slice()) });
+                            self.publish(Payload::Update { seq, update: Arc::from(update.as_slice()) });
                         }
                     }
                     self.seq += accepted.len() as i64;
@@ -764,11 +771,11 @@ impl RoomTask {
 
     /// Whether rooms of this document elsewhere may listen (publishing copies each event).
     fn has_peers(&self) -> bool {
-        self.fanout.has_peers(&self.doc, self.subscription)
+        self.bus.has_peers(&self.topic, self.subscription)
     }
 
-    fn publish(&self, event: FanoutEvent) {
-        self.fanout.publish(Published { origin: self.process, doc: self.doc.clone(), event });
+    fn publish(&self, payload: Payload) {
+        self.bus.publish(Published { origin: self.process, topic: self.topic.clone(), payload });
     }
 
     /// Queues a message for one client; a full queue marks it too slow.

@@ -4,37 +4,34 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
-use futures_util::SinkExt;
 use reynard_auth::hash_token;
 use reynard_proto::{DocumentId, Role};
 
 use reynard_collab::ConnId;
 use reynard_store::workspaces::Access;
 
-use super::close_code;
-use super::connections::{Holder, session_key};
-use super::hub::{ACCESS_REMOVED, DocHub};
-use super::outbox::{self, Inbox, Next, Outbox};
+use super::hub::DocHub;
 use crate::api::workspaces::authorize;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::presented_token;
 use crate::state::AppState;
+use crate::ws::connections::{Holder, session_key};
+use crate::ws::io::{FrameKind, close, read_error_code, write_queued};
+use crate::ws::outbox::{self, Inbox, Next, Outbox};
+use crate::ws::rate::MessageRate;
+use crate::ws::{ACCESS_REMOVED, SIGNED_OUT, close_code};
 
 /// Read buffer of one connection. The WebSocket library allocates it up front
 /// (128 KiB by default), which would dominate the memory of idle connections;
 /// larger messages are read in several chunks.
 const READ_BUFFER_BYTES: usize = 1024;
-
-/// Most queued frames written to a connection between two flushes.
-const MAX_FRAMES_PER_FLUSH: usize = 64;
 
 /// The upgrade handler: checks the token (`?token=`, bearer or cookie) and the
 /// caller's role in the document's workspace before accepting the WebSocket,
@@ -102,34 +99,6 @@ struct Connection {
     can_write: bool,
 }
 
-/// A token bucket: `rate` messages per second sustained, bursts up to `burst`.
-#[derive(Debug)]
-struct MessageRate {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl MessageRate {
-    fn new(per_second: u32) -> Self {
-        let rate = f64::from(per_second.max(1));
-        Self { rate, burst: rate * 4.0, tokens: rate * 4.0, last: Instant::now() }
-    }
-
-    fn allow(&mut self) -> bool {
-        let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// Runs one connection in one task: writes what the room queued, reads what the
 /// client sends. Writing and reading take turns, which costs nothing here (a
 /// read hands a frame to the room without waiting for it) and saves a second
@@ -159,7 +128,7 @@ async fn run_connection(
     Box::pin(recheck_access(&hub, &doc, holder, session, can_write)).await;
     let mut rate = MessageRate::new(config.messages_per_second);
     let closing = loop {
-        match write_queued(socket, &inbox).await {
+        match write_queued(socket, &inbox, FrameKind::Binary).await {
             Ok(None) => {}
             Ok(Some(close)) => break Some(close),
             Err(()) => break None,
@@ -185,12 +154,7 @@ async fn run_connection(
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
             Some(Ok(Message::Close(_))) | None => break None,
             Some(Err(err)) => {
-                let text = err.to_string();
-                let code = if text.contains("too long") || text.contains("Space limit") {
-                    close_code::TOO_BIG
-                } else {
-                    close_code::INVALID_DATA
-                };
+                let (code, text) = read_error_code(&err);
                 tracing::debug!(%text, "websocket read failed");
                 break Some((code, text));
             }
@@ -201,11 +165,6 @@ async fn run_connection(
         close(socket, code, &reason).await;
     }
 }
-
-/// The close reason of a connection whose session was signed out.
-pub const SIGNED_OUT: &str = "signed out";
-/// The close reason of a connection whose session expired.
-pub const SESSION_EXPIRED: &str = "session expired";
 
 /// Checks the connection's session and role again, and applies what changed
 /// since the upgrade: a session that ended or a membership that was removed
@@ -228,64 +187,4 @@ async fn recheck_access(hub: &Arc<DocHub>, doc: &DocumentId, holder: Holder, ses
         }
         Err(err) => tracing::warn!(%err, "could not check a role again"),
     }
-}
-
-/// Writes every frame queued, then flushes once: one write to the socket for a
-/// burst instead of one per frame. Returns the close the room asked for, if any;
-/// `Err` when the socket failed, or when a write blocked on a client that does
-/// not read until the room gave up on it.
-async fn write_queued(socket: &mut WebSocket, inbox: &Inbox) -> Result<Option<(u16, String)>, ()> {
-    let mut written = 0;
-    loop {
-        match inbox.next() {
-            Next::Frame(bytes) => {
-                unless_closed(inbox, socket.feed(Message::Binary(bytes))).await?;
-                written += 1;
-                if written % MAX_FRAMES_PER_FLUSH == 0 {
-                    unless_closed(inbox, socket.flush()).await?;
-                }
-            }
-            Next::Close(code, reason) => return Ok(Some((code, reason))),
-            Next::Empty => break,
-        }
-    }
-    if written % MAX_FRAMES_PER_FLUSH != 0 {
-        unless_closed(inbox, socket.flush()).await?;
-    }
-    Ok(None)
-}
-
-/// Runs a write, which blocks while the client does not read. The room keeps
-/// queueing meanwhile; once the queue overflows it closes the connection, and
-/// the write is abandoned: the socket is dropped, as no close frame can pass a
-/// full buffer.
-async fn unless_closed(inbox: &Inbox, write: impl Future<Output = Result<(), axum::Error>>) -> Result<(), ()> {
-    let mut write = std::pin::pin!(write);
-    loop {
-        tokio::select! {
-            biased;
-            result = &mut write => return result.map_err(drop),
-            () = inbox.ready() => {
-                if inbox.is_closed() {
-                    return Err(());
-                }
-            }
-        }
-    }
-}
-
-/// Sends a close frame (best effort) and closes the socket.
-async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
-    let frame = CloseFrame { code, reason: truncate_reason(reason).into() };
-    let _ = socket.send(Message::Close(Some(frame))).await;
-    let _ = socket.close().await;
-}
-
-/// Close reasons are limited to 123 bytes by the WebSocket protocol.
-fn truncate_reason(reason: &str) -> String {
-    let mut end = reason.len().min(123);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    reason[..end].to_owned()
 }

@@ -1,6 +1,7 @@
 //! The crate dependency rule of DESIGN.md, checked from the `Cargo.toml` files:
-//! `proto` at the bottom; domain crates depend on `proto` and pure libraries only,
-//! never on IO frameworks or each other; adapters (`store`, `fanout`, `mail`)
+//! `proto` at the bottom, with `bus` (the bus trait every service shares) just
+//! above it and depending on `proto` only; domain crates depend on `proto`, `bus`
+//! and pure libraries only, never on IO frameworks or each other; adapters (`store`, `fanout`, `mail`)
 //! never depend on `server` or each other either; nothing depends on `server`.
 
 use std::collections::BTreeMap;
@@ -8,6 +9,8 @@ use std::path::Path;
 
 const DOMAIN: &[&str] = &["reynard-auth", "reynard-chat", "reynard-collab", "reynard-rtc", "reynard-schedule"];
 const ADAPTERS: &[&str] = &["reynard-store", "reynard-fanout", "reynard-mail", "reynard-calendar"];
+/// Below the domain crates: any crate may depend on these.
+const FOUNDATION: &[&str] = &["reynard-proto", "reynard-bus"];
 const IO_FRAMEWORKS: &[&str] = &["axum", "hyper", "tokio", "sqlx", "redis", "reqwest", "tower", "tower-http", "lettre"];
 
 /// crate name → (normal dependencies, dev dependencies)
@@ -30,7 +33,7 @@ fn manifests() -> BTreeMap<String, (Vec<String>, Vec<String>)> {
 #[test]
 fn crate_dependency_rule() {
     let manifests = manifests();
-    for known in ["reynard-proto", "reynard-server", "reynard-mail"] {
+    for known in ["reynard-proto", "reynard-bus", "reynard-server", "reynard-mail"] {
         assert!(manifests.contains_key(known), "{known} not found in {:?}", manifests.keys());
     }
     let mut violations = Vec::new();
@@ -53,9 +56,17 @@ fn crate_dependency_rule() {
                 violations.push(format!("adapter {name} depends on the adapter {dep} (the server wires adapters)"));
             }
         }
+        if name == "reynard-bus" {
+            for dep in deps.iter().filter(|d| d.starts_with("reynard-") && *d != "reynard-proto") {
+                violations.push(format!("reynard-bus sits just above reynard-proto but depends on {dep}"));
+            }
+            for dep in deps.iter().filter(|d| IO_FRAMEWORKS.contains(&d.as_str())) {
+                violations.push(format!("reynard-bus depends on {dep}"));
+            }
+        }
         if DOMAIN.contains(&name.as_str()) {
             for dep in deps {
-                if dep.starts_with("reynard-") && dep != "reynard-proto" {
+                if dep.starts_with("reynard-") && !FOUNDATION.contains(&dep.as_str()) {
                     violations.push(format!("domain crate {name} depends on {dep}"));
                 }
                 if IO_FRAMEWORKS.contains(&dep.as_str()) {
@@ -65,4 +76,20 @@ fn crate_dependency_rule() {
         }
     }
     assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+/// `reynard-proto` is for every crate to use: by default it needs serde only;
+/// anything else (the JSON Schemas of the server's OpenAPI document) is an
+/// optional dependency behind a feature.
+#[test]
+fn proto_needs_only_serde_by_default() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto/Cargo.toml");
+    let doc: toml::Table = std::fs::read_to_string(&manifest).unwrap().parse().unwrap();
+    for (name, spec) in doc["dependencies"].as_table().unwrap() {
+        let optional = spec.get("optional").and_then(toml::Value::as_bool).unwrap_or(false);
+        assert!(
+            name == "serde" || optional,
+            "reynard-proto needs {name} by default; make it optional behind a feature"
+        );
+    }
 }

@@ -4,6 +4,7 @@
 mod access;
 mod accounts;
 mod browser;
+mod chat;
 mod collab;
 mod convergence;
 mod history;
@@ -11,6 +12,7 @@ mod layering;
 mod lease;
 mod mail;
 mod meta;
+mod openapi;
 mod permissions;
 mod scale_out;
 mod smtp_sink;

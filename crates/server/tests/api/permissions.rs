@@ -36,6 +36,9 @@ struct Fixture {
     doc: String,
     version: String,
     branch: String,
+    /// A room besides `general`, with one message of the owner's.
+    room: String,
+    message: String,
     target: TestUser,
     invited_email: String,
     invite_token: String,
@@ -207,6 +210,53 @@ fn rows() -> Vec<Row> {
         },
         // A plain GET (no upgrade headers) gets past authorization to 426.
         Row { method: M::GET, path: "/collab/{doc}", body: none, expect: [426, 426, 426, 403, 401] },
+        // Rooms and chat: every member chats (viewers too); owners and editors
+        // manage rooms; authors edit their messages, owners delete any;
+        // outsiders are not told a room or message exists.
+        Row { method: M::GET, path: "/api/v1/workspaces/{ws}/rooms", body: none, expect: [200, 200, 200, 403, 401] },
+        Row {
+            method: M::POST,
+            path: "/api/v1/workspaces/{ws}/rooms",
+            body: |_| Some(json!({ "name": "new-room" })),
+            expect: [201, 201, 403, 403, 401],
+        },
+        Row { method: M::GET, path: "/api/v1/rooms/{room}", body: none, expect: [200, 200, 200, 404, 401] },
+        Row {
+            method: M::PATCH,
+            path: "/api/v1/rooms/{room}",
+            body: |_| Some(json!({ "name": "renamed" })),
+            expect: [200, 200, 403, 404, 401],
+        },
+        Row { method: M::DELETE, path: "/api/v1/rooms/{room}", body: none, expect: [204, 204, 403, 404, 401] },
+        Row { method: M::GET, path: "/api/v1/rooms/{room}/messages", body: none, expect: [200, 200, 200, 404, 401] },
+        Row {
+            method: M::POST,
+            path: "/api/v1/rooms/{room}/messages",
+            body: |_| Some(json!({ "text": "hello" })),
+            expect: [201, 201, 201, 404, 401],
+        },
+        Row {
+            method: M::PATCH,
+            path: "/api/v1/messages/{message}",
+            body: |_| Some(json!({ "text": "edited" })),
+            expect: [200, 403, 403, 404, 401],
+        },
+        Row { method: M::DELETE, path: "/api/v1/messages/{message}", body: none, expect: [204, 403, 403, 404, 401] },
+        Row {
+            method: M::POST,
+            path: "/api/v1/rooms/{room}/read",
+            body: |f| Some(json!({ "message_id": f.message })),
+            expect: [204, 204, 204, 404, 401],
+        },
+        Row { method: M::GET, path: "/api/v1/workspaces/{ws}/unread", body: none, expect: [200, 200, 200, 403, 401] },
+        Row { method: M::GET, path: "/api/v1/workspaces/{ws}/mentions", body: none, expect: [200, 200, 200, 403, 401] },
+        Row {
+            method: M::GET,
+            path: "/api/v1/workspaces/{ws}/messages/search?q=hello",
+            body: none,
+            expect: [200, 200, 200, 403, 401],
+        },
+        Row { method: M::GET, path: "/api/v1/workspaces/{ws}/live", body: none, expect: [426, 426, 426, 403, 401] },
     ]
 }
 
@@ -224,7 +274,8 @@ fn the_table_covers_every_route() {
 
 #[tokio::test]
 async fn every_route_for_every_role() {
-    let server = TestServer::start().await;
+    // The fixture of every case posts a message as the owner.
+    let server = TestServer::start_with(|config| config.chat_messages_per_minute = 1_000_000).await;
     let owner = server.signup("owner@example.org").await;
     let editor = server.signup("editor@example.org").await;
     let viewer = server.signup("viewer@example.org").await;
@@ -255,8 +306,16 @@ async fn every_route_for_every_role() {
             let branches = format!("/api/v1/documents/{doc}/branches");
             let (_, branch) = server.post(&branches, &owner.token, json!({ "name": "fixture" })).await;
             let branch = branch["id"].as_str().expect("branch id").to_owned();
+            let (_, room) = server
+                .post(&format!("/api/v1/workspaces/{ws}/rooms"), &owner.token, json!({ "name": "fixture" }))
+                .await;
+            let room = room["id"].as_str().expect("room id").to_owned();
+            let (_, message) =
+                server.post(&format!("/api/v1/rooms/{room}/messages"), &owner.token, json!({ "text": "hello" })).await;
+            let message = message["id"].as_str().expect("message id").to_owned();
             let fresh_email = format!("fresh{counter}@example.org");
-            let fixture = Fixture { ws, doc, version, branch, target, invited_email, invite_token, fresh_email };
+            let fixture =
+                Fixture { ws, doc, version, branch, room, message, target, invited_email, invite_token, fresh_email };
 
             let user = match caller {
                 Caller::Owner => Some(&owner),
@@ -277,6 +336,8 @@ async fn every_route_for_every_role() {
                 .replace("{doc}", &fixture.doc)
                 .replace("{version}", &fixture.version)
                 .replace("{branch}", &fixture.branch)
+                .replace("{room}", &fixture.room)
+                .replace("{message}", &fixture.message)
                 .replace("{user_id}", &fixture.target.id)
                 .replace("{email}", &fixture.invited_email);
             let (status, body) = server.call(row.method.clone(), &path, token.as_deref(), (row.body)(&fixture)).await;

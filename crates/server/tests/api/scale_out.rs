@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reynard_collab::fanout::{Delivery, Fanout, FanoutEvent, Published, SubscriptionId};
+use reynard_bus::{Bus, Delivery, Payload, Published, SubscriptionId, Topic};
 use reynard_fanout::InProcessFanout;
 use reynard_proto::DocumentId;
 use serde_json::json;
@@ -23,9 +23,9 @@ struct LossyFanout {
     dropped: Mutex<Vec<i64>>,
 }
 
-impl Fanout for LossyFanout {
+impl Bus for LossyFanout {
     fn publish(&self, event: Published) {
-        if let FanoutEvent::Update { seq, .. } = &event.event {
+        if let Payload::Update { seq, .. } = &event.payload {
             // Lose every third update.
             if self.updates.fetch_add(1, Ordering::Relaxed).is_multiple_of(3) {
                 self.dropped.lock().unwrap().push(*seq);
@@ -35,20 +35,20 @@ impl Fanout for LossyFanout {
         self.inner.publish(event);
     }
 
-    fn subscribe(&self, doc: &DocumentId, deliver: Delivery) -> SubscriptionId {
-        self.inner.subscribe(doc, deliver)
+    fn subscribe(&self, topic: &Topic, deliver: Delivery) -> SubscriptionId {
+        self.inner.subscribe(topic, deliver)
     }
 
-    fn unsubscribe(&self, doc: &DocumentId, id: SubscriptionId) {
-        self.inner.unsubscribe(doc, id)
+    fn unsubscribe(&self, topic: &Topic, id: SubscriptionId) {
+        self.inner.unsubscribe(topic, id)
     }
 
-    fn has_peers(&self, doc: &DocumentId, subscribed: SubscriptionId) -> bool {
-        self.inner.has_peers(doc, subscribed)
+    fn has_peers(&self, topic: &Topic, subscribed: SubscriptionId) -> bool {
+        self.inner.has_peers(topic, subscribed)
     }
 }
 
-async fn pair(fanout: Arc<dyn Fanout>) -> (TestServer, TestServer, tempfile::TempDir) {
+async fn pair(fanout: Arc<dyn Bus>) -> (TestServer, TestServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_path_buf();
     let a = TestServer::start_with_fanout(|config| crate::support::store_in(config, &data), fanout.clone()).await;
@@ -137,9 +137,9 @@ async fn an_update_that_does_not_apply_closes_the_room_and_stays_in_the_log() {
     crate::collab::server_has_public(&server, &doc, &token, "kept").await;
     store.append_updates(&DocumentId::new(&doc), &[bad(2)]).await.unwrap();
     fanout.publish(Published {
-        origin: reynard_collab::fanout::ProcessId(u64::MAX),
-        doc: DocumentId::new(&doc),
-        event: FanoutEvent::Update { seq: 2, update: garbage.clone() },
+        origin: reynard_bus::ProcessId(u64::MAX),
+        topic: Topic::Document(DocumentId::new(&doc)),
+        payload: Payload::Update { seq: 2, update: garbage.clone() },
     });
     let (code, reason) = client.closed().await;
     assert_eq!(code, 1011, "{reason}");

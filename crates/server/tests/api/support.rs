@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
-use reynard_collab::fanout::Fanout;
+use reynard_bus::Bus;
 use reynard_fanout::InProcessFanout;
 use reynard_server::config::Config;
 use serde_json::Value;
@@ -43,7 +43,7 @@ impl TestServer {
 
     /// A server on the given fan-out: several servers sharing one data directory
     /// and one fan-out behave like processes of one scaled-out deployment.
-    pub async fn start_with_fanout(tune: impl FnOnce(&mut Config), fanout: Arc<dyn Fanout>) -> TestServer {
+    pub async fn start_with_fanout(tune: impl FnOnce(&mut Config), fanout: Arc<dyn Bus>) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config::for_tests(dir.path().to_path_buf());
         config.metrics_token = Some(METRICS_TOKEN.to_owned());

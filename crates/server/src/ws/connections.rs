@@ -1,4 +1,4 @@
-//! The document connections of this process, by user, session and workspace: it
+//! The live connections of this process (documents and workspace sockets), by user, session and workspace: it
 //! caps the sockets one user may hold, and closes a user's sockets at once when
 //! their access ends (signed out, session expired, removed from the workspace,
 //! workspace deleted), wherever in the connection's life that happens.
@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use reynard_collab::ConnId;
@@ -67,10 +68,12 @@ struct Inner {
     per_user: HashMap<u64, usize>,
 }
 
-/// The registry of this process's document connections.
+/// The registry of this process's live connections.
 #[derive(Debug)]
 pub struct Connections {
     max_per_user: usize,
+    /// The next connection id: unique across every live service of the process.
+    next_conn: AtomicU64,
     /// Seeds the keys of user and workspace ids.
     ids: RandomState,
     inner: Mutex<Inner>,
@@ -100,7 +103,17 @@ impl Drop for Registration {
 impl Connections {
     /// A registry allowing `max_per_user` connections per user.
     pub fn new(max_per_user: usize) -> Arc<Connections> {
-        Arc::new(Connections { max_per_user: max_per_user.max(1), ids: RandomState::new(), inner: Mutex::default() })
+        Arc::new(Connections {
+            max_per_user: max_per_user.max(1),
+            next_conn: AtomicU64::new(1),
+            ids: RandomState::new(),
+            inner: Mutex::default(),
+        })
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn(&self) -> ConnId {
+        ConnId(self.next_conn.fetch_add(1, Ordering::Relaxed))
     }
 
     fn user_key(&self, user: &UserId) -> u64 {
@@ -190,7 +203,7 @@ impl Connections {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collab::outbox::{self, Next};
+    use crate::ws::outbox::{self, Next};
 
     fn holder(user: &str, session: &str, workspace: &str) -> Holder {
         Holder { user: UserId::new(user), session: session_key(session), workspace: WorkspaceId::new(workspace) }

@@ -1,0 +1,219 @@
+//! `GET /api/v1/workspaces/{ws}/live`: one browser tab's live socket (JSON text
+//! frames). Authenticates before the upgrade (401/403/404 as HTTP answers; the
+//! `Origin` rule applies as to every upgrade), registers the connection so that
+//! it closes as soon as the user's access ends, then runs it in one task: its
+//! queue written to the socket, its commands read under a rate and size limit.
+
+use std::collections::HashMap;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::Response;
+use reynard_auth::hash_token;
+use reynard_collab::ConnId;
+use reynard_proto::chat::{LiveCommand, LiveEvent, LiveLocation};
+use reynard_proto::{Role, RoomId, WorkspaceId};
+use reynard_store::Store;
+use reynard_store::workspaces::Access;
+
+use super::LiveHub;
+use crate::api::workspaces::authorize;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::presented_token;
+use crate::state::AppState;
+use crate::ws::connections::{Holder, session_key};
+use crate::ws::io::{FrameKind, close, read_error_code, write_queued};
+use crate::ws::outbox::{self, Inbox, Next, Outbox};
+use crate::ws::rate::MessageRate;
+use crate::ws::{ACCESS_REMOVED, SIGNED_OUT, close_code};
+
+/// The largest frame a tab may send (commands are small).
+pub const MAX_COMMAND_BYTES: usize = 16 * 1024;
+/// Commands a tab may send per second (sustained; bursts of 4× pass).
+const COMMANDS_PER_SECOND: u32 = 20;
+/// Frames queued for a tab before it counts as too slow.
+const SEND_QUEUE_FRAMES: usize = 4096;
+/// Read buffer of one tab: commands are small.
+const READ_BUFFER_BYTES: usize = 1024;
+
+/// The upgrade handler.
+pub async fn live_socket(
+    State(state): State<AppState>,
+    Path(ws): Path<WorkspaceId>,
+    Query(params): Query<HashMap<String, String>>,
+    parts: Parts,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> ApiResult<Response> {
+    let token = params.get("token").cloned().filter(|t| !t.is_empty()).or_else(|| presented_token(&parts));
+    let token = token.ok_or_else(ApiError::unauthenticated)?;
+    let session = hash_token(&token);
+    let user = state.store.user_for_session(&session).await?.ok_or_else(ApiError::unauthenticated)?;
+    authorize(&state, &ws, &user.id, Role::can_chat, "open its live socket").await?;
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "websocket_required",
+            format!("{rejection}: connect with a WebSocket"),
+        )
+    })?;
+    let expires_at = state.store.session_expires_at(&session).await?.ok_or_else(ApiError::unauthenticated)?;
+    let (outbox, inbox) = outbox::queue(SEND_QUEUE_FRAMES, state.config.collab.send_queue_bytes);
+    let conn = state.connections.next_conn();
+    let holder = Holder { user: user.id.clone(), session: session_key(&session), workspace: ws.clone() };
+    let registration = state.connections.register(conn, &holder, expires_at, outbox.closer()).map_err(|limit| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_connections",
+            format!("you have {} live connections open already; close some first", limit.max),
+        )
+    })?;
+    let metrics = state.metrics.clone();
+    let upgrade = upgrade
+        .max_message_size(MAX_COMMAND_BYTES)
+        .max_frame_size(MAX_COMMAND_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES);
+    let tab = TabConnection { conn, ws, holder, session, name: user.name };
+    let (live, store) = (state.live.clone(), state.store.clone());
+    Ok(upgrade.on_upgrade(move |socket| {
+        let mut socket = Box::new(socket);
+        async move {
+            metrics.websocket_opened();
+            run_tab(&mut socket, &live, &store, tab, outbox, inbox).await;
+            drop(registration);
+            metrics.websocket_closed();
+        }
+    }))
+}
+
+/// One accepted tab.
+#[derive(Debug)]
+struct TabConnection {
+    conn: ConnId,
+    ws: WorkspaceId,
+    holder: Holder,
+    /// The token hash of its session.
+    session: String,
+    name: String,
+}
+
+async fn run_tab(
+    socket: &mut WebSocket,
+    live: &LiveHub,
+    store: &Store,
+    tab: TabConnection,
+    outbox: Outbox,
+    inbox: Inbox,
+) {
+    let TabConnection { conn, ws, holder, session, name } = tab;
+    if let Next::Close(code, reason) = inbox.next() {
+        close(socket, code, &reason).await;
+        return;
+    }
+    live.join(&ws, conn, holder.user.clone(), name, outbox);
+    // Access that ended between the upgrade and the registration closed nothing:
+    // look again now that the tab is registered.
+    if let Some(reason) = access_ended(store, &ws, &holder, &session).await {
+        live.leave(&ws, conn);
+        close(socket, close_code::POLICY, reason).await;
+        return;
+    }
+    let mut rate = MessageRate::new(COMMANDS_PER_SECOND);
+    let closing = loop {
+        match write_queued(socket, &inbox, FrameKind::Text).await {
+            Ok(None) => {}
+            Ok(Some(close)) => break Some(close),
+            Err(()) => break None,
+        }
+        let message = tokio::select! {
+            biased;
+            () = inbox.ready() => continue,
+            message = socket.recv() => message,
+        };
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                if !rate.allow() {
+                    break Some((close_code::POLICY, "rate limit exceeded".to_owned()));
+                }
+                match serde_json::from_str::<LiveCommand>(&text) {
+                    Ok(command) => handle(live, store, &ws, conn, command).await,
+                    Err(err) => reply_error(live, &ws, conn, "invalid_command", &format!("not a command: {err}")),
+                }
+            }
+            Some(Ok(Message::Binary(_))) => {
+                break Some((close_code::UNSUPPORTED, "the live socket speaks JSON text frames".to_owned()));
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            Some(Ok(Message::Close(_))) | None => break None,
+            Some(Err(err)) => {
+                let (code, text) = read_error_code(&err);
+                tracing::debug!(%text, "live socket read failed");
+                break Some((code, text));
+            }
+        }
+    };
+    live.leave(&ws, conn);
+    if let Some((code, reason)) = closing {
+        close(socket, code, &reason).await;
+    }
+}
+
+/// Carries out one command of a tab.
+async fn handle(live: &LiveHub, store: &Store, ws: &WorkspaceId, conn: ConnId, command: LiveCommand) {
+    match command {
+        LiveCommand::Location { location } => {
+            let known = match &location {
+                LiveLocation::Workspace => Ok(true),
+                LiveLocation::Document(doc) => {
+                    store.document(doc).await.map(|d| d.is_some_and(|d| d.workspace_id == *ws))
+                }
+                LiveLocation::Room(room) => room_of(store, ws, room).await,
+            };
+            match known {
+                Ok(true) => live.moved(ws, conn, location),
+                Ok(false) => reply_error(live, ws, conn, "not_found", "no such document or room in this workspace"),
+                Err(err) => {
+                    tracing::warn!(%err, "could not look up a tab's location");
+                    reply_error(live, ws, conn, "internal", "could not look that up; try again");
+                }
+            }
+        }
+        LiveCommand::Typing { room_id } => match room_of(store, ws, &room_id).await {
+            Ok(true) => live.typing(ws, conn, &room_id),
+            Ok(false) => reply_error(live, ws, conn, "not_found", "no such room in this workspace"),
+            Err(err) => {
+                tracing::warn!(%err, "could not look up a room");
+                reply_error(live, ws, conn, "internal", "could not look that up; try again");
+            }
+        },
+        LiveCommand::TypingStopped { room_id } => live.typing_stopped(ws, conn, &room_id),
+    }
+}
+
+/// Whether `room` is an open room of `ws`.
+async fn room_of(store: &Store, ws: &WorkspaceId, room: &RoomId) -> Result<bool, reynard_store::Error> {
+    Ok(store.room(room).await?.is_some_and(|room| room.workspace_id == *ws && !room.archived))
+}
+
+fn reply_error(live: &LiveHub, ws: &WorkspaceId, conn: ConnId, code: &str, message: &str) {
+    live.reply(ws, conn, &LiveEvent::Error { code: code.to_owned(), message: message.to_owned() });
+}
+
+/// Why the tab's access ended since the upgrade, if it did.
+async fn access_ended(store: &Store, ws: &WorkspaceId, holder: &Holder, session: &str) -> Option<&'static str> {
+    match store.user_for_session(session).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Some(SIGNED_OUT),
+        Err(err) => tracing::warn!(%err, "could not check a session again"),
+    }
+    match store.workspace_access(ws, &holder.user).await {
+        Ok(Access::Member(role)) if role.can_chat() => None,
+        Ok(_) => Some(ACCESS_REMOVED),
+        Err(err) => {
+            tracing::warn!(%err, "could not check a role again");
+            None
+        }
+    }
+}
