@@ -29,7 +29,7 @@ export default defineConfig({
     // the proxy presents them as coming from there (this dev server is the
     // page's origin and is trusted like the server's own pages).
     proxy: {
-      '/api': { target: apiTarget, configure: sameOriginAsServer },
+      '/api': { target: apiTarget, ws: true, configure: sameOriginAsServer },
       '/collab': { target: apiTarget, ws: true, configure: sameOriginAsServer }
     }
   },

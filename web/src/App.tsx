@@ -13,6 +13,8 @@ import { VerifyEmailPage } from './pages/VerifyEmailPage'
 import { WorkspaceHomePage } from './pages/WorkspaceHomePage'
 import { WorkspaceLayout } from './pages/WorkspaceLayout'
 import { WorkspacesPage } from './pages/WorkspacesPage'
+import { RoomPage } from './pages/RoomPage'
+import { MentionsPage, SearchPage } from './pages/ChatSearchPage'
 import { Loading } from './components/Feedback'
 
 /** Shows `page` to signed-in people; sends others to /login and back afterwards. */
@@ -51,6 +53,9 @@ export function App () {
       <Route path="/w/:workspaceId" component={Workspace}>
         <Route path="/" component={WorkspaceHomePage} />
         <Route path="/d/:docId" component={DocumentPage} />
+        <Route path="/r/:roomId" component={RoomPage} />
+        <Route path="/mentions" component={MentionsPage} />
+        <Route path="/search" component={SearchPage} />
       </Route>
       <Route path="*404" component={NotFoundPage} />
     </Router>

@@ -7,11 +7,15 @@ import type {
   AddMemberResult,
   AuthResponse,
   Branch,
+  ChatMessage,
   DiffResult,
   DocumentInfo,
   Invitation,
   Member,
   Role,
+  Room,
+  RoomChange,
+  RoomUnread,
   User,
   Version,
   VerifyEmailResult,
@@ -24,12 +28,15 @@ export const API_BASE = '/api/v1'
 export class ApiError extends Error {
   readonly status: number
   readonly code: string
+  /** Seconds to wait before trying again (a 429's Retry-After), when the server said. */
+  readonly retryAfter: number | null
 
-  constructor (status: number, code: string, message: string) {
+  constructor (status: number, code: string, message: string, retryAfter: number | null = null) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
+    this.retryAfter = retryAfter
   }
 }
 
@@ -55,6 +62,8 @@ interface RequestOptions {
   text?: boolean
   /** Do not report a 401 to the unauthorized handler (sign-in calls). */
   quiet401?: boolean
+  /** Let the request finish when the page is left (small requests only). */
+  keepalive?: boolean
 }
 
 const STATUS_WORDS: Record<number, string> = {
@@ -82,7 +91,7 @@ async function request<T> (method: string, path: string, opts: RequestOptions = 
   }
   let res: Response
   try {
-    res = await fetch(API_BASE + path, { method, headers, body, credentials: 'same-origin' })
+    res = await fetch(API_BASE + path, { method, headers, body, credentials: 'same-origin', ...(opts.keepalive ? { keepalive: true } : {}) })
   } catch {
     throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.')
   }
@@ -98,7 +107,7 @@ async function request<T> (method: string, path: string, opts: RequestOptions = 
       // not JSON: keep the words for the status
     }
     if (res.status === 401 && !opts.quiet401 && onUnauthorized) onUnauthorized()
-    throw new ApiError(res.status, code, message)
+    throw new ApiError(res.status, code, message, retryAfterSeconds(res.headers.get('retry-after')))
   }
   if (res.status === 204) return undefined as T
   if (opts.text) return (await res.text()) as T
@@ -106,7 +115,30 @@ async function request<T> (method: string, path: string, opts: RequestOptions = 
   return (raw ? JSON.parse(raw) : undefined) as T
 }
 
+/** Retry-After in seconds (a number of seconds or an HTTP date), or null. */
+export function retryAfterSeconds (value: string | null, now: number = Date.now()): number | null {
+  if (!value) return null
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed)
+  const at = Date.parse(trimmed)
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000))
+}
+
 const enc = encodeURIComponent
+
+/** `?a=1&b=2` from the defined values ('' when none). */
+function query (params: Record<string, string | number | boolean | null | undefined>): string {
+  const parts = Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .map(([k, v]) => `${enc(k)}=${enc(String(v))}`)
+  return parts.length ? `?${parts.join('&')}` : ''
+}
+
+/** One page of messages: newest first, older than `before` (a message id). */
+export interface PageOptions {
+  before?: string
+  limit?: number
+}
 
 export const api = {
   auth: {
@@ -171,6 +203,37 @@ export const api = {
         body: { json: fromVersion ? { name, from_version: fromVersion } : { name } }
       }),
     merge: (branch: string) => request<{ merged_updates: number }>('POST', `/documents/${enc(branch)}/merge`)
+  },
+  rooms: {
+    /** Default room first, then by name; archived ones with `archived`. */
+    list: (ws: string, archived = false) =>
+      request<Room[]>('GET', `/workspaces/${enc(ws)}/rooms${query({ archived: archived || undefined })}`),
+    create: (ws: string, name: string) => request<Room>('POST', `/workspaces/${enc(ws)}/rooms`, { body: { json: { name } } }),
+    get: (room: string) => request<Room>('GET', `/rooms/${enc(room)}`),
+    /** Renames, archives or restores. */
+    update: (room: string, change: RoomChange) => request<Room>('PATCH', `/rooms/${enc(room)}`, { body: { json: change } }),
+    /** Archives the room. */
+    remove: (room: string) => request<void>('DELETE', `/rooms/${enc(room)}`)
+  },
+  chat: {
+    /** Newest first. */
+    messages: (room: string, page: PageOptions = {}) =>
+      request<ChatMessage[]>('GET', `/rooms/${enc(room)}/messages${query({ before: page.before, limit: page.limit })}`),
+    send: (room: string, text: string) =>
+      request<ChatMessage>('POST', `/rooms/${enc(room)}/messages`, { body: { json: { text } } }),
+    edit: (message: string, text: string) =>
+      request<ChatMessage>('PATCH', `/messages/${enc(message)}`, { body: { json: { text } } }),
+    remove: (message: string) => request<void>('DELETE', `/messages/${enc(message)}`),
+    /** Marks everything in the room up to `messageId` read for the signed-in member. */
+    markRead: (room: string, messageId: string) =>
+      request<void>('POST', `/rooms/${enc(room)}/read`, { body: { json: { message_id: messageId } }, keepalive: true }),
+    unread: (ws: string) => request<RoomUnread[]>('GET', `/workspaces/${enc(ws)}/unread`),
+    /** Messages that mention the signed-in member, newest first. */
+    mentions: (ws: string, page: PageOptions = {}) =>
+      request<ChatMessage[]>('GET', `/workspaces/${enc(ws)}/mentions${query({ before: page.before, limit: page.limit })}`),
+    /** Best matches first. */
+    search: (ws: string, q: string, limit?: number) =>
+      request<ChatMessage[]>('GET', `/workspaces/${enc(ws)}/messages/search${query({ q, limit })}`)
   }
 }
 
@@ -183,4 +246,13 @@ export type Api = typeof api
 export function collabUrl (location: Location = window.location): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
   return `${scheme}//${location.host}/collab`
+}
+
+/**
+ * The live socket of a workspace (presence, chat events), on the page's own
+ * origin and authenticated by the session cookie: no token in the URL.
+ */
+export function liveUrl (workspaceId: string, location: Location = window.location): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
+  return `${scheme}//${location.host}${API_BASE}/workspaces/${enc(workspaceId)}/live`
 }

@@ -87,3 +87,76 @@ export interface Branch {
 export interface DiffResult {
   hunks: unknown[]
 }
+
+// ---------------------------------------------------------------- rooms and chat
+
+/** A room of a workspace (its chat; a call later). */
+export interface Room {
+  id: string
+  workspace_id: string
+  name: string
+  /** The workspace's default room (`general`): it cannot be archived. */
+  is_default: boolean
+  archived: boolean
+  created_at: number
+}
+
+export interface ChatMessage {
+  id: string
+  room_id: string
+  author_id: string
+  author_name: string
+  text: string
+  /** Members the message mentions. */
+  mentions: string[]
+  created_at: number
+  edited_at: number | null
+}
+
+/** A room's unread messages for the signed-in member. */
+export interface RoomUnread {
+  room_id: string
+  unread: number
+  /** Unread messages that mention the member. */
+  mentions: number
+}
+
+export interface RoomChange {
+  name?: string
+  archived?: boolean
+}
+
+/** Where a browser tab is in a workspace. */
+export type LiveLocation =
+  | { kind: 'workspace' }
+  | { kind: 'document', id: string }
+  | { kind: 'room', id: string }
+
+/** A member with at least one open tab in the workspace. */
+export interface OnlineUser {
+  user_id: string
+  name: string
+  locations: LiveLocation[]
+}
+
+export interface Typist {
+  user_id: string
+  name: string
+}
+
+/** Frames the live workspace socket sends. */
+export type LiveEvent =
+  | { type: 'welcome', user_id: string, online: OnlineUser[] }
+  | { type: 'presence', user_id: string, name: string, locations: LiveLocation[] }
+  | { type: 'message', message: ChatMessage }
+  | { type: 'message_edited', message: ChatMessage }
+  | { type: 'message_deleted', room_id: string, message_id: string }
+  | { type: 'typing', room_id: string, users: Typist[] }
+  | { type: 'room', room: Room }
+  | { type: 'error', code: string, message: string }
+
+/** Frames the client sends on the live workspace socket. */
+export type LiveCommand =
+  | { type: 'location', location: LiveLocation }
+  | { type: 'typing', room_id: string }
+  | { type: 'typing_stopped', room_id: string }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { api, ApiError, collabUrl, errorMessage } from '../src/api'
+import { api, ApiError, collabUrl, errorMessage, retryAfterSeconds } from '../src/api'
 
 function respond (status: number, body: string, type = 'application/json') {
   return vi.fn(async () => new Response(status === 204 ? null : body, { status, headers: { 'content-type': type } }))
@@ -61,5 +61,55 @@ describe('the API agent', () => {
   it('builds the WebSocket base from the page origin', () => {
     expect(collabUrl({ protocol: 'https:', host: 'r.example.org' } as Location)).toBe('wss://r.example.org/collab')
     expect(collabUrl({ protocol: 'http:', host: '127.0.0.1:8080' } as Location)).toBe('ws://127.0.0.1:8080/collab')
+  })
+
+  it('calls the rooms and chat endpoints of the contract', async () => {
+    const fetchMock = respond(200, '[]')
+    vi.stubGlobal('fetch', fetchMock)
+    await api.rooms.list('w1')
+    await api.rooms.list('w1', true)
+    await api.chat.messages('r/1')
+    await api.chat.messages('r1', { before: 'm 9', limit: 20 })
+    await api.chat.mentions('w1', { limit: 5 })
+    await api.chat.search('w1', 'deploy & run', 10)
+    await api.chat.unread('w1')
+    const calls = fetchMock.mock.calls as unknown as Array<[string, RequestInit]>
+    expect(calls.map(([url, init]) => `${init.method} ${url}`)).toEqual([
+      'GET /api/v1/workspaces/w1/rooms',
+      'GET /api/v1/workspaces/w1/rooms?archived=true',
+      'GET /api/v1/rooms/r%2F1/messages',
+      'GET /api/v1/rooms/r1/messages?before=m%209&limit=20',
+      'GET /api/v1/workspaces/w1/mentions?limit=5',
+      'GET /api/v1/workspaces/w1/messages/search?q=deploy%20%26%20run&limit=10',
+      'GET /api/v1/workspaces/w1/unread'
+    ])
+
+    const writes = respond(204, '')
+    vi.stubGlobal('fetch', writes)
+    await api.rooms.update('r1', { archived: false })
+    await api.rooms.remove('r1')
+    await api.chat.markRead('r1', 'm1')
+    await api.chat.remove('m1')
+    const w = writes.mock.calls as unknown as Array<[string, RequestInit]>
+    expect(w.map(([url, init]) => `${init.method} ${url} ${init.body ?? ''}`.trim())).toEqual([
+      'PATCH /api/v1/rooms/r1 {"archived":false}',
+      'DELETE /api/v1/rooms/r1',
+      'POST /api/v1/rooms/r1/read {"message_id":"m1"}',
+      'DELETE /api/v1/messages/m1'
+    ])
+    expect(w[2][1].keepalive).toBe(true)
+  })
+
+  it('keeps a 429\'s Retry-After with the server\'s message', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'Slow down.' } }), {
+      status: 429, headers: { 'content-type': 'application/json', 'retry-after': '4' }
+    })))
+    const err = await api.chat.send('r1', 'hi').catch((e: unknown) => e) as ApiError
+    expect(err.status).toBe(429)
+    expect(err.code).toBe('rate_limited')
+    expect(err.message).toBe('Slow down.')
+    expect(err.retryAfter).toBe(4)
+    expect(retryAfterSeconds(null)).toBeNull()
+    expect(retryAfterSeconds(new Date(10_000).toUTCString(), 1_000)).toBe(9)
   })
 })

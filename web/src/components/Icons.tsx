@@ -24,3 +24,8 @@ export const ChevronIcon = (props: { open: boolean }) => (
   <Icon>{props.open ? <path d="M4 6l4 4 4-4" /> : <path d="M6 4l4 4-4 4" />}</Icon>
 )
 export const FileIcon = () => <Icon><path d="M4 1.8h5l3 3v9.4H4z" /><path d="M9 1.8v3h3" /></Icon>
+export const HashIcon = () => <Icon><path d="M6 2.5L4.8 13.5M11.2 2.5L10 13.5M2.8 6h11M2.2 10h11" /></Icon>
+export const ArchiveIcon = () => (
+  <Icon><path d="M2 3h12v3H2z" /><path d="M3 6v7.5h10V6" /><path d="M6.5 9h3" /></Icon>
+)
+export const ChatIcon = () => <Icon><path d="M2.5 3h11v7.5H7l-3 2.5v-2.5H2.5z" /></Icon>

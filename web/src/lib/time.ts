@@ -39,3 +39,14 @@ export function fullTime (at: Timestamp): string {
   if (Number.isNaN(ms)) return String(at)
   return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
 }
+
+/** A message's time: the clock time today, else the date and time. */
+export function chatTime (at: Timestamp, now: number = Date.now()): string {
+  const ms = toMillis(at)
+  if (Number.isNaN(ms)) return String(at)
+  const date = new Date(ms)
+  if (date.toDateString() === new Date(now).toDateString()) {
+    return date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+  }
+  return fullTime(at)
+}

@@ -1,7 +1,7 @@
 // `/w/:workspaceId/d/:docId`: one document, live. The container loads the
 // document, opens its collaboration connection and its history; the view lays
-// out the toolbar (presence, connection, read-only badge), the editor and the
-// history panel.
+// out the toolbar (presence, connection, read-only badge), the editor, the
+// history panel and the workspace's default room as a chat panel.
 
 import { A, useParams, useSearchParams } from '@solidjs/router'
 import { Show, createEffect, createMemo, createSignal, on, onCleanup, untrack, type JSX } from 'solid-js'
@@ -10,6 +10,7 @@ import { CollabEditor } from '../components/CollabEditor'
 import { ConnectionStatus } from '../components/ConnectionStatus'
 import { ErrorText, Loading } from '../components/Feedback'
 import { HistoryPanel, versionTitle } from '../components/HistoryPanel'
+import { ChatIcon, CloseIcon } from '../components/Icons'
 import { PresenceList } from '../components/PresenceList'
 import { VersionViewer, type ViewerMode } from '../components/VersionViewer'
 import { useAuth } from '../context'
@@ -19,14 +20,40 @@ import { CURRENT, createHistory } from '../stores/history'
 import { createLoader } from '../stores/loader'
 import type { DocumentInfo } from '../types'
 import { branchOriginCandidates } from '../lib/tree'
+import { RoomChat } from './RoomPage'
 import { useWorkspace } from './WorkspaceLayout'
+
+const CHAT_PANEL_KEY = 'reynard.chatPanel'
+
+/** Whether the chat panel beside the editor is open (remembered in this browser). */
+function createChatPanelState () {
+  const read = () => {
+    try {
+      return globalThis.localStorage?.getItem(CHAT_PANEL_KEY) !== 'closed'
+    } catch {
+      return true
+    }
+  }
+  const [open, setOpen] = createSignal(read())
+  const set = (value: boolean) => {
+    setOpen(value)
+    try {
+      globalThis.localStorage?.setItem(CHAT_PANEL_KEY, value ? 'open' : 'closed')
+    } catch {
+      // storage disabled: remembered for this page only
+    }
+  }
+  return [open, set] as const
+}
 
 export function DocumentPage () {
   const params = useParams<{ workspaceId: string, docId: string }>()
   const [search, setSearch] = useSearchParams()
   const auth = useAuth()
-  const { workspace, documents } = useWorkspace()
+  const { workspace, documents, chat } = useWorkspace()
   const dark = createDarkMode()
+  const [chatOpen, setChatOpen] = createChatPanelState()
+  const general = () => chat.defaultRoom()
   const docId = () => params.docId
 
   // The list has it unless it is new or the list is still loading.
@@ -106,6 +133,15 @@ export function DocumentPage () {
       viewer={viewer()}
       onCloseViewer={() => setViewer(null)}
       textOf={textOf}
+      chatOpen={chatOpen()}
+      onToggleChat={() => setChatOpen(!chatOpen())}
+      chatName={general()?.name ?? null}
+      chatUnread={general() ? chat.unreadOf(general()!.id).unread : 0}
+      chat={
+        <Show when={general()?.id} keyed fallback={<Show when={chat.rooms.loading()}><Loading what="the chat" /></Show>}>
+          {(roomId) => <RoomChat roomId={roomId} />}
+        </Show>
+      }
       history={
         <HistoryPanel
           workspaceId={params.workspaceId}
@@ -167,6 +203,12 @@ export function DocumentView (props: {
   onCloseViewer: () => void
   textOf: (versionId: string) => Promise<string>
   history: JSX.Element
+  chatOpen: boolean
+  onToggleChat: () => void
+  /** The default room's name (null until the rooms are known). */
+  chatName: string | null
+  chatUnread: number
+  chat: JSX.Element
 }) {
   return (
     <Show when={!props.loadError} fallback={
@@ -176,7 +218,7 @@ export function DocumentView (props: {
         <p><A href="/">Back to your workspaces</A></p>
       </div>
     }>
-      <div class="document" classList={{ 'with-history': props.historyOpen }}>
+      <div class="document" classList={{ 'with-history': props.historyOpen, 'with-chat': props.chatOpen }}>
         <div class="doc-toolbar">
           <div class="doc-title">
             <h1 class="doc-path" title={props.info?.path}>{props.info?.path ?? 'Loading…'}</h1>
@@ -196,6 +238,15 @@ export function DocumentView (props: {
             </Show>
             <button type="button" class="secondary small" aria-expanded={props.historyOpen} aria-controls="history"
               data-testid="toggle-history" onClick={() => props.onToggleHistory()}>History</button>
+            <button type="button" class="secondary small chat-toggle" aria-expanded={props.chatOpen} aria-controls="doc-chat"
+              data-testid="toggle-chat" onClick={() => props.onToggleChat()}
+              title={props.chatOpen ? 'Hide the chat' : 'Show the chat'}>
+              <ChatIcon />
+              <span>Chat</span>
+              <Show when={!props.chatOpen && props.chatUnread > 0}>
+                <span class="count-badge" aria-label={`${props.chatUnread} unread`}>{props.chatUnread}</span>
+              </Show>
+            </button>
           </div>
         </div>
         <Show when={props.collab?.denied()}>
@@ -226,6 +277,15 @@ export function DocumentView (props: {
           </div>
           <Show when={props.historyOpen}>
             <div id="history" class="doc-side">{props.history}</div>
+          </Show>
+          <Show when={props.chatOpen}>
+            <aside id="doc-chat" class="doc-side doc-chat" aria-label={props.chatName ? `Chat in #${props.chatName}` : 'Chat'}>
+              <div class="doc-chat-head">
+                <h2>#{props.chatName ?? 'chat'}</h2>
+                <button type="button" class="icon" aria-label="Hide the chat" onClick={() => props.onToggleChat()}><CloseIcon /></button>
+              </div>
+              {props.chat}
+            </aside>
           </Show>
         </div>
       </div>

@@ -1,17 +1,27 @@
-// `/w/:workspaceId/*`: loads the workspace, its members and its documents,
-// and lays out the file tree beside the page of the route inside it.
+// `/w/:workspaceId/*`: loads the workspace, its members, its documents and
+// rooms, opens the workspace's live socket (presence, chat events), and lays
+// out the rooms, the file tree and who is online beside the page of the route
+// inside it.
 
 import { A, useNavigate, useParams, type RouteSectionProps } from '@solidjs/router'
-import { Show, createContext, createSignal, onCleanup, useContext, type JSX } from 'solid-js'
+import { Show, createContext, createEffect, createSignal, on, onCleanup, useContext, type JSX } from 'solid-js'
 import { ErrorText, Loading } from '../components/Feedback'
 import { FileTree } from '../components/FileTree'
 import { CollapseIcon } from '../components/Icons'
+import { OnlineList } from '../components/OnlineList'
+import { RoomList } from '../components/RoomList'
+import { useAuth } from '../context'
+import { createChat, type ChatStore } from '../stores/chat'
 import { createDocuments, type DocumentsStore } from '../stores/documents'
+import { createLive, type LiveStore } from '../stores/live'
 import { createWorkspace, type WorkspaceStore } from '../stores/workspaces'
+import type { LiveLocation } from '../types'
 
 export interface WorkspaceContextValue {
   workspace: WorkspaceStore
   documents: DocumentsStore
+  chat: ChatStore
+  live: LiveStore
 }
 
 const WorkspaceContext = createContext<WorkspaceContextValue>()
@@ -23,12 +33,48 @@ export function useWorkspace (): WorkspaceContextValue {
 }
 
 export function WorkspaceLayout (props: RouteSectionProps) {
-  const params = useParams<{ workspaceId: string, docId?: string }>()
+  const params = useParams<{ workspaceId: string, docId?: string, roomId?: string }>()
   const navigate = useNavigate()
+  const auth = useAuth()
   const workspaceId = () => params.workspaceId
   const workspace = createWorkspace(workspaceId)
   const documents = createDocuments(workspaceId)
-  const value: WorkspaceContextValue = { workspace, documents }
+
+  // Where this tab is, for the others' online list.
+  const location = (): LiveLocation => {
+    if (params.roomId) return { kind: 'room', id: params.roomId }
+    if (params.docId) return { kind: 'document', id: params.docId }
+    return { kind: 'workspace' }
+  }
+  // Chat and live refer to each other: the socket hands events to the chat,
+  // the chat sends typing notices on the socket.
+  let liveRef: LiveStore | undefined
+  const chat = createChat({
+    workspaceId: () => (workspace.workspace.error() ? null : workspaceId()),
+    selfId: () => auth.user()?.id,
+    send: (command) => liveRef?.send(command) ?? false
+  })
+  const live = createLive({
+    workspaceId: () => (workspace.workspace.error() ? null : workspaceId()),
+    location,
+    onEvent: chat.apply,
+    onWelcome: (again) => { if (again) void chat.resync() },
+    onDisconnect: chat.disconnected
+  })
+  liveRef = live
+  // Access ended: signed out elsewhere or the session expired (ask who is
+  // signed in: GET /auth/session answers without a 401), or removed from the
+  // workspace (the page then says the workspace is unavailable).
+  createEffect(on(live.closedReason, async (reason) => {
+    if (!reason) return
+    try {
+      await auth.check()
+    } catch {
+      return
+    }
+    if (auth.status() === 'signed-in') void workspace.workspace.reload()
+  }))
+  const value: WorkspaceContextValue = { workspace, documents, chat, live }
 
   // Roles and files change while a page stays open: look again when the
   // person comes back to the window, and every minute while it is visible.
@@ -38,6 +84,7 @@ export function WorkspaceLayout (props: RouteSectionProps) {
     lastRefresh = Date.now()
     void workspace.workspace.reload()
     void documents.list.reload()
+    void chat.rooms.reload()
   }
   const timer = setInterval(refresh, 60_000)
   window.addEventListener('focus', refresh)
@@ -54,6 +101,28 @@ export function WorkspaceLayout (props: RouteSectionProps) {
         workspace={workspace}
         sidebar={
           <>
+            <RoomList
+              workspaceId={workspaceId()}
+              rooms={chat.rooms.data()}
+              loading={chat.rooms.loading()}
+              loadError={chat.rooms.error()}
+              currentRoomId={params.roomId}
+              canEdit={workspace.canEdit()}
+              unreadOf={chat.unreadOf}
+              mentionCount={chat.totalUnread().mentions}
+              peopleIn={(roomId) => live.usersAt({ kind: 'room', id: roomId }).length}
+              archived={chat.archivedRooms.data()}
+              showArchived={chat.showArchived()}
+              onShowArchived={chat.setShowArchived}
+              onCreate={async (name) => {
+                const room = await chat.createRoom(name)
+                navigate(`/w/${workspaceId()}/r/${room.id}`)
+              }}
+              onRename={async (roomId, name) => { await chat.renameRoom(roomId, name) }}
+              onArchive={(roomId) => chat.archiveRoom(roomId)}
+              onRestore={async (roomId) => { await chat.restoreRoom(roomId) }}
+              onSearch={(q) => navigate(`/w/${workspaceId()}/search?q=${encodeURIComponent(q)}`)}
+            />
             <ErrorText message={documents.list.error()} prefix="Could not load the files" />
             <Show when={documents.list.data()} fallback={<Show when={documents.list.loading()}><Loading what="files" /></Show>}>
               <FileTree
@@ -77,6 +146,17 @@ export function WorkspaceLayout (props: RouteSectionProps) {
                   if (open && open.path.startsWith(prefix + '/')) navigate(`/w/${workspaceId()}`)
                 }}
               />
+            </Show>
+            <OnlineList
+              workspaceId={workspaceId()}
+              online={live.online()}
+              selfId={live.selfId() ?? auth.user()?.id}
+              connected={live.state() === 'connected'}
+              roomName={(id) => chat.room(id)?.name}
+              documentPath={(id) => documents.byId(id)?.path}
+            />
+            <Show when={live.closedReason()}>
+              <ErrorText message={live.closedReason()} />
             </Show>
           </>
         }
@@ -110,7 +190,7 @@ export function WorkspaceView (props: { workspace: WorkspaceStore, sidebar: JSX.
               {(ws) => <span class={`role role-${ws().role}`} title="Your role">{ws().role}</span>}
             </Show>
             <button type="button" class="icon files-toggle" aria-expanded={filesOpen()} aria-controls="sidebar-body"
-              aria-label={filesOpen() ? 'Hide files' : 'Show files'} onClick={() => setFilesOpen(!filesOpen())}>
+              aria-label={filesOpen() ? 'Hide the sidebar' : 'Show the sidebar'} onClick={() => setFilesOpen(!filesOpen())}>
               <CollapseIcon open={filesOpen()} />
             </button>
           </div>
