@@ -206,7 +206,19 @@ async fn websocket_upgrades_from_other_sites_are_refused() {
     let s = setup_with(|_| {}).await;
     let own = own_origin(&s.server);
     let cookie = format!("reynard_session={}", s.editor.token);
-    let url = format!("ws://{}/collab/{}", s.server.addr, s.doc);
+    let (_, doc) = s.server.get(&format!("/api/v1/documents/{}", s.doc), &s.owner.token).await;
+    let ws = doc["workspace_id"].as_str().unwrap().to_owned();
+    // The document socket and the workspace's live socket follow the same rule.
+    for url in [
+        format!("ws://{}/collab/{}", s.server.addr, s.doc),
+        format!("ws://{}/api/v1/workspaces/{ws}/live", s.server.addr),
+    ] {
+        upgrades_from_other_sites_are_refused(url, &cookie, &own, &s.editor.token).await;
+    }
+}
+
+async fn upgrades_from_other_sites_are_refused(url: String, cookie: &str, own: &str, token: &str) {
+    let (cookie, own) = (cookie.to_owned(), own.to_owned());
     let connect = |headers: Vec<(&'static str, String)>, url: String| async move {
         let mut request = url.into_client_request().unwrap();
         for (name, value) in headers {
@@ -218,12 +230,12 @@ async fn websocket_upgrades_from_other_sites_are_refused() {
     // Cross-site WebSocket hijacking: the cookie goes with the upgrade, the Origin tells.
     let refused = connect(vec![("cookie", cookie.clone()), ("origin", FOREIGN.to_owned())], url.clone()).await;
     let Err(tokio_tungstenite::tungstenite::Error::Http(response)) = refused else {
-        panic!("a foreign Origin must be refused before the upgrade: {refused:?}");
+        panic!("{url}: a foreign Origin must be refused before the upgrade: {refused:?}");
     };
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let body: Value = serde_json::from_slice(response.body().as_deref().unwrap_or_default()).unwrap();
     assert_eq!(body["error"]["code"], "forbidden_origin", "{body}");
-    let with_token = format!("{url}?token={}", s.editor.token);
+    let with_token = format!("{url}?token={token}");
     let refused = connect(vec![("origin", FOREIGN.to_owned())], with_token.clone()).await;
     assert!(
         matches!(&refused, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == StatusCode::FORBIDDEN),
