@@ -451,6 +451,8 @@ describe('screens in other shapes', () => {
     await kb.type('correct horse 1')
     await kb.press('Enter')
     await page.getByRole('heading', { name: 'Your workspaces' }).waitFor()
+    // The list arrives after the heading: tabbing before it would pass it by.
+    await page.getByRole('link', { name: /Keys/ }).first().waitFor()
     // Tab to the workspace link and follow it.
     for (let i = 0; i < 12; i++) {
       await kb.press('Tab')
