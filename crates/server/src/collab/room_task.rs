@@ -12,6 +12,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use reynard_bus::{Bus, Payload, ProcessId, Published, SubscriptionId, Topic};
 use reynard_collab::history::{DIFF_BUDGET, Rebuilt, count_changes, strip_known_deletions};
+use reynard_collab::update_log::{LogSize, merge_author_runs};
 use reynard_collab::{ConnId, DocRoom, ProtocolError};
 use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
 use reynard_store::Store;
@@ -462,7 +463,7 @@ impl RoomTask {
                 Vec::new()
             }
         };
-        let accepted = log_entries(accepted);
+        let accepted = merge_author_runs(accepted);
         let appended = self.append(&accepted).await;
         if let Ok(caught_up) = &appended {
             relayed.extend(caught_up.iter().cloned());
@@ -816,66 +817,6 @@ impl RoomTask {
     }
 }
 
-/// The log entries of a batch's accepted updates: each run of consecutive
-/// updates by one author becomes one entry (the runs keep their order, so every
-/// entry applies after the ones before it). A burst of typing is then one row to
-/// write, one sequence number to publish, and the same bytes that are broadcast.
-fn log_entries(accepted: Vec<(Vec<u8>, Option<UserId>)>) -> Vec<(Vec<u8>, Option<UserId>)> {
-    if accepted.len() < 2 {
-        return accepted;
-    }
-    let mut runs: Vec<Vec<(Vec<u8>, Option<UserId>)>> = Vec::new();
-    for entry in accepted {
-        match runs.last_mut() {
-            Some(run) if run[0].1 == entry.1 => run.push(entry),
-            _ => runs.push(vec![entry]),
-        }
-    }
-    runs.into_iter().flat_map(merge_run).collect()
-}
-
-/// One run of an author's updates as one entry; a run yrs will not merge stays as it is.
-fn merge_run(run: Vec<(Vec<u8>, Option<UserId>)>) -> Vec<(Vec<u8>, Option<UserId>)> {
-    if run.len() > 1 {
-        let parts: Vec<&[u8]> = run.iter().map(|(update, _)| update.as_slice()).collect();
-        if let Some(merged) = reynard_collab::merge_updates(&parts) {
-            return vec![(merged, run[0].1.clone())];
-        }
-    }
-    run
-}
-
-/// How much of a document's log is not folded into its snapshot yet.
-///
-/// Folding costs work in proportion to the whole document (apply, re-encode,
-/// rewrite the snapshot), so it waits until the log is worth it: at least
-/// `compact_after` entries, and a log that weighs as much as the snapshot — unless
-/// the log grows to many times `compact_after` entries, which bounds how many
-/// updates a load replays. Folding after a fixed number of entries would rewrite
-/// a large document every few seconds while it is being typed into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct LogSize {
-    entries: usize,
-    bytes: usize,
-    snapshot_bytes: usize,
-}
-
-/// Entries (in multiples of `compact_after`) after which the log is folded
-/// whatever the snapshot weighs.
-const MAX_LOG_FACTOR: usize = 16;
-
-impl LogSize {
-    fn appended(&mut self, bytes: usize) {
-        self.entries += 1;
-        self.bytes += bytes;
-    }
-
-    fn compaction_due(&self, compact_after: usize) -> bool {
-        self.entries >= compact_after
-            && (self.bytes >= self.snapshot_bytes || self.entries >= MAX_LOG_FACTOR.saturating_mul(compact_after))
-    }
-}
-
 impl Ack {
     fn fail(self, err: &HubError) {
         let err = || HubError::Storage(err.to_string());
@@ -886,63 +827,5 @@ impl Ack {
             Ack::Version(tx, ..) => drop(tx.send(Err(err()))),
             Ack::Export(tx, _) => drop(tx.send(Err(err()))),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use reynard_proto::UserId;
-    use yrs::updates::decoder::Decode;
-    use yrs::{Doc, GetString, Text, Transact, Update};
-
-    use super::{LogSize, log_entries};
-
-    #[test]
-    fn runs_of_one_author_become_one_entry_in_order() {
-        let (ann, bob) = (Some(UserId::new("ann")), Some(UserId::new("bob")));
-        let writer = Doc::new();
-        let text = writer.get_or_insert_text("monaco");
-        let mut updates = Vec::new();
-        for (i, author) in [&ann, &ann, &bob, &ann, &ann, &ann].into_iter().enumerate() {
-            let mut txn = writer.transact_mut();
-            text.insert(&mut txn, 0, &i.to_string());
-            updates.push((txn.encode_update_v1(), author.clone()));
-        }
-        let entries = log_entries(updates);
-        let authors: Vec<_> = entries.iter().map(|(_, a)| a.clone()).collect();
-        assert_eq!(authors, vec![ann.clone(), bob, ann]);
-        // Applied in order, the entries rebuild the writer's document.
-        let reader = Doc::new();
-        let rtext = reader.get_or_insert_text("monaco");
-        for (update, _) in &entries {
-            reader.transact_mut().apply_update(Update::decode_v1(update).unwrap()).unwrap();
-        }
-        assert_eq!(rtext.get_string(&reader.transact()), text.get_string(&writer.transact()));
-        assert_eq!(log_entries(Vec::new()).len(), 0);
-    }
-
-    #[test]
-    fn compaction_waits_for_the_log_to_weigh_as_much_as_the_snapshot() {
-        let log = |entries, bytes, snapshot_bytes| LogSize { entries, bytes, snapshot_bytes };
-        // A small document folds after `compact_after` entries.
-        assert!(log(2000, 40_000, 10_000).compaction_due(2000));
-        assert!(!log(1999, 40_000, 10_000).compaction_due(2000));
-        // A large one waits until the log weighs as much…
-        assert!(!log(2000, 40_000, 1_000_000).compaction_due(2000));
-        assert!(!log(25_000, 999_999, 1_000_000).compaction_due(2000));
-        assert!(log(25_000, 1_000_000, 1_000_000).compaction_due(2000));
-        // …but never past MAX_LOG_FACTOR × compact_after entries.
-        assert!(!log(31_999, 640_000, 10_000_000).compaction_due(2000));
-        assert!(log(32_000, 640_000, 10_000_000).compaction_due(2000));
-        // A fresh document without snapshot.
-        assert!(log(2000, 1, 0).compaction_due(2000));
-    }
-
-    #[test]
-    fn appending_counts_entries_and_bytes() {
-        let mut log = LogSize { entries: 0, bytes: 0, snapshot_bytes: 7 };
-        log.appended(10);
-        log.appended(5);
-        assert_eq!(log, LogSize { entries: 2, bytes: 15, snapshot_bytes: 7 });
     }
 }
