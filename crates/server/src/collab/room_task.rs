@@ -14,15 +14,19 @@ use reynard_bus::{Bus, Payload, ProcessId, Published, SubscriptionId, Topic};
 use reynard_collab::history::{DIFF_BUDGET, Rebuilt, count_changes, strip_known_deletions};
 use reynard_collab::update_log::{LogSize, merge_author_runs};
 use reynard_collab::{ConnId, DocRoom, ProtocolError};
-use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
+use reynard_proto::{DocumentId, UserId, WorkspaceId};
 use reynard_store::Store;
 use reynard_store::documents::NewUpdate;
 use reynard_store::history::{NewVersion, VersionRecord};
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
+mod context;
+
+pub use context::{RoomContext, RoomRegistry};
+
 use super::CollabConfig;
-use super::hub::{DocHub, HubError};
+use super::events::{Export, HubError, RoomEvent, VersionKind};
 use crate::history_work;
 use crate::ws::{Outbox, close_code};
 
@@ -30,70 +34,6 @@ use crate::ws::{Outbox, close_code};
 const MAX_BATCH: usize = 512;
 /// Attempts to append a batch when other processes keep taking its sequence numbers.
 const MAX_APPEND_ATTEMPTS: usize = 8;
-
-/// What a room task is asked to do.
-#[derive(Debug)]
-pub enum RoomEvent {
-    /// A client connects; `joined` completes once its first messages are queued.
-    Join { conn: ConnId, user: UserId, can_write: bool, outbox: Outbox, joined: oneshot::Sender<Result<(), HubError>> },
-    /// A binary frame from a client, holding its share of the room's queue
-    /// budget until the room has handled it.
-    Frame { conn: ConnId, data: Bytes, queued: tokio::sync::OwnedSemaphorePermit },
-    /// A client disconnected.
-    Leave { conn: ConnId },
-    /// Read the text.
-    Text { reply: oneshot::Sender<Result<String, HubError>> },
-    /// Replace the text (an HTTP `PUT …/content`).
-    ReplaceText { text: String, user: UserId, reply: oneshot::Sender<Result<bool, HubError>> },
-    /// Close every connection and stop.
-    Shutdown { code: u16, reason: &'static str },
-    /// An event of this document's room in another process.
-    Remote(Published),
-    /// Record a version of the document as it is now.
-    CreateVersion {
-        kind: VersionKind,
-        name: Option<String>,
-        reply: oneshot::Sender<Result<Option<VersionRecord>, HubError>>,
-    },
-    /// Export the document: everything beyond `since` (a state vector), or all.
-    Export { since: Option<Vec<u8>>, reply: oneshot::Sender<Result<Export, HubError>> },
-    /// Apply an update made elsewhere (a branch being merged), as a normal update.
-    Apply { update: Vec<u8>, user: UserId, reply: oneshot::Sender<Result<bool, HubError>> },
-    /// A user's role in a workspace changed (`None`: no longer a member). Rooms
-    /// of that workspace apply it to the user's live connections at once.
-    AccessChanged { workspace: WorkspaceId, user: UserId, role: Option<Role> },
-}
-
-/// Why a version is recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VersionKind {
-    Named,
-    Auto,
-    Restore,
-    Merge,
-}
-
-impl VersionKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            VersionKind::Named => "named",
-            VersionKind::Auto => "auto",
-            VersionKind::Restore => "restore",
-            VersionKind::Merge => "merge",
-        }
-    }
-}
-
-/// A document exported from its room.
-#[derive(Debug, Clone)]
-pub struct Export {
-    /// One v1 update.
-    pub update: Vec<u8>,
-    /// The document's state vector at the export.
-    pub state_vector: Vec<u8>,
-    /// The log position at the export.
-    pub seq: i64,
-}
 
 #[derive(Debug)]
 struct Client {
@@ -149,18 +89,18 @@ struct RoomTask {
 /// Runs the room of `doc` until it is idle past the grace period, shut down, or
 /// its storage fails.
 pub async fn run(
-    hub: Arc<DocHub>,
+    context: RoomContext,
     doc: DocumentId,
     tx: mpsc::WeakSender<RoomEvent>,
     mut rx: mpsc::Receiver<RoomEvent>,
 ) {
     let span = tracing::info_span!("room", doc = %doc);
     async move {
-        let mut task = match RoomTask::load(&hub, doc.clone(), tx).await {
+        let mut task = match RoomTask::load(&context, doc.clone(), tx).await {
             Ok(task) => task,
             Err(err) => {
                 tracing::error!(%err, "could not load document");
-                hub.forget(&doc, &mut rx);
+                context.registry.forget(&doc, &mut rx);
                 fail_pending(&mut rx, &err.to_string()).await;
                 return;
             }
@@ -186,7 +126,7 @@ pub async fn run(
                         // that starts after this one loads the finished state.
                         task.auto_version().await;
                         task.snapshot().await;
-                        if hub.try_retire(&doc, &mut rx) {
+                        if context.registry.try_retire(&doc, &mut rx) {
                             break;
                         }
                         idle_since = Some(Instant::now());
@@ -202,7 +142,7 @@ pub async fn run(
                 }
             }
             if task.process(batch).await.is_break() {
-                hub.forget(&doc, &mut rx);
+                context.registry.forget(&doc, &mut rx);
                 break;
             }
             idle_since = if task.clients.is_empty() { idle_since.or(Some(Instant::now())) } else { None };
@@ -216,7 +156,7 @@ pub async fn run(
                 left.push(event);
             }
         }
-        hub.redeliver(doc, left);
+        context.registry.redeliver(doc, left);
         tracing::debug!("room closed");
     }
     .instrument(span)
@@ -251,12 +191,16 @@ fn close_code_for(err: &ProtocolError) -> u16 {
 }
 
 impl RoomTask {
-    async fn load(hub: &DocHub, doc: DocumentId, tx: mpsc::WeakSender<RoomEvent>) -> Result<RoomTask, HubError> {
-        let (store, config, bus) = (hub.store().clone(), hub.config().clone(), hub.bus().clone());
+    async fn load(
+        context: &RoomContext,
+        doc: DocumentId,
+        tx: mpsc::WeakSender<RoomEvent>,
+    ) -> Result<RoomTask, HubError> {
+        let (store, config, bus) = (context.store.clone(), context.config.clone(), context.bus.clone());
         let topic = Topic::Document(doc.clone());
         // Subscribe before reading the log, so that nothing published meanwhile is missed
         // (what was already read is recognised by its sequence number).
-        let process = hub.process();
+        let process = context.process;
         let subscription = bus.subscribe(
             &topic,
             Arc::new(move |event: Published| {
