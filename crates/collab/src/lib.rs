@@ -11,6 +11,8 @@
 //!   and recovery from malformed updates.
 //! - [`history`]: rebuilding a version from stored updates, and line diffs.
 //! - [`error`]: [`ProtocolError`] (a refused frame) and [`LoadError`] (unloadable stored updates).
+//! - [`update_log`]: the update log's policy: a batch's updates as log entries (one per run
+//!   of one author's updates) and when the log is worth folding into a snapshot.
 //! - `update_bounds` (private): checks updates and state vectors before yrs decodes them
 //!   (counts that would make yrs allocate far beyond the message, nesting that would overflow
 //!   the stack, shapes that make yrs read freed memory) and records what an update builds on.
@@ -27,6 +29,7 @@ pub mod room;
 mod test_edits;
 mod update_bounds;
 mod update_concat;
+pub mod update_log;
 
 pub use awareness::{AwarenessChange, AwarenessRegistry, ConnId};
 pub use broadcast::{encode_updates_message, merge_awareness_messages, merge_updates};

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use reynard_proto::api::{ErrorBody, ErrorDetail};
 
-use crate::collab::hub::HubError;
+use crate::collab::events::HubError;
 
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;

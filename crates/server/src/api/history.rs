@@ -15,7 +15,7 @@ use reynard_proto::{DocumentId, Role};
 use reynard_store::history::{NewBranch, VersionRecord};
 
 use crate::api::documents::document_access;
-use crate::collab::room_task::VersionKind;
+use crate::collab::events::VersionKind;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, CurrentUser};
 use crate::history_work;

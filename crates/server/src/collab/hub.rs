@@ -1,5 +1,7 @@
 //! The registry of open documents. It starts exactly one room task per document
 //! (concurrent first joins share one load) and forgets it when the task stops.
+//! It hands each task a [`RoomContext`] and is the task's [`RoomRegistry`]: the
+//! hub depends on the room task, never the reverse.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,24 +16,10 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use reynard_store::history::VersionRecord;
 
 use super::CollabConfig;
-use super::room_task::{self, Export, RoomEvent, VersionKind};
+use super::events::{Export, HubError, RoomEvent, VersionKind};
+use super::room_task::{self, RoomContext, RoomRegistry};
 use crate::ws::connections::Connections;
 use crate::ws::{ACCESS_REMOVED, Outbox, close_code};
-
-/// Why a live-document request failed.
-#[derive(Debug, thiserror::Error)]
-pub enum HubError {
-    #[error("the document could not be loaded or stored: {0}")]
-    Storage(String),
-    #[error("the document is too large for this change: {0}")]
-    TooLarge(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("the document was deleted")]
-    Deleted,
-    #[error("the document room stopped")]
-    Stopped,
-}
 
 /// How to reach a room task: its event queue, and the bytes of client frames
 /// it may hold queued (frames wait for room while it is spent, so a flood of
@@ -143,7 +131,7 @@ impl DocHub {
                 let (tx, rx) = mpsc::channel(1024);
                 let handle = RoomHandle { tx, queued_bytes: Arc::new(Semaphore::new(self.config.room_queue_bytes)) };
                 rooms.insert(doc.clone(), handle.clone());
-                let task = room_task::run(self.clone(), doc.clone(), handle.tx.downgrade(), rx);
+                let task = room_task::run(self.room_context(), doc.clone(), handle.tx.downgrade(), rx);
                 self.running.fetch_add(1, Ordering::SeqCst);
                 let hub = self.clone();
                 tokio::spawn(async move {
@@ -156,39 +144,15 @@ impl DocHub {
         }
     }
 
-    /// Called by a room task with no clients and an empty queue: removes it from
-    /// the registry and closes its queue. Returns false if an event arrived
-    /// meanwhile (the task goes on).
-    pub(super) fn try_retire(&self, doc: &DocumentId, rx: &mut mpsc::Receiver<RoomEvent>) -> bool {
-        let mut rooms = self.lock();
-        if !rx.is_empty() {
-            return false;
+    /// What a room task of this hub works with.
+    fn room_context(self: &Arc<Self>) -> RoomContext {
+        RoomContext {
+            store: self.store.clone(),
+            config: self.config.clone(),
+            bus: self.bus.clone(),
+            process: self.process,
+            registry: self.clone(),
         }
-        rx.close();
-        rooms.remove(doc);
-        true
-    }
-
-    /// Removes a stopping room task from the registry and closes its queue.
-    pub(super) fn forget(&self, doc: &DocumentId, rx: &mut mpsc::Receiver<RoomEvent>) {
-        let mut rooms = self.lock();
-        rx.close();
-        if rooms.get(doc).is_some_and(|handle| handle.tx.is_closed()) {
-            rooms.remove(doc);
-        }
-    }
-
-    /// Hands events that reached a stopped room task to the document's next task.
-    pub(super) fn redeliver(self: &Arc<Self>, doc: DocumentId, events: Vec<RoomEvent>) {
-        if events.is_empty() {
-            return;
-        }
-        let hub = self.clone();
-        tokio::spawn(async move {
-            for event in events {
-                hub.send(&doc, event).await;
-            }
-        });
     }
 
     /// Connects a client to a document; completes once the document is loaded
@@ -361,6 +325,37 @@ impl DocHub {
             }
             stopped.await;
         }
+    }
+}
+
+impl RoomRegistry for DocHub {
+    fn try_retire(&self, doc: &DocumentId, rx: &mut mpsc::Receiver<RoomEvent>) -> bool {
+        let mut rooms = self.lock();
+        if !rx.is_empty() {
+            return false;
+        }
+        rx.close();
+        rooms.remove(doc);
+        true
+    }
+
+    fn forget(&self, doc: &DocumentId, rx: &mut mpsc::Receiver<RoomEvent>) {
+        let mut rooms = self.lock();
+        rx.close();
+        if rooms.get(doc).is_some_and(|handle| handle.tx.is_closed()) {
+            rooms.remove(doc);
+        }
+    }
+
+    fn redeliver(self: Arc<Self>, doc: DocumentId, events: Vec<RoomEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        tokio::spawn(async move {
+            for event in events {
+                self.send(&doc, event).await;
+            }
+        });
     }
 }
 

@@ -1,15 +1,18 @@
 //! Live documents: the y-websocket endpoint and the per-document room tasks.
 //!
 //! # Layout
+//! - [`events`]: what the hub and a room task exchange: [`events::RoomEvent`],
+//!   its answers, [`events::HubError`]. Both depend on it.
 //! - [`hub`]: [`hub::DocHub`], the registry of open documents; starts exactly one
 //!   room task per document and stops it after the last client left.
 //! - [`room_task`]: the task that owns a document in memory: it applies frames
 //!   through [`reynard_collab::DocRoom`], appends accepted updates to the log
-//!   (group commit) **before** anyone sees them, then fans out.
-//! - [`socket`]: one WebSocket connection, one task: authentication, writing
-//!   its queue, reading with rate and size limits (on the toolkit in
-//!   [`crate::ws`]).
+//!   (group commit) **before** anyone sees them, then fans out. It sees the hub
+//!   only through [`room_task::RoomContext`] and [`room_task::RoomRegistry`].
+//! - [`socket`]: one WebSocket connection, one task: authentication, then the
+//!   shared connection loop of [`crate::ws::connection`].
 
+pub mod events;
 pub mod hub;
 pub mod room_task;
 pub mod socket;

@@ -1,16 +1,18 @@
 //! `GET /collab/{doc_id}`: one y-websocket connection. Authenticates before the
-//! upgrade (401/403/404 as HTTP answers), then runs the connection in one task:
-//! its send queue drained onto the socket, its reads checked against the limits.
+//! upgrade (401/403/404 as HTTP answers), then runs the connection in one task
+//! on the shared loop ([`crate::ws::connection`]): its send queue drained onto
+//! the socket, its binary frames passed to the document's room.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
+use bytes::Bytes;
 use reynard_auth::hash_token;
 use reynard_proto::{DocumentId, Role};
 
@@ -22,10 +24,10 @@ use crate::api::workspaces::authorize;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::presented_token;
 use crate::state::AppState;
+use crate::ws::connection::{self, Flow, FrameHandler, Protocol};
 use crate::ws::connections::{Holder, session_key};
-use crate::ws::io::{FrameKind, close, read_error_code, write_queued};
+use crate::ws::io::{FrameKind, close};
 use crate::ws::outbox::{self, Inbox, Next, Outbox};
-use crate::ws::rate::MessageRate;
 use crate::ws::{ACCESS_REMOVED, SIGNED_OUT, close_code};
 
 /// Read buffer of one connection. The WebSocket library allocates it up front
@@ -99,10 +101,9 @@ struct Connection {
     can_write: bool,
 }
 
-/// Runs one connection in one task: writes what the room queued, reads what the
-/// client sends. Writing and reading take turns, which costs nothing here (a
-/// read hands a frame to the room without waiting for it) and saves a second
-/// task and a channel per connection.
+/// Runs one connection in one task (the loop in [`crate::ws::connection`]):
+/// joins its room, then writes what the room queued and passes on what the
+/// client sends.
 async fn run_connection(
     socket: &mut WebSocket,
     hub: Arc<DocHub>,
@@ -126,43 +127,30 @@ async fn run_connection(
     // room this connection was not in yet: look again now that it is. (The
     // holder is not kept past this: an idle connection holds little.)
     Box::pin(recheck_access(&hub, &doc, holder, session, can_write)).await;
-    let mut rate = MessageRate::new(config.messages_per_second);
-    let closing = loop {
-        match write_queued(socket, &inbox, FrameKind::Binary).await {
-            Ok(None) => {}
-            Ok(Some(close)) => break Some(close),
-            Err(()) => break None,
-        }
-        let message = tokio::select! {
-            biased;
-            () = inbox.ready() => continue,
-            message = socket.recv() => message,
-        };
-        match message {
-            Some(Ok(Message::Binary(data))) => {
-                if !rate.allow() {
-                    break Some((close_code::POLICY, "rate limit exceeded".to_owned()));
-                }
-                hub.frame(&doc, conn, data).await;
-            }
-            Some(Ok(Message::Text(_))) => {
-                break Some((
-                    close_code::UNSUPPORTED,
-                    "text frames are not part of the y-websocket protocol".to_owned(),
-                ));
-            }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            Some(Ok(Message::Close(_))) | None => break None,
-            Some(Err(err)) => {
-                let (code, text) = read_error_code(&err);
-                tracing::debug!(%text, "websocket read failed");
-                break Some((code, text));
-            }
-        }
+    let protocol = Protocol {
+        frames: FrameKind::Binary,
+        messages_per_second: config.messages_per_second,
+        wrong_frame_reason: "text frames are not part of the y-websocket protocol",
     };
-    Box::pin(hub.leave(&doc, conn)).await;
-    if let Some((code, reason)) = closing {
-        close(socket, code, &reason).await;
+    connection::run(socket, &inbox, protocol, &mut DocFrames { hub, doc, conn }).await;
+}
+
+/// A document connection's frames go to its room; leaving the room is its end.
+#[derive(Debug)]
+struct DocFrames {
+    hub: Arc<DocHub>,
+    doc: DocumentId,
+    conn: ConnId,
+}
+
+impl FrameHandler for DocFrames {
+    async fn on_frame(&mut self, payload: Bytes) -> Flow {
+        self.hub.frame(&self.doc, self.conn, payload).await;
+        Flow::Continue
+    }
+
+    async fn on_end(&mut self) {
+        Box::pin(self.hub.leave(&self.doc, self.conn)).await;
     }
 }
 

@@ -1,17 +1,19 @@
 //! `GET /api/v1/workspaces/{ws}/live`: one browser tab's live socket (JSON text
 //! frames). Authenticates before the upgrade (401/403/404 as HTTP answers; the
 //! `Origin` rule applies as to every upgrade), registers the connection so that
-//! it closes as soon as the user's access ends, then runs it in one task: its
-//! queue written to the socket, its commands read under a rate and size limit.
+//! it closes as soon as the user's access ends, then runs it in one task on the
+//! shared loop ([`crate::ws::connection`]): its queue written to the socket as
+//! text frames, its commands read under a rate and size limit.
 
 use std::collections::HashMap;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
+use bytes::Bytes;
 use reynard_auth::hash_token;
 use reynard_collab::ConnId;
 use reynard_proto::chat::{LiveCommand, LiveEvent, LiveLocation};
@@ -24,10 +26,10 @@ use crate::api::workspaces::authorize;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::presented_token;
 use crate::state::AppState;
+use crate::ws::connection::{self, Flow, FrameHandler, Protocol};
 use crate::ws::connections::{Holder, session_key};
-use crate::ws::io::{FrameKind, close, read_error_code, write_queued};
+use crate::ws::io::{FrameKind, close};
 use crate::ws::outbox::{self, Inbox, Next, Outbox};
-use crate::ws::rate::MessageRate;
 use crate::ws::{ACCESS_REMOVED, SIGNED_OUT, close_code};
 
 /// The largest frame a tab may send (commands are small).
@@ -99,6 +101,9 @@ struct TabConnection {
     name: String,
 }
 
+/// Runs one tab in one task (the loop in [`crate::ws::connection`]): registers
+/// it with its workspace, then writes its queue as text frames and carries out
+/// its commands.
 async fn run_tab(
     socket: &mut WebSocket,
     live: &LiveHub,
@@ -120,43 +125,35 @@ async fn run_tab(
         close(socket, close_code::POLICY, reason).await;
         return;
     }
-    let mut rate = MessageRate::new(COMMANDS_PER_SECOND);
-    let closing = loop {
-        match write_queued(socket, &inbox, FrameKind::Text).await {
-            Ok(None) => {}
-            Ok(Some(close)) => break Some(close),
-            Err(()) => break None,
-        }
-        let message = tokio::select! {
-            biased;
-            () = inbox.ready() => continue,
-            message = socket.recv() => message,
-        };
-        match message {
-            Some(Ok(Message::Text(text))) => {
-                if !rate.allow() {
-                    break Some((close_code::POLICY, "rate limit exceeded".to_owned()));
-                }
-                match serde_json::from_str::<LiveCommand>(&text) {
-                    Ok(command) => handle(live, store, &ws, conn, command).await,
-                    Err(err) => reply_error(live, &ws, conn, "invalid_command", &format!("not a command: {err}")),
-                }
-            }
-            Some(Ok(Message::Binary(_))) => {
-                break Some((close_code::UNSUPPORTED, "the live socket speaks JSON text frames".to_owned()));
-            }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            Some(Ok(Message::Close(_))) | None => break None,
-            Some(Err(err)) => {
-                let (code, text) = read_error_code(&err);
-                tracing::debug!(%text, "live socket read failed");
-                break Some((code, text));
-            }
-        }
+    let protocol = Protocol {
+        frames: FrameKind::Text,
+        messages_per_second: COMMANDS_PER_SECOND,
+        wrong_frame_reason: "the live socket speaks JSON text frames",
     };
-    live.leave(&ws, conn);
-    if let Some((code, reason)) = closing {
-        close(socket, code, &reason).await;
+    connection::run(socket, &inbox, protocol, &mut TabCommands { live, store, ws, conn }).await;
+}
+
+/// A tab's frames are commands; leaving its workspace is its end.
+#[derive(Debug)]
+struct TabCommands<'a> {
+    live: &'a LiveHub,
+    store: &'a Store,
+    ws: WorkspaceId,
+    conn: ConnId,
+}
+
+impl FrameHandler for TabCommands<'_> {
+    async fn on_frame(&mut self, payload: Bytes) -> Flow {
+        let (live, ws, conn) = (self.live, &self.ws, self.conn);
+        match serde_json::from_slice::<LiveCommand>(&payload) {
+            Ok(command) => handle(live, self.store, ws, conn, command).await,
+            Err(err) => reply_error(live, ws, conn, "invalid_command", &format!("not a command: {err}")),
+        }
+        Flow::Continue
+    }
+
+    async fn on_end(&mut self) {
+        self.live.leave(&self.ws, self.conn);
     }
 }
 

@@ -1,9 +1,13 @@
 //! The WebSocket toolkit every live service uses (documents, the workspace's
-//! live socket): the bounded send queue of a connection, the registry that caps
-//! a user's sockets and closes them when access ends, the per-connection message
-//! rate, writing a queue to a socket, and the close codes.
+//! live socket): the connection loop they all run, the bounded send queue of a
+//! connection, the registry that caps a user's sockets and closes them when
+//! access ends, the per-connection message rate, writing a queue to a socket,
+//! and the close codes.
 //!
 //! # Layout
+//! - [`connection`]: [`connection::run`], the one loop of every live connection:
+//!   writes its queue, reads its frames (frame kind, rate, read errors → close
+//!   codes), hands each to the endpoint's [`connection::FrameHandler`], closes.
 //! - [`outbox`]: [`Outbox`]/[`outbox::Inbox`], the bounded send queue of one connection.
 //! - [`connections`]: [`connections::Connections`], the live sockets by user, session
 //!   and workspace: the per-user cap, and closing them when access ends.
@@ -11,6 +15,7 @@
 //! - [`io`]: writing queued frames (binary or text) to a socket, and closing it
 //!   with a code and reason.
 
+pub mod connection;
 pub mod connections;
 pub mod io;
 pub mod outbox;

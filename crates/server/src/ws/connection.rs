@@ -1,0 +1,99 @@
+//! The connection loop every live WebSocket endpoint runs, in one task per
+//! connection: write what the service queued (one flush per burst), then wait
+//! for either more to write or the client's next frame. The loop owns what is
+//! the same for every endpoint — the frame kind (a frame of the other kind
+//! closes with 1003), the message rate (1008), read errors turned into close
+//! codes (1009, 1007), the closing handshake — and hands each frame to the
+//! endpoint's [`FrameHandler`].
+//!
+//! Writing and reading take turns, which costs nothing (a handler passes a
+//! frame on without waiting for it to be handled) and saves a second task and
+//! a channel per connection.
+
+use std::future::Future;
+
+use axum::extract::ws::{Message, WebSocket};
+use bytes::Bytes;
+
+use super::close_code;
+use super::io::{FrameKind, close, read_error_code, write_queued};
+use super::outbox::Inbox;
+use super::rate::MessageRate;
+
+/// The wire rules of an endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct Protocol {
+    /// The one kind of data frame the endpoint reads and writes.
+    pub frames: FrameKind,
+    /// Frames a client may send per second (sustained; bursts of 4× pass).
+    pub messages_per_second: u32,
+    /// The close reason sent with 1003 when a client sends the other kind of frame.
+    pub wrong_frame_reason: &'static str,
+}
+
+/// What a connection does after one of its frames was handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on: write what is queued, read the next frame.
+    Continue,
+    /// Close the connection with this code and reason.
+    Close(u16, String),
+}
+
+/// What an endpoint does with the frames of one connection.
+pub trait FrameHandler {
+    /// Handles one frame the client sent, once it passed the frame kind and the
+    /// rate (a text frame's payload is valid UTF-8).
+    fn on_frame(&mut self, payload: Bytes) -> impl Future<Output = Flow> + Send;
+
+    /// Runs once the connection ended, before its close frame is sent.
+    fn on_end(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+/// The close rate-limited connections get.
+const RATE_LIMIT_EXCEEDED: &str = "rate limit exceeded";
+
+/// Runs one connection until the client leaves, the service closes it (through
+/// its outbox) or a frame breaks the endpoint's rules, then closes the socket
+/// with the code and reason that ended it (none when the client left or the
+/// socket failed).
+pub async fn run(socket: &mut WebSocket, inbox: &Inbox, protocol: Protocol, handler: &mut impl FrameHandler) {
+    let mut rate = MessageRate::new(protocol.messages_per_second);
+    let closing = loop {
+        match write_queued(socket, inbox, protocol.frames).await {
+            Ok(None) => {}
+            Ok(Some(close)) => break Some(close),
+            Err(()) => break None,
+        }
+        let message = tokio::select! {
+            biased;
+            () = inbox.ready() => continue,
+            message = socket.recv() => message,
+        };
+        let payload = match message {
+            Some(Ok(Message::Binary(data))) if protocol.frames == FrameKind::Binary => data,
+            Some(Ok(Message::Text(text))) if protocol.frames == FrameKind::Text => Bytes::from(text),
+            Some(Ok(Message::Binary(_) | Message::Text(_))) => {
+                break Some((close_code::UNSUPPORTED, protocol.wrong_frame_reason.to_owned()));
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Close(_))) | None => break None,
+            Some(Err(err)) => {
+                let (code, text) = read_error_code(&err);
+                tracing::debug!(%text, "websocket read failed");
+                break Some((code, text));
+            }
+        };
+        if !rate.allow() {
+            break Some((close_code::POLICY, RATE_LIMIT_EXCEEDED.to_owned()));
+        }
+        match handler.on_frame(payload).await {
+            Flow::Continue => {}
+            Flow::Close(code, reason) => break Some((code, reason)),
+        }
+    };
+    handler.on_end().await;
+    if let Some((code, reason)) = closing {
+        close(socket, code, &reason).await;
+    }
+}
