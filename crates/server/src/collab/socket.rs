@@ -24,7 +24,7 @@ use crate::api::workspaces::authorize;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::presented_token;
 use crate::state::AppState;
-use crate::ws::connection::{self, Flow, FrameHandler, Protocol};
+use crate::ws::connection::{self, Flow, FrameHandler};
 use crate::ws::connections::{Holder, session_key};
 use crate::ws::io::{FrameKind, close};
 use crate::ws::outbox::{self, Inbox, Next, Outbox};
@@ -111,28 +111,39 @@ async fn run_connection(
     outbox: Outbox,
     inbox: Inbox,
 ) {
+    let messages_per_second = hub.config().messages_per_second;
+    // Joining is boxed, and takes the connection's values and gives back only
+    // what the loop needs: the future every connection holds while it is open
+    // keeps nothing of it.
+    let Some(frames) = Box::pin(join(socket, hub, connection, outbox, &inbox)).await else { return };
+    connection::run(socket, &inbox, messages_per_second, frames).await;
+}
+
+/// Joins the connection to its room, then looks at its access again. `None`
+/// when it closed instead.
+async fn join(
+    socket: &mut WebSocket,
+    hub: Arc<DocHub>,
+    connection: Connection,
+    outbox: Outbox,
+    inbox: &Inbox,
+) -> Option<DocFrames> {
     let Connection { conn, doc, holder, session, can_write } = connection;
-    let config = hub.config();
     if let Next::Close(code, reason) = inbox.next() {
         // Its access ended before it ran.
         close(socket, code, &reason).await;
-        return;
+        return None;
     }
-    if let Err(err) = Box::pin(hub.join(&doc, conn, holder.user.clone(), can_write, outbox)).await {
+    if let Err(err) = hub.join(&doc, conn, holder.user.clone(), can_write, outbox).await {
         tracing::warn!(%err, doc = %doc, "could not open document for a connection");
         close(socket, close_code::INTERNAL, "could not open the document").await;
-        return;
+        return None;
     }
     // Access that ended or changed between the upgrade and the join reached a
     // room this connection was not in yet: look again now that it is. (The
     // holder is not kept past this: an idle connection holds little.)
-    Box::pin(recheck_access(&hub, &doc, holder, session, can_write)).await;
-    let protocol = Protocol {
-        frames: FrameKind::Binary,
-        messages_per_second: config.messages_per_second,
-        wrong_frame_reason: "text frames are not part of the y-websocket protocol",
-    };
-    connection::run(socket, &inbox, protocol, &mut DocFrames { hub, doc, conn }).await;
+    recheck_access(&hub, &doc, holder, session, can_write).await;
+    Some(DocFrames { hub, doc, conn })
 }
 
 /// A document connection's frames go to its room; leaving the room is its end.
@@ -144,6 +155,9 @@ struct DocFrames {
 }
 
 impl FrameHandler for DocFrames {
+    const FRAMES: FrameKind = FrameKind::Binary;
+    const WRONG_FRAME_REASON: &'static str = "text frames are not part of the y-websocket protocol";
+
     async fn on_frame(&mut self, payload: Bytes) -> Flow {
         self.hub.frame(&self.doc, self.conn, payload).await;
         Flow::Continue

@@ -26,7 +26,7 @@ use crate::api::workspaces::authorize;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::presented_token;
 use crate::state::AppState;
-use crate::ws::connection::{self, Flow, FrameHandler, Protocol};
+use crate::ws::connection::{self, Flow, FrameHandler};
 use crate::ws::connections::{Holder, session_key};
 use crate::ws::io::{FrameKind, close};
 use crate::ws::outbox::{self, Inbox, Next, Outbox};
@@ -112,10 +112,26 @@ async fn run_tab(
     outbox: Outbox,
     inbox: Inbox,
 ) {
+    // Opening is boxed, and takes the tab's values and gives back only what the
+    // loop needs: the future every tab holds while it is open keeps nothing of it.
+    let Some(commands) = Box::pin(open_tab(socket, live, store, tab, outbox, &inbox)).await else { return };
+    connection::run(socket, &inbox, COMMANDS_PER_SECOND, commands).await;
+}
+
+/// Registers the tab with its workspace, then looks at its access again. `None`
+/// when it closed instead.
+async fn open_tab<'a>(
+    socket: &mut WebSocket,
+    live: &'a LiveHub,
+    store: &'a Store,
+    tab: TabConnection,
+    outbox: Outbox,
+    inbox: &Inbox,
+) -> Option<TabCommands<'a>> {
     let TabConnection { conn, ws, holder, session, name } = tab;
     if let Next::Close(code, reason) = inbox.next() {
         close(socket, code, &reason).await;
-        return;
+        return None;
     }
     live.join(&ws, conn, holder.user.clone(), name, outbox);
     // Access that ended between the upgrade and the registration closed nothing:
@@ -123,14 +139,9 @@ async fn run_tab(
     if let Some(reason) = access_ended(store, &ws, &holder, &session).await {
         live.leave(&ws, conn);
         close(socket, close_code::POLICY, reason).await;
-        return;
+        return None;
     }
-    let protocol = Protocol {
-        frames: FrameKind::Text,
-        messages_per_second: COMMANDS_PER_SECOND,
-        wrong_frame_reason: "the live socket speaks JSON text frames",
-    };
-    connection::run(socket, &inbox, protocol, &mut TabCommands { live, store, ws, conn }).await;
+    Some(TabCommands { live, store, ws, conn })
 }
 
 /// A tab's frames are commands; leaving its workspace is its end.
@@ -143,6 +154,9 @@ struct TabCommands<'a> {
 }
 
 impl FrameHandler for TabCommands<'_> {
+    const FRAMES: FrameKind = FrameKind::Text;
+    const WRONG_FRAME_REASON: &'static str = "the live socket speaks JSON text frames";
+
     async fn on_frame(&mut self, payload: Bytes) -> Flow {
         let (live, ws, conn) = (self.live, &self.ws, self.conn);
         match serde_json::from_slice::<LiveCommand>(&payload) {

@@ -4,7 +4,7 @@
 //! the same for every endpoint — the frame kind (a frame of the other kind
 //! closes with 1003), the message rate (1008), read errors turned into close
 //! codes (1009, 1007), the closing handshake — and hands each frame to the
-//! endpoint's [`FrameHandler`].
+//! endpoint's [`FrameHandler`], which also says which frames it speaks.
 //!
 //! Writing and reading take turns, which costs nothing (a handler passes a
 //! frame on without waiting for it to be handled) and saves a second task and
@@ -20,17 +20,6 @@ use super::io::{FrameKind, close, read_error_code, write_queued};
 use super::outbox::Inbox;
 use super::rate::MessageRate;
 
-/// The wire rules of an endpoint.
-#[derive(Debug, Clone, Copy)]
-pub struct Protocol {
-    /// The one kind of data frame the endpoint reads and writes.
-    pub frames: FrameKind,
-    /// Frames a client may send per second (sustained; bursts of 4× pass).
-    pub messages_per_second: u32,
-    /// The close reason sent with 1003 when a client sends the other kind of frame.
-    pub wrong_frame_reason: &'static str,
-}
-
 /// What a connection does after one of its frames was handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flow {
@@ -40,8 +29,13 @@ pub enum Flow {
     Close(u16, String),
 }
 
-/// What an endpoint does with the frames of one connection.
+/// What an endpoint speaks and does with the frames of one connection.
 pub trait FrameHandler {
+    /// The one kind of data frame the endpoint reads and writes.
+    const FRAMES: FrameKind;
+    /// The close reason sent with 1003 when a client sends the other kind of frame.
+    const WRONG_FRAME_REASON: &'static str;
+
     /// Handles one frame the client sent, once it passed the frame kind and the
     /// rate (a text frame's payload is valid UTF-8).
     fn on_frame(&mut self, payload: Bytes) -> impl Future<Output = Flow> + Send;
@@ -54,46 +48,58 @@ pub trait FrameHandler {
 const RATE_LIMIT_EXCEEDED: &str = "rate limit exceeded";
 
 /// Runs one connection until the client leaves, the service closes it (through
-/// its outbox) or a frame breaks the endpoint's rules, then closes the socket
-/// with the code and reason that ended it (none when the client left or the
-/// socket failed).
-pub async fn run(socket: &mut WebSocket, inbox: &Inbox, protocol: Protocol, handler: &mut impl FrameHandler) {
-    let mut rate = MessageRate::new(protocol.messages_per_second);
-    let closing = loop {
-        match write_queued(socket, inbox, protocol.frames).await {
-            Ok(None) => {}
-            Ok(Some(close)) => break Some(close),
-            Err(()) => break None,
-        }
-        let message = tokio::select! {
-            biased;
-            () = inbox.ready() => continue,
-            message = socket.recv() => message,
-        };
-        let payload = match message {
-            Some(Ok(Message::Binary(data))) if protocol.frames == FrameKind::Binary => data,
-            Some(Ok(Message::Text(text))) if protocol.frames == FrameKind::Text => Bytes::from(text),
-            Some(Ok(Message::Binary(_) | Message::Text(_))) => {
-                break Some((close_code::UNSUPPORTED, protocol.wrong_frame_reason.to_owned()));
+/// its outbox) or a frame breaks the endpoint's rules (`messages_per_second`,
+/// sustained, bursts of 4× pass), then closes the socket with the code and
+/// reason that ended it (none when the client left or the socket failed).
+///
+/// The future lives as long as the connection, so it is kept small: a plain
+/// `async` block, which holds what it captures once (an `async fn` would also
+/// keep a copy of its arguments), with the handler moved in.
+pub fn run<'a, H: FrameHandler + Send + 'a>(
+    socket: &'a mut WebSocket,
+    inbox: &'a Inbox,
+    messages_per_second: u32,
+    mut handler: H,
+) -> impl Future<Output = ()> + Send + 'a {
+    let mut rate = MessageRate::new(messages_per_second);
+    async move {
+        let closing = loop {
+            match write_queued(socket, inbox, H::FRAMES).await {
+                Ok(None) => {}
+                Ok(Some(close)) => break Some(close),
+                Err(()) => break None,
             }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Ok(Message::Close(_))) | None => break None,
-            Some(Err(err)) => {
-                let (code, text) = read_error_code(&err);
-                tracing::debug!(%text, "websocket read failed");
-                break Some((code, text));
+            // The frame read is matched as a temporary: only its payload is
+            // kept while the handler runs.
+            let payload = match tokio::select! {
+                biased;
+                () = inbox.ready() => continue,
+                message = socket.recv() => message,
+            } {
+                Some(Ok(Message::Binary(data))) if H::FRAMES == FrameKind::Binary => data,
+                Some(Ok(Message::Text(text))) if H::FRAMES == FrameKind::Text => Bytes::from(text),
+                Some(Ok(Message::Binary(_) | Message::Text(_))) => {
+                    break Some((close_code::UNSUPPORTED, H::WRONG_FRAME_REASON.to_owned()));
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Close(_))) | None => break None,
+                Some(Err(err)) => {
+                    let (code, text) = read_error_code(&err);
+                    tracing::debug!(%text, "websocket read failed");
+                    break Some((code, text));
+                }
+            };
+            if !rate.allow() {
+                break Some((close_code::POLICY, RATE_LIMIT_EXCEEDED.to_owned()));
+            }
+            match handler.on_frame(payload).await {
+                Flow::Continue => {}
+                Flow::Close(code, reason) => break Some((code, reason)),
             }
         };
-        if !rate.allow() {
-            break Some((close_code::POLICY, RATE_LIMIT_EXCEEDED.to_owned()));
+        handler.on_end().await;
+        if let Some((code, reason)) = closing {
+            close(socket, code, &reason).await;
         }
-        match handler.on_frame(payload).await {
-            Flow::Continue => {}
-            Flow::Close(code, reason) => break Some((code, reason)),
-        }
-    };
-    handler.on_end().await;
-    if let Some((code, reason)) = closing {
-        close(socket, code, &reason).await;
     }
 }
