@@ -228,14 +228,21 @@ impl AwarenessRegistry {
 
     /// Checks that recording `entries` would not make `conn` own too many clients.
     ///
-    /// Counts every absent clientID with a state as a new ownership, which may overcount
-    /// entries that [`record`](Self::record) later drops as stale, never undercount.
+    /// Counts what [`record`](Self::record) would make `conn` own: clients nobody holds (unless
+    /// the entry is older than their removal) and clients of another connection of the same
+    /// user (a reconnecting tab). Echoes of other users' clients, which stock clients send for
+    /// every state they receive, are dropped by `record` and count for nothing here: a room of
+    /// more than this many people must not close its members' connections.
     pub fn check_ownership(&self, conn: ConnId, entries: &[AwarenessEntry<'_>]) -> Result<()> {
         let owned = self.owned.get(&conn).map_or(0, BTreeSet::len);
         let claimed: BTreeSet<u64> = entries
             .iter()
             .filter(|entry| {
-                !entry.is_removal() && self.clients.get(&entry.client_id).is_none_or(|client| client.owner != conn)
+                !entry.is_removal()
+                    && match self.clients.get(&entry.client_id) {
+                        Some(client) => client.owner != conn && self.may_announce(conn, client),
+                        None => self.removed.get(&entry.client_id).is_none_or(|gone| entry.clock > gone.clock),
+                    }
             })
             .map(|entry| entry.client_id)
             .collect();
@@ -636,6 +643,30 @@ mod tests {
         apply(&mut registry, ALICE, &[(0, 1, r#"{"x":1}"#), (1, 0, "null")]);
         apply(&mut registry, ALICE, &[(1000, 0, "{}")]);
         assert_eq!(registry.owner(1000), Some(ALICE));
+    }
+
+    #[test]
+    fn echoes_of_other_peoples_clients_never_count_as_owned() {
+        let mut registry = AwarenessRegistry::new();
+        let others = MAX_CLIENTS_PER_CONNECTION as u64 * 3;
+        for id in 0..others {
+            apply(&mut registry, ConnId(100 + id), &[(id, 1, "{}")]);
+        }
+        // A stock client echoes every state it received, in one message, and the states
+        // of clients that have left since (older than their removal).
+        apply(&mut registry, ConnId(100), &[(0, 2, "null")]);
+        let echo: Vec<(u64, u64, &str)> = (0..others).map(|id| (id, 1, "{}")).collect();
+        let change = apply(&mut registry, ALICE, &echo);
+        assert!(broadcast(&change).is_empty(), "an echo is no news");
+        assert_eq!(registry.owner(1), Some(ConnId(101)));
+        // Its own clients still count.
+        let own: Vec<(u64, u64, &str)> =
+            (0..MAX_CLIENTS_PER_CONNECTION as u64).map(|id| (10_000 + id, 0, "{}")).collect();
+        apply(&mut registry, ALICE, &own);
+        assert_eq!(
+            registry.apply(ALICE, &payload(&[(20_000, 0, "{}")])),
+            Err(ProtocolError::TooManyAwarenessClients { max: MAX_CLIENTS_PER_CONNECTION })
+        );
     }
 
     #[test]
