@@ -9,11 +9,9 @@ use std::sync::Arc;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use bytes::Bytes;
-use reynard_auth::hash_token;
 use reynard_proto::{DocumentId, Role};
 
 use reynard_collab::ConnId;
@@ -22,12 +20,12 @@ use reynard_store::workspaces::Access;
 use super::hub::DocHub;
 use crate::api::workspaces::authorize;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::presented_token;
 use crate::state::AppState;
 use crate::ws::connection::{self, Flow, FrameHandler};
 use crate::ws::connections::{Holder, session_key};
 use crate::ws::io::{FrameKind, close};
 use crate::ws::outbox::{self, Inbox, Next, Outbox};
+use crate::ws::upgrade as ws_upgrade;
 use crate::ws::{ACCESS_REMOVED, SIGNED_OUT, close_code};
 
 /// Read buffer of one connection. The WebSocket library allocates it up front
@@ -46,32 +44,16 @@ pub async fn collab_socket(
     parts: Parts,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
-    let token = params.get("token").cloned().filter(|t| !t.is_empty()).or_else(|| presented_token(&parts));
-    let token = token.ok_or_else(ApiError::unauthenticated)?;
-    let session = hash_token(&token);
-    let user = state.store.user_for_session(&session).await?.ok_or_else(ApiError::unauthenticated)?;
+    let (user, session) = ws_upgrade::session_user(&state, &params, &parts).await?;
     let document = state.store.document(&doc).await?.ok_or_else(|| ApiError::not_found("document"))?;
     let role = authorize(&state, &document.workspace_id, &user.id, Role::can_view, "open its documents").await?;
-    let upgrade = upgrade.map_err(|rejection| {
-        ApiError::new(
-            StatusCode::UPGRADE_REQUIRED,
-            "websocket_required",
-            format!("{rejection}: connect with a WebSocket"),
-        )
-    })?;
-    let expires_at = state.store.session_expires_at(&session).await?.ok_or_else(ApiError::unauthenticated)?;
+    let upgrade = ws_upgrade::websocket_required(upgrade)?;
     let hub = state.collab.clone();
     let config = hub.config();
     let (outbox, inbox) = outbox::queue(config.send_queue, config.send_queue_bytes);
     let conn = hub.next_conn();
     let holder = Holder { user: user.id.clone(), session: session_key(&session), workspace: document.workspace_id };
-    let registration = hub.connections().register(conn, &holder, expires_at, outbox.closer()).map_err(|limit| {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_connections",
-            format!("you have {} document connections open already; close some first", limit.max),
-        )
-    })?;
+    let registration = ws_upgrade::register(&state, conn, &holder, &session, &outbox).await?;
     let limit = config.limits.max_message_bytes;
     let metrics = state.metrics.clone();
     let upgrade = upgrade.max_message_size(limit).max_frame_size(limit).read_buffer_size(READ_BUFFER_BYTES);

@@ -10,11 +10,9 @@ use std::collections::HashMap;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use bytes::Bytes;
-use reynard_auth::hash_token;
 use reynard_collab::ConnId;
 use reynard_proto::chat::{LiveCommand, LiveEvent, LiveLocation};
 use reynard_proto::{Role, RoomId, WorkspaceId};
@@ -23,13 +21,13 @@ use reynard_store::workspaces::Access;
 
 use super::LiveHub;
 use crate::api::workspaces::authorize;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::presented_token;
+use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::ws::connection::{self, Flow, FrameHandler};
 use crate::ws::connections::{Holder, session_key};
 use crate::ws::io::{FrameKind, close};
 use crate::ws::outbox::{self, Inbox, Next, Outbox};
+use crate::ws::upgrade as ws_upgrade;
 use crate::ws::{ACCESS_REMOVED, SIGNED_OUT, close_code};
 
 /// The largest frame a tab may send (commands are small).
@@ -49,29 +47,13 @@ pub async fn live_socket(
     parts: Parts,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
-    let token = params.get("token").cloned().filter(|t| !t.is_empty()).or_else(|| presented_token(&parts));
-    let token = token.ok_or_else(ApiError::unauthenticated)?;
-    let session = hash_token(&token);
-    let user = state.store.user_for_session(&session).await?.ok_or_else(ApiError::unauthenticated)?;
+    let (user, session) = ws_upgrade::session_user(&state, &params, &parts).await?;
     authorize(&state, &ws, &user.id, Role::can_chat, "open its live socket").await?;
-    let upgrade = upgrade.map_err(|rejection| {
-        ApiError::new(
-            StatusCode::UPGRADE_REQUIRED,
-            "websocket_required",
-            format!("{rejection}: connect with a WebSocket"),
-        )
-    })?;
-    let expires_at = state.store.session_expires_at(&session).await?.ok_or_else(ApiError::unauthenticated)?;
+    let upgrade = ws_upgrade::websocket_required(upgrade)?;
     let (outbox, inbox) = outbox::queue(SEND_QUEUE_FRAMES, state.config.collab.send_queue_bytes);
     let conn = state.connections.next_conn();
     let holder = Holder { user: user.id.clone(), session: session_key(&session), workspace: ws.clone() };
-    let registration = state.connections.register(conn, &holder, expires_at, outbox.closer()).map_err(|limit| {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_connections",
-            format!("you have {} live connections open already; close some first", limit.max),
-        )
-    })?;
+    let registration = ws_upgrade::register(&state, conn, &holder, &session, &outbox).await?;
     let metrics = state.metrics.clone();
     let upgrade = upgrade
         .max_message_size(MAX_COMMAND_BYTES)

@@ -11,6 +11,8 @@
 //! - [`outbox`]: [`Outbox`]/[`outbox::Inbox`], the bounded send queue of one connection.
 //! - [`connections`]: [`connections::Connections`], the live sockets by user, session
 //!   and workspace: the per-user cap, and closing them when access ends.
+//! - [`upgrade`]: before the upgrade: the signed-in user, 426 for plain requests, and
+//!   registering the connection (429 past the user's cap).
 //! - [`rate`]: [`rate::MessageRate`], the token bucket a connection's reads go through.
 //! - [`io`]: writing queued frames (binary or text) to a socket, and closing it
 //!   with a code and reason.
@@ -20,6 +22,7 @@ pub mod connections;
 pub mod io;
 pub mod outbox;
 pub mod rate;
+pub mod upgrade;
 
 pub use outbox::Outbox;
 
