@@ -62,6 +62,10 @@ id_type! {
     RoomId;
     /// A chat message in a room.
     MessageId;
+    /// One participation in a room's call (a user joining twice is two).
+    ParticipantId;
+    /// A track published in a call.
+    TrackId;
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! - [`role`]: [`Role`] and the `Role::can_*` permission table every check goes through.
 //! - [`api`]: request and response bodies of `/api/v1`.
 //! - [`chat`]: rooms and chat messages: API bodies and the live events of a workspace.
+//! - [`call`]: a room's call: the frames of its socket, grants, ICE servers.
 //!
 //! This crate sits at the bottom of the workspace: it depends on `serde` only.
 //! The `openapi` feature adds a `schemars::JsonSchema` derive to every type
@@ -14,10 +15,11 @@
 //! the server derives the schemas of its OpenAPI document.
 
 pub mod api;
+pub mod call;
 pub mod chat;
 pub mod document;
 pub mod ids;
 pub mod role;
 
-pub use ids::{DocumentId, MessageId, RoomId, UserId, WorkspaceId};
+pub use ids::{DocumentId, MessageId, ParticipantId, RoomId, TrackId, UserId, WorkspaceId};
 pub use role::Role;

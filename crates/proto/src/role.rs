@@ -98,6 +98,34 @@ impl Role {
         }
     }
 
+    /// Join a room's call and receive what others publish.
+    pub fn can_join_calls(self) -> bool {
+        match self {
+            Role::Owner => true,
+            Role::Editor => true,
+            Role::Viewer => true,
+        }
+    }
+
+    /// Publish camera and microphone in a call without a moderator's permission,
+    /// and share one's screen.
+    pub fn can_publish_in_calls(self) -> bool {
+        match self {
+            Role::Owner => true,
+            Role::Editor => true,
+            Role::Viewer => false,
+        }
+    }
+
+    /// Mute or remove participants, end a call, let viewers publish.
+    pub fn can_moderate_calls(self) -> bool {
+        match self {
+            Role::Owner => true,
+            Role::Editor => false,
+            Role::Viewer => false,
+        }
+    }
+
     /// The lowercase name used in the API and in storage.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -160,6 +188,17 @@ mod tests {
             assert_eq!(role.can_manage_members(), manage, "{role} manage");
             assert_eq!(role.can_rename_workspace(), rename, "{role} rename");
             assert_eq!(role.can_delete_workspace(), delete, "{role} delete");
+        }
+    }
+
+    #[test]
+    fn call_permissions() {
+        // (role, join, publish, moderate)
+        let table = [(Role::Owner, true, true, true), (Role::Editor, true, true, false), (Role::Viewer, true, false, false)];
+        for (role, join, publish, moderate) in table {
+            assert_eq!(role.can_join_calls(), join, "{role} join");
+            assert_eq!(role.can_publish_in_calls(), publish, "{role} publish");
+            assert_eq!(role.can_moderate_calls(), moderate, "{role} moderate");
         }
     }
 
