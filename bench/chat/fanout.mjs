@@ -25,7 +25,7 @@ const TICKS = 100 // clock ticks per second of /proc/<pid>/stat (getconf CLK_TCK
 async function start () {
   const data = mkdtempSync(join(tmpdir(), 'reynard-chat-bench-'))
   const flags = ['--signup-limit-per-ip', '100000', '--chat-messages-per-minute', '1000000', '--ws-connections-per-user', '100000']
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', data, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', data, '--rtc-udp-port', '0', '--turn-port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
   const url = await new Promise((resolve, reject) => {
     let out = ''
     child.stdout.on('data', (chunk) => {

@@ -18,7 +18,7 @@ const SIGNUPS = Number(process.env.SIGNUPS ?? 200)
 
 async function start (flags = []) {
   const data = mkdtempSync(join(tmpdir(), 'reynard-hardening-'))
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', data, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', data, '--rtc-udp-port', '0', '--turn-port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
   const url = await new Promise((resolve, reject) => {
     let out = ''
     child.stdout.on('data', (chunk) => {

@@ -284,6 +284,25 @@ pub struct IceServers {
     pub expires_at: i64,
 }
 
+/// What a finished call was like (`GET /api/v1/rooms/{room}/calls`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct CallSummaryView {
+    pub room_id: RoomId,
+    /// Milliseconds since the Unix epoch.
+    pub started_at: i64,
+    pub ended_at: i64,
+    pub duration_seconds: i64,
+    /// The most participants at once.
+    pub peak_participants: i64,
+    /// Joins over the call's life (a rejoin counts again).
+    pub total_joins: i64,
+    /// Media received by the server from all publishers, averaged over the call.
+    pub average_bitrate_bps: i64,
+    /// Mean packet loss the receivers reported, 0 to 1.
+    pub loss: f64,
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

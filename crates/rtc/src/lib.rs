@@ -13,4 +13,5 @@
 //!   (`expiry:user`, base64 HMAC-SHA1), minted and checked.
 
 pub mod media;
+pub mod sfu;
 pub mod turn_credentials;

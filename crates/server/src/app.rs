@@ -110,7 +110,8 @@ async fn serve_until(
     }
     let signing_key = crate::mail::signing_key(&store).await?;
     let metrics = Arc::new(Metrics::default());
-    let state = AppState::new(config, store, metrics.clone(), fanout, signing_key);
+    let rtc = crate::rtc::start(&config.rtc, config.listen.ip(), &store).await?;
+    let state = AppState::new(config, store, metrics.clone(), fanout, signing_key, rtc);
     let background = crate::background::BackgroundTasks::start(&state).await?;
     let hub = state.collab.clone();
     let listener = TunedListener::new(listener, metrics);

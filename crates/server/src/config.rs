@@ -137,6 +137,31 @@ pub struct ServeArgs {
     /// Sender of outgoing mail.
     #[arg(long, env = "REYNARD_MAIL_FROM", default_value = "Reynard <reynard@localhost>")]
     pub mail_from: String,
+    /// The UDP port all call media uses (0: any free port).
+    #[arg(long, env = "REYNARD_RTC_UDP_PORT", default_value_t = 7882)]
+    pub rtc_udp_port: u16,
+    /// The address browsers send call media (and TURN traffic) to; by default
+    /// the --listen address, or this machine's outgoing address when listening
+    /// on all interfaces.
+    #[arg(long, env = "REYNARD_RTC_PUBLIC_IP")]
+    pub rtc_public_ip: Option<std::net::IpAddr>,
+    /// Participants one call may have.
+    #[arg(long, env = "REYNARD_CALL_PARTICIPANT_LIMIT", default_value_t = 50)]
+    pub call_participant_limit: u32,
+    /// The UDP port of the built-in TURN server (0: any free port).
+    #[arg(long, env = "REYNARD_TURN_PORT", default_value_t = 3478)]
+    pub turn_port: u16,
+    /// Run no TURN server and hand out none.
+    #[arg(long, env = "REYNARD_TURN_OFF", conflicts_with = "turn_external")]
+    pub turn_off: bool,
+    /// Hand out credentials for external TURN servers (coturn with
+    /// use-auth-secret) instead of running the built-in one: their URLs, e.g.
+    /// `turn:turn.example.org:3478?transport=udp,turns:turn.example.org:443?transport=tcp`.
+    #[arg(long, env = "REYNARD_TURN_EXTERNAL", value_delimiter = ',', requires = "turn_secret")]
+    pub turn_external: Vec<String>,
+    /// The secret shared with the external TURN servers (coturn's static-auth-secret).
+    #[arg(long, env = "REYNARD_TURN_SECRET")]
+    pub turn_secret: Option<String>,
 }
 
 /// Validated settings of a running server.
@@ -181,6 +206,8 @@ pub struct Config {
     pub email_verification_ttl: Duration,
     /// Verification mails one account may ask for per hour.
     pub verification_mails_per_hour: u32,
+    /// Calls: media port, advertised address, limits, TURN.
+    pub rtc: crate::rtc::RtcConfig,
 }
 
 impl DatabaseArgs {
@@ -281,7 +308,33 @@ impl Config {
             })?;
             allowed_origins.push(normalized);
         }
+        anyhow::ensure!(args.call_participant_limit >= 2, "--call-participant-limit must be at least 2");
+        let turn_external: Vec<String> =
+            args.turn_external.iter().map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()).collect();
+        for url in &turn_external {
+            anyhow::ensure!(
+                url.starts_with("turn:") || url.starts_with("turns:") || url.starts_with("stun:"),
+                "--turn-external takes turn:, turns: or stun: URLs (got {url:?})"
+            );
+        }
+        let turn = if args.turn_off {
+            crate::rtc::TurnMode::Off
+        } else if !turn_external.is_empty() {
+            let secret = args.turn_secret.clone().unwrap_or_default();
+            anyhow::ensure!(secret.len() >= 16, "--turn-secret must be at least 16 characters");
+            crate::rtc::TurnMode::External { urls: turn_external, secret }
+        } else {
+            crate::rtc::TurnMode::BuiltIn { port: args.turn_port }
+        };
+        let rtc = crate::rtc::RtcConfig {
+            udp_port: args.rtc_udp_port,
+            public_ip: args.rtc_public_ip,
+            participant_limit: args.call_participant_limit,
+            turn,
+            credential_ttl_secs: 12 * 3600,
+        };
         Ok(Config {
+            rtc,
             mailer,
             email_verification_ttl: Duration::from_secs(48 * 3600),
             verification_mails_per_hour: 5,
@@ -343,7 +396,17 @@ impl Config {
     /// Every test client signs up from 127.0.0.1, so sign-ups are not limited
     /// (tests of the limit set their own).
     pub fn for_tests(data_dir: PathBuf) -> Config {
-        let args = ServeArgs::parse_from(["serve", "--listen", "127.0.0.1:0", "--signup-limit-per-ip", "100000"]);
+        let args = ServeArgs::parse_from([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--signup-limit-per-ip",
+            "100000",
+            "--rtc-udp-port",
+            "0",
+            "--turn-port",
+            "0",
+        ]);
         let mut config = Config::from_args(args).expect("default flags are valid");
         config.database_url = reynard_store::Store::sqlite_url(&data_dir);
         config.data_dir = data_dir;

@@ -46,6 +46,7 @@ pub mod net;
 pub mod openapi;
 pub mod password_hashers;
 pub mod routes;
+pub mod rtc;
 pub mod security;
 pub mod state;
 pub mod tls;

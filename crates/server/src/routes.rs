@@ -18,6 +18,7 @@ use reynard_proto::api::{
     MergeResponse, RestoreResponse, Session, SignupRequest, TokenRequest, UpdateMe, VerifyEmailResponse, VersionView,
     WorkspaceName, WorkspaceView,
 };
+use reynard_proto::call::{CallSummaryView, IceServers};
 use reynard_proto::chat::{MessageText, MessageView, NewRoom, ReadMark, RoomChange, RoomView, UnreadView};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
@@ -25,6 +26,7 @@ use crate::api::meta::Status;
 use crate::api::{accounts, chat, documents, history, invitations, meta, rooms, verification, workspaces};
 use crate::collab::socket::collab_socket;
 use crate::live::socket::live_socket;
+use crate::rtc::{self, socket::call_socket};
 use crate::state::AppState;
 
 /// A JSON body, known by its Rust type: the document takes the type's schema.
@@ -464,6 +466,21 @@ pub fn all() -> Vec<Route> {
             .auth()
             .ok_empty(101)
             .errors(&[401, 403, 404, 426, 429]),
+        Route::get("/api/v1/rooms/{room}/call", call_socket)
+            .doc("calls", "Join the room's call (WebSocket upgrade; JSON text frames: signaling with the SFU)")
+            .auth()
+            .ok_empty(101)
+            .errors(&[401, 404, 426, 429]),
+        Route::get("/api/v1/rooms/{room}/calls", rtc::call_history)
+            .doc("calls", "The room's last calls, newest first: duration, participants, bitrate, loss")
+            .auth()
+            .ok::<Vec<CallSummaryView>>(200)
+            .errors(&[401, 404]),
+        Route::get("/api/v1/rtc/ice-servers", rtc::ice_servers)
+            .doc("calls", "STUN/TURN servers for RTCPeerConnection, with time-limited TURN credentials")
+            .auth()
+            .ok::<IceServers>(200)
+            .errors(&[401]),
         Route::get("/collab/{doc}", collab_socket)
             .doc("documents", "y-websocket endpoint (WebSocket upgrade; ?token= or the session cookie)")
             .auth()

@@ -49,6 +49,8 @@ pub struct Inner {
     pub verification_mails_per_user: RateLimiter<String>,
     /// Signs verification and invitation links (stored in the database).
     pub signing_key: SigningKey,
+    /// Calls: the engine (media port, SFU, signaling) and TURN.
+    pub rtc: crate::rtc::RtcServices,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
         metrics: Arc<Metrics>,
         bus: Arc<dyn Bus>,
         signing_key: SigningKey,
+        rtc: crate::rtc::RtcServices,
     ) -> AppState {
         let process = ProcessId(random_u64());
         let connections = Connections::new(config.collab.max_connections_per_user);
@@ -76,6 +79,7 @@ impl AppState {
                 std::time::Duration::from_secs(3600),
             ),
             signing_key,
+            rtc,
             live: LiveHub::new(bus.clone(), process),
             chat_messages_per_user: RateLimiter::new(
                 config.chat_messages_per_minute,

@@ -21,6 +21,7 @@
 //! parameters (see `log_writer`).
 
 pub mod accounts;
+pub mod calls;
 pub mod chat;
 pub mod db;
 pub mod documents;

@@ -71,6 +71,7 @@ fn exposition(state: &AppState) -> Response {
     text.push_str("# HELP reynard_document_rooms Documents in memory (one room task each).\n");
     text.push_str("# TYPE reynard_document_rooms gauge\n");
     text.push_str(&format!("reynard_document_rooms {}\n", state.collab.running_rooms()));
+    text.push_str(&crate::rtc::metrics(&state.rtc.calls.stats()));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 

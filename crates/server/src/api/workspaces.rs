@@ -161,6 +161,7 @@ pub async fn change_role(
     authorize(&state, &ws, &current.user.id, Role::can_manage_members, "change roles").await?;
     let member = state.store.change_role(&ws, &user_id, body.role).await?;
     state.collab.access_changed(&ws, &user_id, Some(member.role)).await;
+    state.rtc.calls.role_changed(ws.clone(), user_id.clone(), Some(member.role));
     Ok(Json(member))
 }
 
@@ -178,6 +179,7 @@ pub async fn remove_member(
     }
     state.store.remove_member(&ws, &user_id).await?;
     state.collab.access_changed(&ws, &user_id, None).await;
+    state.rtc.calls.role_changed(ws.clone(), user_id.clone(), None);
     Ok(StatusCode::NO_CONTENT)
 }
 

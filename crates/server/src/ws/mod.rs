@@ -28,6 +28,8 @@ pub use outbox::Outbox;
 
 /// WebSocket close codes used by the live endpoints.
 pub mod close_code {
+    /// The conversation is over (left a call).
+    pub const NORMAL: u16 = 1000;
     /// The server is going away (shutdown, document deleted).
     pub const GOING_AWAY: u16 = 1001;
     /// A frame type the protocol does not use (text frames on a binary protocol

@@ -4,6 +4,7 @@
 mod access;
 mod accounts;
 mod browser;
+mod calls;
 mod chat;
 mod collab;
 mod convergence;

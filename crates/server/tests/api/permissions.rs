@@ -257,6 +257,10 @@ fn rows() -> Vec<Row> {
             expect: [200, 200, 200, 403, 401],
         },
         Row { method: M::GET, path: "/api/v1/workspaces/{ws}/live", body: none, expect: [426, 426, 426, 403, 401] },
+        // Calls: every member joins (viewers receive only); outsiders never learn the room exists.
+        Row { method: M::GET, path: "/api/v1/rooms/{room}/call", body: none, expect: [426, 426, 426, 404, 401] },
+        Row { method: M::GET, path: "/api/v1/rooms/{room}/calls", body: none, expect: [200, 200, 200, 404, 401] },
+        Row { method: M::GET, path: "/api/v1/rtc/ice-servers", body: none, expect: [200, 200, 200, 200, 401] },
     ]
 }
 
