@@ -12,6 +12,8 @@
 //! - [`turn_credentials`]: time-limited TURN REST credentials
 //!   (`expiry:user`, base64 HMAC-SHA1), minted and checked.
 
+pub mod call;
+pub mod grants;
 pub mod media;
 pub mod sfu;
 pub mod turn_credentials;
