@@ -164,7 +164,8 @@ mod tests {
             may_go_high: true,
         };
         assert_eq!(allocate(std::slice::from_ref(&wanted), 100_000_000), vec![Some(Layer::Medium)]);
-        assert_eq!(allocate(std::slice::from_ref(&wanted), 450_000), vec![Some(Layer::Low)]);
+        assert_eq!(allocate(std::slice::from_ref(&wanted), 350_000), vec![Some(Layer::Low)]);
+        assert_eq!(allocate(std::slice::from_ref(&wanted), 400_000), vec![Some(Layer::Medium)]);
         // Nothing arrives yet: nothing to forward.
         let silent = Wanted { available: vec![], ..wanted };
         assert_eq!(allocate(&[silent], 100_000_000), vec![None]);

@@ -243,6 +243,7 @@ impl Sfu {
             ice_restart: false,
             viewport: HashMap::new(),
             downlink: INITIAL_DOWNLINK,
+            downlink_cap: None,
             next_allocation: now,
         };
         let media = self.rooms.entry(room.clone()).or_insert_with(|| RoomMedia {
@@ -382,6 +383,8 @@ impl Sfu {
             return;
         }
         sub.dirty = true;
+        p.downlink_cap = declared_bandwidth(sdp);
+        p.next_allocation = Instant::now();
         for o in &mut p.out {
             if let OutState::Negotiating(m) = o.state {
                 o.state = OutState::Open(m);
@@ -780,7 +783,8 @@ impl Sfu {
                 indices.push(i);
                 wanted.push(Wanted { tile_height, available, may_go_high });
             }
-            let budget = p.downlink.saturating_sub(fixed_rate);
+            let downlink = p.downlink_cap.map_or(p.downlink, |cap| cap.min(p.downlink));
+            let budget = downlink.saturating_sub(fixed_rate);
             let chosen = allocate(&wanted, budget);
             let desired: u64 = wanted
                 .iter()
@@ -882,6 +886,34 @@ fn stop_tracks_of(p: &mut Participant, which: impl Fn(&OutTrack) -> bool) {
     }
 }
 
+/// The bandwidth a receiver declares in its SDP (RFC 3556 `b=AS` in kbps,
+/// RFC 3890 `b=TIAS` in bps), summed over its video sections: what it says it
+/// can take. `None` when it declares none.
+pub fn declared_bandwidth(sdp: &str) -> Option<u64> {
+    let mut in_video = false;
+    let mut total = None::<u64>;
+    for line in sdp.lines().map(str::trim) {
+        if let Some(media) = line.strip_prefix("m=") {
+            in_video = media.starts_with("video");
+            continue;
+        }
+        if !in_video {
+            continue;
+        }
+        let bps = if let Some(kbps) = line.strip_prefix("b=AS:") {
+            kbps.trim().parse::<u64>().ok().map(|k| k.saturating_mul(1000))
+        } else if let Some(bps) = line.strip_prefix("b=TIAS:") {
+            bps.trim().parse::<u64>().ok()
+        } else {
+            None
+        };
+        if let Some(bps) = bps {
+            total = Some(total.unwrap_or(0).saturating_add(bps));
+        }
+    }
+    total
+}
+
 fn simulcast(o: &OutTrack) -> bool {
     o.kind == MediaKind::Video && o.source == TrackSource::Camera
 }
@@ -893,4 +925,18 @@ fn failed(participant: &ParticipantId, peer: PeerRole, message: String) -> Media
 fn mean<'a>(values: impl Iterator<Item = &'a f32>) -> f32 {
     let (sum, n) = values.fold((0.0f32, 0u32), |(s, n), v| (s + v, n + 1));
     if n == 0 { 0.0 } else { sum / n as f32 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receivers_declare_their_bandwidth_per_video_section() {
+        let sdp = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nb=AS:64\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nb=AS:200\r\n\
+                   m=video 9 UDP/TLS/RTP/SAVPF 96\r\nb=TIAS:150000\r\n";
+        assert_eq!(declared_bandwidth(sdp), Some(350_000));
+        assert_eq!(declared_bandwidth("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"), None);
+        assert_eq!(declared_bandwidth("m=video 9 x\r\nb=AS:lots\r\n"), None);
+    }
 }

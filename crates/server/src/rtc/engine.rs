@@ -450,13 +450,14 @@ impl Engine {
         }
         let media = self.sfu.room_stats(room);
         let seconds = active.started.elapsed().as_secs_f64().max(0.001);
+        tracing::debug!(%room, seconds, "call over");
         let _ = self.summaries.send(CallSummary {
             room: room.clone(),
             workspace: active.workspace,
-            started_at_ms: stats.started_at_ms,
+            started_at_ms: stats.started_at_ms.unwrap_or_else(now_ms),
             ended_at_ms: now_ms(),
-            peak_participants: stats.peak_participants as i64,
-            total_joins: stats.total_joins as i64,
+            peak_participants: i64::from(stats.peak_participants),
+            total_joins: i64::from(stats.total_joins),
             average_bitrate_bps: (media.received_bytes as f64 * 8.0 / seconds) as i64,
             loss: media.loss,
         });
