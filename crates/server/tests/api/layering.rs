@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 const DOMAIN: &[&str] = &["reynard-auth", "reynard-chat", "reynard-collab", "reynard-rtc", "reynard-schedule"];
-const ADAPTERS: &[&str] = &["reynard-store", "reynard-fanout", "reynard-mail", "reynard-calendar"];
+const ADAPTERS: &[&str] = &["reynard-store", "reynard-fanout", "reynard-mail", "reynard-calendar", "reynard-turn"];
 /// Below the domain crates: any crate may depend on these.
 const FOUNDATION: &[&str] = &["reynard-proto", "reynard-bus"];
 const IO_FRAMEWORKS: &[&str] = &["axum", "hyper", "tokio", "sqlx", "redis", "reqwest", "tower", "tower-http", "lettre"];
