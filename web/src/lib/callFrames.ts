@@ -141,9 +141,9 @@ export function parseCallEvent (data: unknown): CallEvent | null {
  */
 export function callCloseWords (code: number, reason: string): string | null {
   if (code !== 1008 || /rate limit/i.test(reason)) return null
-  const match = /^\s*([a-z_]+)\s*:\s*(.*)$/s.exec(reason)
+  const match = /^\s*([a-z_]+)\s*(?::\s*(.*))?$/s.exec(reason)
   const kind = match?.[1] ?? ''
-  const detail = (match ? match[2] : reason).trim()
+  const detail = (match ? match[2] ?? '' : reason).trim()
   const tail = detail ? ` (${detail})` : ''
   switch (kind) {
     case 'call_full': return `The call is full${tail}.`
