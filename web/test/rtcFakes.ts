@@ -5,11 +5,15 @@
 
 let ids = 0
 
+/** A frame the store sent (read loosely: the tests compare whole frames). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SentFrame = { type: string, [field: string]: any }
+
 /** A WebSocket the test drives: open it, send it frames, close it. */
 export class FakeSocket {
   static all: FakeSocket[] = []
   readyState = 0
-  sent: Record<string, unknown>[] = []
+  sent: SentFrame[] = []
   closedWith: number | undefined
   onopen: ((e: unknown) => void) | null = null
   onmessage: ((e: { data: string }) => void) | null = null
@@ -206,7 +210,7 @@ export class FakeResizeObserver {
 
 /** An element of a given size on screen. */
 export function sizedElement (width: number, height: number): HTMLElement & { resize: (w: number, h: number) => void } {
-  const el = document.createElement('video') as HTMLElement & { resize: (w: number, h: number) => void }
+  const el = document.createElement('video') as unknown as HTMLElement & { resize: (w: number, h: number) => void }
   let size = { width, height }
   el.getBoundingClientRect = () => ({ ...size, x: 0, y: 0, top: 0, left: 0, right: size.width, bottom: size.height, toJSON: () => size }) as DOMRect
   el.resize = (w, h) => { size = { width: w, height: h } }
