@@ -102,7 +102,8 @@ describe('the call store', () => {
     }) as CallStore
     const goOffline = () => { online = false; events.dispatchEvent(new Event('offline')) }
     const goOnline = () => { online = true; events.dispatchEvent(new Event('online')) }
-    return { call, agent, devices, goOffline, goOnline }
+    const pageHide = () => events.dispatchEvent(new Event('pagehide'))
+    return { call, agent, devices, goOffline, goOnline, pageHide }
   }
 
   /** Joins room r1: the socket opens and the server says `joined`. */
@@ -537,6 +538,15 @@ describe('the call store', () => {
     expect(call.state()).toBe('idle')
     expect(devices.live('audio')).toEqual([])
     expect(window.__reynardCall).toBeUndefined()
+  })
+
+  it('says it leaves when the page is closed', async () => {
+    const { call, pageHide } = setup()
+    pageHide()
+    const socket = await joinCall(call)
+    expect(socket.of('leave')).toEqual([])
+    pageHide()
+    expect(socket.of('leave')).toEqual([{ type: 'leave' }])
   })
 
   it('sends moderator commands only with the grant to moderate', async () => {

@@ -1272,8 +1272,11 @@ export function createCall (opts: CallOptions = {}): CallStore {
     clearTimeout(retryTimer)
     refreshConnected()
   }
+  // Closing or reloading the page leaves on purpose (the others see "left", not "disconnected").
+  const onPageHide = () => { if (active()) send({ type: 'leave' }) }
   events?.addEventListener('online', onOnline)
   events?.addEventListener('offline', onOffline)
+  events?.addEventListener('pagehide', onPageHide)
   const onDeviceChange = () => { void refreshDevices() }
   media()?.addEventListener?.('devicechange', onDeviceChange)
 
@@ -1283,6 +1286,7 @@ export function createCall (opts: CallOptions = {}): CallStore {
   onCleanup(() => {
     events?.removeEventListener('online', onOnline)
     events?.removeEventListener('offline', onOffline)
+    events?.removeEventListener('pagehide', onPageHide)
     media()?.removeEventListener?.('devicechange', onDeviceChange)
     if (active()) send({ type: 'leave' })
     finish(null)
