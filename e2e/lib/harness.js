@@ -44,8 +44,12 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
   '--disable-quic',
+  // Calls: fake camera, microphone and screen, permission prompts and the
+  // screen picker answered, sound without a click, WebRTC on 127.0.0.1.
   '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream'
+  '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+  '--allow-loopback-in-peer-connection'
 ]
 
 /** The server binary: `REYNARD_BIN`, else ../target/debug/reynard relative to e2e/. */

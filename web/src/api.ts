@@ -3,6 +3,7 @@
 // credential is ever where a page script could read it. Failures throw
 // `ApiError` carrying the server's message.
 
+import type { IceServers } from './callTypes'
 import type {
   AddMemberResult,
   AuthResponse,
@@ -234,6 +235,10 @@ export const api = {
     /** Best matches first. */
     search: (ws: string, q: string, limit?: number) =>
       request<ChatMessage[]>('GET', `/workspaces/${enc(ws)}/messages/search${query({ q, limit })}`)
+  },
+  rtc: {
+    /** STUN/TURN servers (with time-limited TURN credentials) for the call's peer connections. */
+    iceServers: () => request<IceServers>('GET', '/rtc/ice-servers')
   }
 }
 
@@ -255,4 +260,13 @@ export function collabUrl (location: Location = window.location): string {
 export function liveUrl (workspaceId: string, location: Location = window.location): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
   return `${scheme}//${location.host}${API_BASE}/workspaces/${enc(workspaceId)}/live`
+}
+
+/**
+ * A room's call socket, on the page's own origin and authenticated by the
+ * session cookie: opening it joins the call.
+ */
+export function callUrl (roomId: string, location: Location = window.location): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
+  return `${scheme}//${location.host}${API_BASE}/rooms/${enc(roomId)}/call`
 }

@@ -17,7 +17,8 @@ export function fakeApi (): DeepMock<Api> & Api {
     documents: group('list', 'create', 'get', 'move', 'remove', 'content', 'replaceContent'),
     history: group('versions', 'createVersion', 'versionContent', 'diff', 'restore', 'branches', 'createBranch', 'merge'),
     rooms: group('list', 'create', 'get', 'update', 'remove'),
-    chat: group('messages', 'send', 'edit', 'remove', 'markRead', 'unread', 'mentions', 'search')
+    chat: group('messages', 'send', 'edit', 'remove', 'markRead', 'unread', 'mentions', 'search'),
+    rtc: group('iceServers')
   } as unknown as DeepMock<Api> & Api
 }
 

@@ -29,3 +29,18 @@ export const ArchiveIcon = () => (
   <Icon><path d="M2 3h12v3H2z" /><path d="M3 6v7.5h10V6" /><path d="M6.5 9h3" /></Icon>
 )
 export const ChatIcon = () => <Icon><path d="M2.5 3h11v7.5H7l-3 2.5v-2.5H2.5z" /></Icon>
+export const MicIcon = () => (
+  <Icon><rect x="6" y="1.8" width="4" height="7.4" rx="2" /><path d="M3.5 7.5a4.5 4.5 0 0 0 9 0M8 12v2.2" /></Icon>
+)
+export const MicOffIcon = () => (
+  <Icon><path d="M10 6.5V3.8a2 2 0 0 0-4 0v3.4a2 2 0 0 0 3 1.7" /><path d="M3.5 7.5a4.5 4.5 0 0 0 7 3.7M12.4 8.6l.1-1.1M8 12v2.2M2 2l12 12" /></Icon>
+)
+export const CameraIcon = () => (
+  <Icon><rect x="1.5" y="4" width="9" height="8" rx="1.2" /><path d="M10.5 7l4-2.2v6.4l-4-2.2" /></Icon>
+)
+export const CameraOffIcon = () => (
+  <Icon><path d="M6 4h3.3a1.2 1.2 0 0 1 1.2 1.2V9M10.5 7l4-2.2v6.4l-2.5-1.4" /><path d="M3.3 4H2.7a1.2 1.2 0 0 0-1.2 1.2v5.6A1.2 1.2 0 0 0 2.7 12h6.6a1.2 1.2 0 0 0 1-.5M2 2l12 12" /></Icon>
+)
+export const ScreenIcon = () => <Icon><rect x="1.5" y="2.5" width="13" height="8.5" rx="1" /><path d="M5.5 14h5M8 11v3" /></Icon>
+export const LeaveIcon = () => <Icon><path d="M6 2.5H3v11h3M10 5l3 3-3 3M13 8H6" /></Icon>
+export const PinIcon = () => <Icon><path d="M6 1.8h4l-.5 4 2.5 2.5H4l2.5-2.5zM8 8.3v5.9" /></Icon>

@@ -1,6 +1,7 @@
-// The rooms of a workspace in the sidebar: each with its unread count, a
-// search box for the workspace's messages, the messages that mention me, and
-// (owners, editors) new room, rename, archive and restore.
+// The rooms of a workspace in the sidebar: each with its unread count (and
+// how many are in its call while this tab is in it), a search box for the
+// workspace's messages, the messages that mention me, and (owners, editors)
+// new room, rename, archive and restore.
 
 import { A } from '@solidjs/router'
 import { For, Show, createSignal, onMount } from 'solid-js'
@@ -8,7 +9,7 @@ import type { UnreadCount } from '../lib/chat'
 import { createAction } from '../stores/action'
 import type { Room } from '../types'
 import { ErrorText, Loading } from './Feedback'
-import { ArchiveIcon, HashIcon, PencilIcon } from './Icons'
+import { ArchiveIcon, CameraIcon, HashIcon, PencilIcon } from './Icons'
 
 export interface RoomListProps {
   workspaceId: string
@@ -22,6 +23,8 @@ export interface RoomListProps {
   mentionCount: number
   /** People with a tab in a room now. */
   peopleIn?: (roomId: string) => number
+  /** People in a room's call (known while this tab is in it). */
+  inCall?: (roomId: string) => number
   archived: readonly Room[] | undefined
   showArchived: boolean
   onShowArchived: (show: boolean) => void
@@ -85,6 +88,7 @@ export function RoomList (props: RoomListProps) {
                 const unread = () => props.unreadOf(room.id)
                 const current = () => room.id === props.currentRoomId
                 const people = () => props.peopleIn?.(room.id) ?? 0
+                const calling = () => props.inCall?.(room.id) ?? 0
                 return (
                   <li class="tree-item" data-testid="room-item" data-room-id={room.id} data-room-name={room.name}>
                     <div class="tree-row" classList={{ current: current(), unread: unread().unread > 0 }}>
@@ -94,6 +98,11 @@ export function RoomList (props: RoomListProps) {
                         <span class="tree-name">{room.name}</span>
                         <Show when={people() > 0}>
                           <span class="room-people muted" title={`${people()} here now`} aria-label={`${people()} here now`}>●</span>
+                        </Show>
+                        <Show when={calling() > 0}>
+                          <span class="room-call" data-testid="room-call-count" title={`${calling()} in the call`}>
+                            <CameraIcon /><span aria-hidden="true">{calling()}</span><span class="sr-only">{calling()} in the call</span>
+                          </span>
                         </Show>
                         <Show when={unread().unread > 0}>
                           <span class="count-badge" classList={{ mention: unread().mentions > 0 }} data-testid="unread-badge"

@@ -1,11 +1,13 @@
 // `/w/:workspaceId/d/:docId`: one document, live. The container loads the
 // document, opens its collaboration connection and its history; the view lays
-// out the toolbar (presence, connection, read-only badge), the editor, the
+// out the toolbar (presence, connection, read-only badge, joining the default
+// room's call), a compact strip of the call this tab is in, the editor, the
 // history panel and the workspace's default room as a chat panel.
 
 import { A, useParams, useSearchParams } from '@solidjs/router'
 import { Show, createEffect, createMemo, createSignal, on, onCleanup, untrack, type JSX } from 'solid-js'
 import { api, collabUrl } from '../api'
+import { CallBar, CallJoinButton } from '../components/CallBar'
 import { CollabEditor } from '../components/CollabEditor'
 import { ConnectionStatus } from '../components/ConnectionStatus'
 import { ErrorText, Loading } from '../components/Feedback'
@@ -50,7 +52,7 @@ export function DocumentPage () {
   const params = useParams<{ workspaceId: string, docId: string }>()
   const [search, setSearch] = useSearchParams()
   const auth = useAuth()
-  const { workspace, documents, chat } = useWorkspace()
+  const { workspace, documents, chat, call } = useWorkspace()
   const dark = createDarkMode()
   const [chatOpen, setChatOpen] = createChatPanelState()
   const general = () => chat.defaultRoom()
@@ -137,6 +139,8 @@ export function DocumentPage () {
       onToggleChat={() => setChatOpen(!chatOpen())}
       chatName={general()?.name ?? null}
       chatUnread={general() ? chat.unreadOf(general()!.id).unread : 0}
+      callButton={<CallJoinButton call={call} roomId={general()?.id ?? null} roomName={general()?.name ?? null} />}
+      callBar={<CallBar call={call} roomName={(id) => chat.room(id)?.name} />}
       chat={
         <Show when={general()?.id} keyed fallback={<Show when={chat.rooms.loading()}><Loading what="the chat" /></Show>}>
           {(roomId) => <RoomChat roomId={roomId} />}
@@ -209,6 +213,10 @@ export function DocumentView (props: {
   chatName: string | null
   chatUnread: number
   chat: JSX.Element
+  /** Joins the default room's call (toolbar). */
+  callButton?: JSX.Element
+  /** The call this tab is in, as a compact strip under the toolbar. */
+  callBar?: JSX.Element
 }) {
   return (
     <Show when={!props.loadError} fallback={
@@ -236,6 +244,7 @@ export function DocumentView (props: {
                 </>
               )}
             </Show>
+            {props.callButton}
             <button type="button" class="secondary small" aria-expanded={props.historyOpen} aria-controls="history"
               data-testid="toggle-history" onClick={() => props.onToggleHistory()}>History</button>
             <button type="button" class="secondary small chat-toggle" aria-expanded={props.chatOpen} aria-controls="doc-chat"
@@ -249,6 +258,7 @@ export function DocumentView (props: {
             </button>
           </div>
         </div>
+        {props.callBar}
         <Show when={props.collab?.denied()}>
           <ErrorText message={`The server did not accept an edit: ${props.collab?.denied()}.`} />
         </Show>

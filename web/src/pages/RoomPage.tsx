@@ -1,13 +1,16 @@
-// `/w/:workspaceId/r/:roomId`: one room — its chat now; the room's call will
-// sit above the chat in `.room-body`. `RoomChat` is the chat of any room
-// wired to the workspace's stores (also the default room's panel on the
-// document page).
+// `/w/:workspaceId/r/:roomId`: one room — its call above its chat in
+// `.room-body` (`?relay=1` forces the call through TURN), who is here and who
+// is in the call in the header. `RoomChat` is the chat of any room wired to
+// the workspace's stores (also the default room's panel on the document
+// page).
 
-import { A, useParams } from '@solidjs/router'
+import { A, useParams, useSearchParams } from '@solidjs/router'
 import { For, Show, createEffect, on, onCleanup, type JSX } from 'solid-js'
 import { api } from '../api'
+import { CallPanel } from '../components/CallPanel'
 import { ChatPanel } from '../components/ChatPanel'
 import { ErrorText, Loading } from '../components/Feedback'
+import { CameraIcon } from '../components/Icons'
 import { useAuth } from '../context'
 import { colorFor, initials } from '../lib/colors'
 import { createLoader } from '../stores/loader'
@@ -59,12 +62,15 @@ export function RoomChat (props: { roomId: string, room?: Room }) {
 
 export function RoomPage () {
   const params = useParams<{ workspaceId: string, roomId: string }>()
-  const { chat, live } = useWorkspace()
+  const [search] = useSearchParams()
+  const { chat, live, call } = useWorkspace()
   const roomId = () => params.roomId
   // The list has it unless it is archived, new, or the list is still loading.
   const fetched = createLoader(() => (chat.room(roomId()) ? false : roomId()), (id) => api.rooms.get(id))
   const room = () => chat.room(roomId()) ?? (fetched.data()?.id === roomId() ? fetched.data() : undefined)
   const here = () => live.usersAt({ kind: 'room', id: roomId() })
+  const inThisCall = () => call.active() && call.roomId() === roomId()
+  const callUsers = () => new Set(inThisCall() ? call.participants().map((p) => p.user_id) : [])
 
   return (
     <Show when={room() || !fetched.error()} fallback={
@@ -81,18 +87,30 @@ export function RoomPage () {
             <Show when={room()?.archived}><span class="badge readonly">Archived</span></Show>
             <Show when={room()?.is_default}><span class="badge">Default</span></Show>
           </div>
+          <Show when={inThisCall()}>
+            <span class="badge call-count" data-testid="call-count" title="People in the call">
+              <CameraIcon /> {call.participants().length} in the call
+            </span>
+          </Show>
           <ul class="presence-list" aria-label="Here now" data-testid="room-presence">
             <For each={here()}>
               {(user) => (
-                <li class="presence-user" title={user.name}>
+                <li class="presence-user" classList={{ 'in-call': callUsers().has(user.user_id) }}
+                  title={callUsers().has(user.user_id) ? `${user.name} (in the call)` : user.name}>
                   <span class="avatar" style={{ 'background-color': colorFor(user.user_id) }} aria-hidden="true">{initials(user.name)}</span>
                   <span class="presence-name">{user.name}</span>
+                  <Show when={callUsers().has(user.user_id)}><span class="sr-only"> (in the call)</span></Show>
                 </li>
               )}
             </For>
           </ul>
         </div>
-        <div class="room-body">
+        <div class="room-body" classList={{ 'in-call': inThisCall() }}>
+          <Show when={room()}>
+            {(r) => (
+              <CallPanel call={call} roomId={r().id} roomName={r().name} relay={search.relay === '1'} disabled={r().archived} />
+            )}
+          </Show>
           <Show when={room()} fallback={<Loading what="the room" />}>
             <Show when={roomId()} keyed>
               {(id) => <RoomChat roomId={id} room={room()} />}

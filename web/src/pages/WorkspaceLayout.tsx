@@ -1,16 +1,20 @@
 // `/w/:workspaceId/*`: loads the workspace, its members, its documents and
-// rooms, opens the workspace's live socket (presence, chat events), and lays
-// out the rooms, the file tree and who is online beside the page of the route
-// inside it.
+// rooms, opens the workspace's live socket (presence, chat events), holds the
+// call this tab is in (so it survives moving between the room and documents;
+// its sound plays from here), and lays out the rooms, the file tree and who is
+// online beside the page of the route inside it.
 
 import { A, useNavigate, useParams, type RouteSectionProps } from '@solidjs/router'
 import { Show, createContext, createEffect, createSignal, on, onCleanup, useContext, type JSX } from 'solid-js'
+import { CallIndicator } from '../components/CallBar'
+import { CallAudio } from '../components/CallTiles'
 import { ErrorText, Loading } from '../components/Feedback'
 import { FileTree } from '../components/FileTree'
 import { CollapseIcon } from '../components/Icons'
 import { OnlineList } from '../components/OnlineList'
 import { RoomList } from '../components/RoomList'
 import { useAuth } from '../context'
+import { createCall, type CallStore } from '../stores/call'
 import { createChat, type ChatStore } from '../stores/chat'
 import { createDocuments, type DocumentsStore } from '../stores/documents'
 import { createLive, type LiveStore } from '../stores/live'
@@ -22,6 +26,7 @@ export interface WorkspaceContextValue {
   documents: DocumentsStore
   chat: ChatStore
   live: LiveStore
+  call: CallStore
 }
 
 const WorkspaceContext = createContext<WorkspaceContextValue>()
@@ -74,7 +79,12 @@ export function WorkspaceLayout (props: RouteSectionProps) {
     }
     if (auth.status() === 'signed-in') void workspace.workspace.reload()
   }))
-  const value: WorkspaceContextValue = { workspace, documents, chat, live }
+  const call = createCall({ selfName: () => auth.user()?.name, selfUserId: () => auth.user()?.id })
+  // Another workspace: the call was one of the workspace before.
+  createEffect(on(workspaceId, () => call.leave(), { defer: true }))
+  /** People in the call of a room, as far as this tab knows (while it is in that call). */
+  const inCall = (roomId: string) => (call.active() && call.roomId() === roomId ? call.participants().length : 0)
+  const value: WorkspaceContextValue = { workspace, documents, chat, live, call }
 
   // Roles and files change while a page stays open: look again when the
   // person comes back to the window, and every minute while it is visible.
@@ -101,6 +111,7 @@ export function WorkspaceLayout (props: RouteSectionProps) {
         workspace={workspace}
         sidebar={
           <>
+            <CallIndicator call={call} workspaceId={workspaceId()} roomName={(id) => chat.room(id)?.name} />
             <RoomList
               workspaceId={workspaceId()}
               rooms={chat.rooms.data()}
@@ -111,6 +122,7 @@ export function WorkspaceLayout (props: RouteSectionProps) {
               unreadOf={chat.unreadOf}
               mentionCount={chat.totalUnread().mentions}
               peopleIn={(roomId) => live.usersAt({ kind: 'room', id: roomId }).length}
+              inCall={inCall}
               archived={chat.archivedRooms.data()}
               showArchived={chat.showArchived()}
               onShowArchived={chat.setShowArchived}
@@ -162,6 +174,7 @@ export function WorkspaceLayout (props: RouteSectionProps) {
         }
       >
         {props.children}
+        <CallAudio call={call} />
       </WorkspaceView>
     </WorkspaceContext.Provider>
   )
