@@ -107,6 +107,9 @@ export async function startServer ({ args = [], startTimeout = 30_000 } = {}) {
   dataDirs.add(dataDir)
   const env = { ...process.env }
   for (const name of ['DATABASE_URL', 'REYNARD_LISTEN', 'REYNARD_DATA_DIR', 'REYNARD_PUBLIC_URL']) delete env[name]
+  // Call media and TURN on free ports, so that servers never contend for 7882/3478.
+  env.REYNARD_RTC_UDP_PORT = env.REYNARD_RTC_UDP_PORT ?? '0'
+  env.REYNARD_TURN_PORT = env.REYNARD_TURN_PORT ?? '0'
   const child = spawn(bin, ['serve', '--listen', `${HOST}:0`, '--data-dir', dataDir, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe']

@@ -260,6 +260,36 @@ describe('calls in the browser', () => {
     noProblems(...people)
   })
 
+  test('a subscriber declaring low bandwidth (data saver) gets the low layer while the others keep the high one', async () => {
+    const camera = await selfId(owner.page)
+    // Both show the owner's camera large.
+    for (const person of [ann, ben]) {
+      await person.page.setViewportSize({ width: 1400, height: 1300 })
+      await person.page.locator(`[data-testid="video-tile"][data-source="camera"][data-participant-id="${camera}"] [data-testid="pin-tile"]`).click()
+    }
+    let widths = {}
+    await waitFor(async () => {
+      widths = { ann: await cameraWidth(ann, camera), ben: await cameraWidth(ben, camera) }
+      return widths.ann >= 640 && widths.ben >= 640
+    }, { timeout: MEDIA_TIMEOUT, interval: 500, message: () => `both ≥ 640 pixels wide: ${JSON.stringify(widths)}` })
+
+    // Ann's connection turns metered: her answer declares 200 kbit/s per video.
+    await ann.page.getByTestId('data-saver-toggle').click()
+    await ann.page.locator('[data-testid="data-saver-toggle"][data-state="on"]').waitFor()
+    await waitFor(async () => {
+      widths = { ann: await cameraWidth(ann, camera), ben: await cameraWidth(ben, camera) }
+      return widths.ann > 0 && widths.ann <= 320 && widths.ben >= 640
+    }, { timeout: MEDIA_TIMEOUT, interval: 500, message: () => `Ann ≤ 320 and Ben ≥ 640 pixels wide: ${JSON.stringify(widths)}` })
+    await waitForMedia(ann, { video: 1, audio: 0, which: (s) => s.participant === camera })
+
+    await ann.page.getByTestId('data-saver-toggle').click()
+    for (const person of [ann, ben]) {
+      await person.page.locator(`[data-testid="video-tile"][data-participant-id="${camera}"] [data-testid="pin-tile"]`).click()
+      await person.page.setViewportSize({ width: 1280, height: 800 })
+    }
+    noProblems(...people)
+  })
+
   test('a member who forces TURN (?relay=1) gets its media through the relay', async () => {
     const ice = await apiFromPage(ben.page, 'GET', '/api/v1/rtc/ice-servers')
     assert.ok(ice.json?.iceServers?.some((s) => s.urls.some((u) => /^turns?:/.test(u))),

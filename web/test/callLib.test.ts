@@ -3,6 +3,7 @@ import type { ParticipantView } from '../src/callTypes'
 import { callCloseWords, leaveWords, parseCallEvent, withParticipant, withoutParticipant } from '../src/lib/callFrames'
 import { callTiles, gridColumns, layoutTiles, viewportsFor } from '../src/lib/callLayout'
 import { rmsLevel } from '../src/lib/micLevel'
+import { withReceiveLimit } from '../src/lib/sdp'
 import {
   inboundQualities,
   inboundSamples,
@@ -207,5 +208,26 @@ describe('the microphone meter', () => {
     expect(quiet).toBeGreaterThan(0)
     expect(loud).toBeGreaterThan(quiet)
     expect(rmsLevel(Uint8Array.from({ length: 256 }, (_, i) => (i % 2 ? 255 : 0)))).toBe(1)
+  })
+})
+
+describe('receive limits in answers', () => {
+  const answer = [
+    'v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0',
+    'm=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'c=IN IP4 0.0.0.0',
+    'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', 'b=AS:2000', 'a=mid:1',
+    'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'c=IN IP4 0.0.0.0', 'a=mid:2',
+    'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', 'a=mid:3', ''
+  ].join('\r\n')
+
+  it('declares the limit in every video section only, replacing what was there', () => {
+    const limited = withReceiveLimit(answer, 200)
+    const sections = limited.split('m=').slice(1)
+    expect(sections[0]).not.toContain('b=AS')
+    expect(sections[1]).toContain('c=IN IP4 0.0.0.0\r\nb=AS:200\r\n')
+    expect(sections[1]).not.toContain('b=AS:2000')
+    expect(sections[2]).not.toContain('b=AS')
+    expect(sections[3]).toContain('b=AS:200')
+    expect(limited.endsWith('\r\n')).toBe(true)
   })
 })

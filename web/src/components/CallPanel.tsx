@@ -156,6 +156,11 @@ function PreJoin (props: { call: CallStore, onJoin: () => void }) {
             )}
           </For>
         </fieldset>
+        <label class="check" title="Others' video arrives at low quality, for slow or metered connections">
+          <input type="checkbox" data-testid="data-saver" checked={call.settings().dataSaver}
+            onChange={(e) => { void call.setSetting('dataSaver', e.currentTarget.checked) }} />
+          <span>Data saver (low-quality video)</span>
+        </label>
         <ErrorText message={call.mediaError()} />
         <div class="row-gap">
           <MediaToggles call={call} />
@@ -214,6 +219,12 @@ export function CallControls (props: { call: CallStore }) {
           <ScreenIcon /><span>{call.sharing() ? 'Stop sharing' : 'Share screen'}</span>
         </button>
       </Show>
+      <button type="button" class="secondary small call-button" classList={{ active: call.settings().dataSaver }}
+        data-testid="data-saver-toggle" data-state={call.settings().dataSaver ? 'on' : 'off'} aria-pressed={call.settings().dataSaver}
+        title="Receive others' video at low quality (slow or metered connection)"
+        onClick={() => { void call.setSetting('dataSaver', !call.settings().dataSaver) }}>
+        <span>{call.settings().dataSaver ? 'Data saver on' : 'Data saver'}</span>
+      </button>
       <button type="button" class="danger small call-button" data-testid="call-leave" onClick={() => call.leave()}>
         <LeaveIcon /><span>Leave</span>
       </button>

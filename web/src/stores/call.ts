@@ -25,6 +25,7 @@ import type {
 import { callCloseWords, isOff, leaveWords, parseCallEvent, sourceWords, withParticipant, withoutParticipant } from '../lib/callFrames'
 import { tileKey, viewportsFor, type ShownSize, type TileSource } from '../lib/callLayout'
 import { inboundQualities, inboundSamples, scoreConnection, selectedPair, type InboundSample, type Quality } from '../lib/netQuality'
+import { DATA_SAVER_KBPS, withReceiveLimit } from '../lib/sdp'
 import { backoffDelay } from './live'
 
 export type CallState = 'idle' | 'prejoin' | 'joining' | 'connected' | 'reconnecting' | 'left'
@@ -37,6 +38,8 @@ export interface CallSettings {
   noiseSuppression: boolean
   echoCancellation: boolean
   autoGainControl: boolean
+  /** Receive video at low quality: the subscriber answer declares a small bandwidth (`b=AS`). */
+  dataSaver: boolean
 }
 
 export const DEFAULT_SETTINGS: CallSettings = {
@@ -44,7 +47,8 @@ export const DEFAULT_SETTINGS: CallSettings = {
   micId: '',
   noiseSuppression: true,
   echoCancellation: true,
-  autoGainControl: true
+  autoGainControl: true,
+  dataSaver: false
 }
 
 /** A track received on the subscriber connection, and whose it is. */
@@ -202,7 +206,7 @@ function readSettings (storage: Storage | null): CallSettings {
     const s = { ...DEFAULT_SETTINGS }
     if (typeof saved.cameraId === 'string') s.cameraId = saved.cameraId
     if (typeof saved.micId === 'string') s.micId = saved.micId
-    for (const k of ['noiseSuppression', 'echoCancellation', 'autoGainControl'] as const) {
+    for (const k of ['noiseSuppression', 'echoCancellation', 'autoGainControl', 'dataSaver'] as const) {
       if (typeof saved[k] === 'boolean') s[k] = saved[k] as boolean
     }
     return s
@@ -696,7 +700,8 @@ export function createCall (opts: CallOptions = {}): CallStore {
         const answer = await pc.createAnswer()
         await pc.setLocalDescription(answer)
         if (pc !== sub || mine !== session) return
-        send({ type: 'subscribe_answer', sdp: pc.localDescription?.sdp ?? answer.sdp ?? '' })
+        const local = pc.localDescription?.sdp ?? answer.sdp ?? ''
+        send({ type: 'subscribe_answer', sdp: settings().dataSaver ? withReceiveLimit(local, DATA_SAVER_KBPS) : local })
         syncRemote()
         scheduleViewport()
       } catch (err) {
@@ -1230,6 +1235,11 @@ export function createCall (opts: CallOptions = {}): CallStore {
     const next = { ...settings(), [key]: value }
     setSettings(next)
     saveSettings(next)
+    // Takes effect with the next answer: ask for one at once.
+    if (key === 'dataSaver') {
+      if (state() === 'connected') send({ type: 'ice_restart' })
+      return
+    }
     const audio = key !== 'cameraId'
     const old = audio ? micTrack() : cameraTrack()
     if (!old) return
