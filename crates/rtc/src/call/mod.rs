@@ -169,6 +169,7 @@ impl Call {
             grants,
             joined_at: now_ms,
             tracks: Vec::new(),
+            before_offer: None,
         };
         let id = participant.id.clone();
         let view = participant.view();
@@ -275,6 +276,9 @@ impl Call {
     pub fn media(&mut self, event: MediaEvent) -> Vec<Effect> {
         match event {
             MediaEvent::PublishAnswer { participant, sdp } => {
+                if let Some(index) = self.index_of(&participant) {
+                    self.participants[index].before_offer = None;
+                }
                 self.send_if_in(participant, CallEvent::PublishAnswer { sdp })
             }
             MediaEvent::SubscribeOffer { participant, sdp, tracks } => {
@@ -286,7 +290,18 @@ impl Call {
                     PeerRole::Subscriber => "subscriber",
                 };
                 let message = format!("{connection} connection: {message}");
-                self.send_if_in(participant, CallEvent::Error { code: "negotiation_failed".to_owned(), message })
+                let mut effects =
+                    self.send_if_in(participant.clone(), CallEvent::Error { code: "negotiation_failed".to_owned(), message });
+                // The SFU kept what it had: so do the tracks everyone sees.
+                if peer == PeerRole::Publisher
+                    && let Some(index) = self.index_of(&participant)
+                    && let Some(before) = self.participants[index].before_offer.take()
+                    && before != self.participants[index].tracks
+                {
+                    self.participants[index].tracks = before;
+                    self.send_update(index, &mut effects);
+                }
+                effects
             }
             MediaEvent::LayerChanged { participant, track, layer } => {
                 self.send_if_in(participant, CallEvent::LayerChanged { track_id: track, layer })
@@ -367,7 +382,8 @@ impl Call {
             .collect();
         let id = participant.id.clone();
         let changed = participant.tracks != tracks;
-        self.participants[index].tracks = tracks.clone();
+        let before = std::mem::replace(&mut self.participants[index].tracks, tracks.clone());
+        self.participants[index].before_offer = Some(before);
         let mut effects = vec![Effect::Media(MediaAction::PublishOffer { participant: id, sdp, tracks })];
         if changed {
             self.send_update(index, &mut effects);

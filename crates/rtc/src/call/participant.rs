@@ -17,6 +17,9 @@ pub struct Participant {
     pub(super) joined_at: i64,
     /// In the order of the last publish offer.
     pub(super) tracks: Vec<OfferedTrack>,
+    /// The tracks before the offer the SFU is answering: what they go back to
+    /// if the SFU refuses it (its SDP was unusable).
+    pub(super) before_offer: Option<Vec<OfferedTrack>>,
 }
 
 impl Participant {

@@ -349,6 +349,40 @@ fn renegotiation_adds_and_drops_tracks() {
 }
 
 #[test]
+fn an_offer_the_sfu_refuses_leaves_the_tracks_as_they_were() {
+    let mut call = cast();
+    call.command(&pid("ed"), offer(&[("0", Camera), ("1", Microphone)]));
+    call.media(MediaEvent::PublishAnswer { participant: pid("ed"), sdp: "v=0 answer".to_owned() });
+    let before = view(&call, "ed").tracks;
+    // A garbled offer that would drop both tracks: everyone is told, then the SFU refuses it.
+    call.command(&pid("ed"), offer(&[]));
+    assert!(view(&call, "ed").tracks.is_empty());
+    let failed = call.media(MediaEvent::NegotiationFailed {
+        participant: pid("ed"),
+        peer: PeerRole::Publisher,
+        message: "not an SDP offer".to_owned(),
+    });
+    assert_eq!(view(&call, "ed").tracks, before);
+    assert_eq!(
+        failed,
+        concat([
+            vec![send("ed", CallEvent::Error {
+                code: "negotiation_failed".to_owned(),
+                message: "publisher connection: not an SDP offer".to_owned(),
+            })],
+            update_to_all(&call, "ed"),
+        ])
+    );
+    // A subscriber failure touches no track.
+    let effects = call.media(MediaEvent::NegotiationFailed {
+        participant: pid("ed"),
+        peer: PeerRole::Subscriber,
+        message: "bad answer".to_owned(),
+    });
+    assert_eq!(effects.len(), 1);
+}
+
+#[test]
 fn an_offer_that_changes_no_track_goes_to_the_sfu_only() {
     let mut call = cast();
     call.command(&pid("ed"), offer(&[("0", Camera), ("1", Microphone)]));

@@ -561,7 +561,7 @@ impl Sfu {
                         }
                         Event::KeyframeRequest(request) if !publisher => {
                             if let Some(o) = out_tracks.iter().find(|o| o.state.mid() == Some(request.mid)) {
-                                keyframe_requests.push((o.track.clone(), o.current));
+                                keyframe_requests.push((o.track.clone(), o.current.or(o.target)));
                             }
                         }
                         Event::EgressBitrateEstimate(BweKind::Twcc(estimate)) if !publisher => {

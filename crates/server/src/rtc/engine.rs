@@ -429,7 +429,7 @@ impl Engine {
                 Effect::Close(participant, reason) => {
                     let Some(active) = self.calls.get_mut(room) else { continue };
                     if let Some(outbox) = active.sockets.remove(&participant) {
-                        outbox.close(close_code::NORMAL, close_reason(reason));
+                        outbox.close_when_written(close_code::NORMAL, close_reason(reason));
                     }
                 }
                 Effect::Media(action) => self.sfu.act(now, room, action),

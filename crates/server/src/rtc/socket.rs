@@ -26,7 +26,7 @@ use crate::state::AppState;
 use crate::ws::connection::{self, Flow, FrameHandler};
 use crate::ws::connections::{Holder, session_key};
 use crate::ws::io::{FrameKind, close};
-use crate::ws::outbox::{self, Next};
+use crate::ws::outbox;
 use crate::ws::upgrade as ws_upgrade;
 use crate::ws::close_code;
 
@@ -82,11 +82,8 @@ async fn run_participant(
     participant: ParticipantId,
     inbox: &outbox::Inbox,
 ) {
-    if let Next::Close(code, reason) = inbox.next() {
-        close(socket, code, &reason).await;
-        calls.socket_closed(room, participant);
-        return;
-    }
+    // The loop writes `joined` (already queued) first; a close queued since
+    // (the call ended at once) is written in its turn.
     let handler = ParticipantFrames { calls, room, participant };
     connection::run(socket, inbox, FRAMES_PER_SECOND, handler).await;
 }

@@ -35,6 +35,9 @@ struct State {
     bytes: usize,
     /// Set once: the connection closes with this code and reason.
     close: Option<(u16, String)>,
+    /// The connection closes with this code and reason once the frames queued
+    /// before it are written.
+    close_when_written: Option<(u16, String)>,
 }
 
 impl Shared {
@@ -123,6 +126,19 @@ impl Outbox {
         close_shared(&self.shared, code, reason.into());
     }
 
+    /// Closes the connection after what is queued now has been written (a
+    /// last word: why a call ended for it).
+    pub fn close_when_written(&self, code: u16, reason: impl Into<String>) {
+        {
+            let mut state = self.shared.lock();
+            if state.close.is_some() || state.close_when_written.is_some() {
+                return;
+            }
+            state.close_when_written = Some((code, reason.into()));
+        }
+        self.shared.ready.notify_one();
+    }
+
     /// A handle that closes this connection from elsewhere.
     pub fn closer(&self) -> Closer {
         Closer { shared: self.shared.clone() }
@@ -132,7 +148,9 @@ impl Outbox {
 fn close_shared(shared: &Shared, code: u16, reason: String) {
     {
         let mut state = shared.lock();
-        if state.close.is_some() {
+        // A close already decided wins, a graceful one included (its last
+        // frames are still written).
+        if state.close.is_some() || state.close_when_written.is_some() {
             return;
         }
         state.close = Some((code, reason));
@@ -161,6 +179,10 @@ impl Inbox {
                 Next::Frame(frame)
             }
             None => {
+                if let Some((code, reason)) = state.close_when_written.take() {
+                    state.close = Some((code, reason.clone()));
+                    return Next::Close(code, reason);
+                }
                 if state.frames.capacity() > RETAINED_CAPACITY {
                     state.frames.shrink_to(RETAINED_CAPACITY);
                 }
@@ -184,6 +206,18 @@ impl Inbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_graceful_close_comes_after_the_queued_frames_even_when_the_outbox_goes() {
+        let (outbox, inbox) = queue(16, usize::MAX);
+        outbox.push(Bytes::from_static(b"left")).unwrap();
+        outbox.close_when_written(1000, "left the call");
+        drop(outbox);
+        inbox.ready().await;
+        assert_eq!(inbox.next(), Next::Frame(Bytes::from_static(b"left")));
+        assert_eq!(inbox.next(), Next::Close(1000, "left the call".to_owned()));
+        assert_eq!(inbox.next(), Next::Close(1000, "left the call".to_owned()));
+    }
 
     #[tokio::test]
     async fn frames_come_out_in_order_and_a_full_queue_refuses() {

@@ -209,6 +209,13 @@ async fn the_sfu_answers_publishers_and_offers_their_tracks_to_the_others() {
     owner.send(json!({ "type": "publish_offer", "sdp": "v=0 nonsense", "tracks": [] })).await;
     let failed = owner.next_of("error").await;
     assert_eq!(failed["code"], "negotiation_failed", "{failed}");
+    // …and the tracks everyone sees are as they were.
+    loop {
+        let update = editor.next_of("participant_updated").await;
+        if update["participant"]["tracks"].as_array().unwrap().len() == 2 {
+            break;
+        }
+    }
     owner.send(json!({ "type": "no_such_command" })).await;
     let unknown = owner.next_of("error").await;
     assert_eq!(unknown["code"], "invalid_command", "{unknown}");
