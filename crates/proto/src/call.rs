@@ -326,16 +326,18 @@ mod tests {
                 ],
             }
         );
-        let mute: CallCommand =
-            serde_json::from_value(json!({ "type": "mute_participant", "participant_id": "p1", "source": "microphone" }))
-                .unwrap();
+        let mute: CallCommand = serde_json::from_value(
+            json!({ "type": "mute_participant", "participant_id": "p1", "source": "microphone" }),
+        )
+        .unwrap();
         assert_eq!(
             mute,
             CallCommand::MuteParticipant { participant_id: ParticipantId::new("p1"), source: TrackSource::Microphone }
         );
         assert!(serde_json::from_value::<CallCommand>(json!({ "type": "mute", "source": "camera" })).is_err());
 
-        let left = CallEvent::ParticipantLeft { participant_id: ParticipantId::new("p2"), reason: LeaveReason::Removed };
+        let left =
+            CallEvent::ParticipantLeft { participant_id: ParticipantId::new("p2"), reason: LeaveReason::Removed };
         assert_eq!(
             serde_json::to_value(left).unwrap(),
             json!({ "type": "participant_left", "participant_id": "p2", "reason": "removed" })

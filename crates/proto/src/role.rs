@@ -194,7 +194,8 @@ mod tests {
     #[test]
     fn call_permissions() {
         // (role, join, publish, moderate)
-        let table = [(Role::Owner, true, true, true), (Role::Editor, true, true, false), (Role::Viewer, true, false, false)];
+        let table =
+            [(Role::Owner, true, true, true), (Role::Editor, true, true, false), (Role::Viewer, true, false, false)];
         for (role, join, publish, moderate) in table {
             assert_eq!(role.can_join_calls(), join, "{role} join");
             assert_eq!(role.can_publish_in_calls(), publish, "{role} publish");

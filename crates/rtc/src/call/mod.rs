@@ -290,8 +290,10 @@ impl Call {
                     PeerRole::Subscriber => "subscriber",
                 };
                 let message = format!("{connection} connection: {message}");
-                let mut effects =
-                    self.send_if_in(participant.clone(), CallEvent::Error { code: "negotiation_failed".to_owned(), message });
+                let mut effects = self.send_if_in(
+                    participant.clone(),
+                    CallEvent::Error { code: "negotiation_failed".to_owned(), message },
+                );
                 // The SFU kept what it had: so do the tracks everyone sees.
                 if peer == PeerRole::Publisher
                     && let Some(index) = self.index_of(&participant)

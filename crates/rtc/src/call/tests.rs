@@ -366,10 +366,13 @@ fn an_offer_the_sfu_refuses_leaves_the_tracks_as_they_were() {
     assert_eq!(
         failed,
         concat([
-            vec![send("ed", CallEvent::Error {
-                code: "negotiation_failed".to_owned(),
-                message: "publisher connection: not an SDP offer".to_owned(),
-            })],
+            vec![send(
+                "ed",
+                CallEvent::Error {
+                    code: "negotiation_failed".to_owned(),
+                    message: "publisher connection: not an SDP offer".to_owned(),
+                }
+            )],
             update_to_all(&call, "ed"),
         ])
     );

@@ -29,8 +29,8 @@ use reynard_proto::{ParticipantId, RoomId, TrackId};
 use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaTime, Mid, Rid};
-pub use str0m::net::{Protocol, Transmit};
 use str0m::net::Receive;
+pub use str0m::net::{Protocol, Transmit};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 
 pub use self::layers::{Wanted, allocate, layer_for_tile, nominal_bitrate};
@@ -328,7 +328,8 @@ impl Sfu {
                 }
             }
         }
-        self.events.push((room.clone(), MediaEvent::PublishAnswer { participant: id.clone(), sdp: answer.to_sdp_string() }));
+        self.events
+            .push((room.clone(), MediaEvent::PublishAnswer { participant: id.clone(), sdp: answer.to_sdp_string() }));
         let members = self.rooms.get(&room).map(|r| r.members.clone()).unwrap_or_default();
         for member in members.iter().filter(|m| *m != id) {
             let Some(other) = self.participants.get_mut(member) else { continue };
@@ -395,7 +396,14 @@ impl Sfu {
 
     /// Hands a datagram that arrived on the media port to the connection it
     /// belongs to. False when none does.
-    pub fn receive(&mut self, now: Instant, proto: Protocol, source: SocketAddr, destination: SocketAddr, data: &[u8]) -> bool {
+    pub fn receive(
+        &mut self,
+        now: Instant,
+        proto: Protocol,
+        source: SocketAddr,
+        destination: SocketAddr,
+        data: &[u8],
+    ) -> bool {
         let Ok(contents) = data.try_into() else { return false };
         let input = Input::Receive(now, Receive { proto, source, destination, contents });
         let route = self.routes.get(&(source, destination)).cloned();
@@ -503,7 +511,13 @@ impl Sfu {
         let room = p.room.clone();
         let Participant { publisher: publisher_conn, subscriber, published, out: out_tracks, downlink, .. } = p;
         for publisher in [true, false] {
-            let conn = if publisher { &mut *publisher_conn } else if let Some(s) = subscriber.as_mut() { s } else { continue };
+            let conn = if publisher {
+                &mut *publisher_conn
+            } else if let Some(s) = subscriber.as_mut() {
+                s
+            } else {
+                continue;
+            };
             if !conn.dirty {
                 continue;
             }
@@ -546,7 +560,11 @@ impl Sfu {
                         Event::MediaData(data) if publisher => {
                             if let Some(published) = published.get_mut(&data.mid) {
                                 if let Some(layer) = data.rid.as_ref().and_then(|r| Layer::from_rid(r)) {
-                                    published.layers.entry(layer).or_insert_with(|| LayerRate::new(now)).add(now, data.data.len());
+                                    published
+                                        .layers
+                                        .entry(layer)
+                                        .or_insert_with(|| LayerRate::new(now))
+                                        .add(now, data.data.len());
                                 }
                                 if published.kind == MediaKind::Audio
                                     && let Some(level) = data.ext_vals.audio_level
@@ -630,7 +648,8 @@ impl Sfu {
             if let Some(level) = data.ext_vals.audio_level {
                 writer = writer.audio_level(level, data.ext_vals.voice_activity.unwrap_or(false));
             }
-            if let Err(err) = writer.write(pt, data.network_time, MediaTime::new(time, data.time.frequency()), data.data.clone())
+            if let Err(err) =
+                writer.write(pt, data.network_time, MediaTime::new(time, data.time.frequency()), data.data.clone())
             {
                 tracing::debug!(%err, subscriber = %member, "a frame could not be forwarded");
             }
@@ -655,7 +674,11 @@ impl Sfu {
             let Some(published) = p.published.get_mut(&mid) else { return };
             let simulcast = !published.layers.is_empty();
             let key = if simulcast { rid } else { None };
-            if published.last_keyframe_request.get(&key).is_some_and(|t| now.saturating_duration_since(*t) < KEYFRAME_INTERVAL) {
+            if published
+                .last_keyframe_request
+                .get(&key)
+                .is_some_and(|t| now.saturating_duration_since(*t) < KEYFRAME_INTERVAL)
+            {
                 return;
             }
             published.last_keyframe_request.insert(key, now);
@@ -731,7 +754,8 @@ impl Sfu {
                     _ => None,
                 })
                 .collect();
-            self.events.push((room, MediaEvent::SubscribeOffer { participant: id, sdp: offer.to_sdp_string(), tracks }));
+            self.events
+                .push((room, MediaEvent::SubscribeOffer { participant: id, sdp: offer.to_sdp_string(), tracks }));
         }
     }
 
@@ -743,7 +767,8 @@ impl Sfu {
         let mut keyframes = Vec::new();
         for id in due {
             let Some(p) = self.participants.get(&id) else { continue };
-            let recent: Vec<ParticipantId> = self.rooms.get(&p.room).map(|r| r.speakers.recent().to_vec()).unwrap_or_default();
+            let recent: Vec<ParticipantId> =
+                self.rooms.get(&p.room).map(|r| r.speakers.recent().to_vec()).unwrap_or_default();
             let video_publishers = self
                 .rooms
                 .get(&p.room)
@@ -751,7 +776,9 @@ impl Sfu {
                     r.members
                         .iter()
                         .filter(|m| {
-                            self.participants.get(*m).is_some_and(|o| o.published.values().any(|t| t.kind == MediaKind::Video))
+                            self.participants
+                                .get(*m)
+                                .is_some_and(|o| o.published.values().any(|t| t.kind == MediaKind::Video))
                         })
                         .count()
                 })
@@ -775,7 +802,9 @@ impl Sfu {
                     .layers
                     .iter()
                     .filter(|(_, rate)| now.saturating_duration_since(rate.last_seen) < LAYER_GONE)
-                    .map(|(layer, rate)| (*layer, if rate.bitrate > 0 { rate.bitrate } else { nominal_bitrate(*layer) }))
+                    .map(|(layer, rate)| {
+                        (*layer, if rate.bitrate > 0 { rate.bitrate } else { nominal_bitrate(*layer) })
+                    })
                     .collect();
                 let speaker_rank = recent.iter().position(|s| *s == o.publisher);
                 let may_go_high = !large || speaker_rank.is_some_and(|r| r < layers::HIGH_LAYER_SPEAKERS);
@@ -841,7 +870,8 @@ impl Sfu {
             .participants
             .iter()
             .filter(|(_, p)| {
-                let gone = |c: &Conn| c.disconnected_since.is_some_and(|t| now.saturating_duration_since(t) > ICE_GRACE);
+                let gone =
+                    |c: &Conn| c.disconnected_since.is_some_and(|t| now.saturating_duration_since(t) > ICE_GRACE);
                 gone(&p.publisher) || p.subscriber.as_ref().is_some_and(gone)
             })
             .map(|(id, p)| (id.clone(), p.room.clone()))

@@ -25,12 +25,36 @@ use crate::ws::close_code;
 /// What the sockets and handlers ask of the engine.
 #[derive(Debug)]
 enum Command {
-    Join { room: RoomId, workspace: WorkspaceId, joining: Joining, outbox: Outbox, reply: oneshot::Sender<Result<(), Refusal>> },
-    Frame { room: RoomId, participant: ParticipantId, command: CallCommand },
-    SocketClosed { room: RoomId, participant: ParticipantId },
-    Reply { room: RoomId, participant: ParticipantId, event: CallEvent },
-    RoleChanged { workspace: WorkspaceId, user: UserId, role: Option<Role> },
-    Rosters { workspace: WorkspaceId, reply: oneshot::Sender<Vec<(RoomId, usize)>> },
+    Join {
+        room: RoomId,
+        workspace: WorkspaceId,
+        joining: Joining,
+        outbox: Outbox,
+        reply: oneshot::Sender<Result<(), Refusal>>,
+    },
+    Frame {
+        room: RoomId,
+        participant: ParticipantId,
+        command: CallCommand,
+    },
+    SocketClosed {
+        room: RoomId,
+        participant: ParticipantId,
+    },
+    Reply {
+        room: RoomId,
+        participant: ParticipantId,
+        event: CallEvent,
+    },
+    RoleChanged {
+        workspace: WorkspaceId,
+        user: UserId,
+        role: Option<Role>,
+    },
+    Rosters {
+        workspace: WorkspaceId,
+        reply: oneshot::Sender<Vec<(RoomId, usize)>>,
+    },
 }
 
 /// The handle every part of the server uses to reach the calls.

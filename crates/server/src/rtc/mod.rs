@@ -82,16 +82,13 @@ pub struct RtcServices {
 const TURN_SECRET: &str = "turn_shared_secret";
 
 /// Starts the call engine and the TURN server the configuration asks for.
-pub async fn start(
-    config: &RtcConfig,
-    listen: IpAddr,
-    store: &reynard_store::Store,
-) -> anyhow::Result<RtcServices> {
+pub async fn start(config: &RtcConfig, listen: IpAddr, store: &reynard_store::Store) -> anyhow::Result<RtcServices> {
     let advertised = config.advertised_ip(listen);
     let bind_ip = if listen.is_unspecified() { listen } else { advertised };
     let summaries = summary::keep_summaries(store.clone());
     let calls =
-        Calls::start(SocketAddr::new(bind_ip, config.udp_port), advertised, config.participant_limit, summaries).await?;
+        Calls::start(SocketAddr::new(bind_ip, config.udp_port), advertised, config.participant_limit, summaries)
+            .await?;
     match &config.turn {
         TurnMode::Off => Ok(RtcServices { calls, turn: None, turn_addr: None, turn_secret: String::new() }),
         TurnMode::External { secret, .. } => {
@@ -127,16 +124,36 @@ fn now_unix() -> u64 {
 /// The calls' part of `/metrics` (Prometheus text format).
 pub fn metrics(stats: &reynard_rtc::sfu::SfuStats) -> String {
     let rows: [(&str, &str, &str, String); 8] = [
-        ("reynard_call_participants", "gauge", "Participants in calls on this process.", stats.participants.to_string()),
-        ("reynard_call_forwarded_streams", "gauge", "Tracks the SFU sends to subscribers now.", stats.forwarded_streams.to_string()),
+        (
+            "reynard_call_participants",
+            "gauge",
+            "Participants in calls on this process.",
+            stats.participants.to_string(),
+        ),
+        (
+            "reynard_call_forwarded_streams",
+            "gauge",
+            "Tracks the SFU sends to subscribers now.",
+            stats.forwarded_streams.to_string(),
+        ),
         (
             "reynard_call_forwarded_video_streams",
             "gauge",
             "Video tracks the SFU sends to subscribers now.",
             stats.forwarded_video_streams.to_string(),
         ),
-        ("reynard_call_sent_bytes_total", "counter", "Bytes the SFU sent to subscribers.", stats.forwarded_bytes.to_string()),
-        ("reynard_call_received_bytes_total", "counter", "Bytes the media port received.", stats.received_bytes.to_string()),
+        (
+            "reynard_call_sent_bytes_total",
+            "counter",
+            "Bytes the SFU sent to subscribers.",
+            stats.forwarded_bytes.to_string(),
+        ),
+        (
+            "reynard_call_received_bytes_total",
+            "counter",
+            "Bytes the media port received.",
+            stats.received_bytes.to_string(),
+        ),
         ("reynard_call_layer_switches_total", "counter", "Simulcast layer switches.", stats.layer_switches.to_string()),
         (
             "reynard_call_egress_loss_ratio",

@@ -23,12 +23,12 @@ use super::engine::{Calls, JoinError};
 use crate::api::rooms::room_access;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::ws::close_code;
 use crate::ws::connection::{self, Flow, FrameHandler};
 use crate::ws::connections::{Holder, session_key};
 use crate::ws::io::{FrameKind, close};
 use crate::ws::outbox;
 use crate::ws::upgrade as ws_upgrade;
-use crate::ws::close_code;
 
 /// The largest frame a participant may send (an SDP offer with many tracks).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
@@ -104,7 +104,8 @@ impl FrameHandler for ParticipantFrames<'_> {
         match serde_json::from_slice::<CallCommand>(&payload) {
             Ok(command) => self.calls.frame(self.room.clone(), self.participant.clone(), command),
             Err(err) => {
-                let error = CallEvent::Error { code: "invalid_command".to_owned(), message: format!("not a command: {err}") };
+                let error =
+                    CallEvent::Error { code: "invalid_command".to_owned(), message: format!("not a command: {err}") };
                 self.calls.reply(self.room.clone(), self.participant.clone(), error);
             }
         }

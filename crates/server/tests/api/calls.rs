@@ -126,7 +126,10 @@ async fn joining_tells_everyone_and_grants_follow_the_role() {
     let t = team_with(|_| {}).await;
     let mut owner = Participant::join(&t.server, &t.room, &t.owner).await;
     assert_eq!(owner.joined["room_id"], t.room.as_str());
-    assert_eq!(owner.joined["grants"], json!({ "join": true, "publish": true, "subscribe": true, "screen": true, "moderate": true }));
+    assert_eq!(
+        owner.joined["grants"],
+        json!({ "join": true, "publish": true, "subscribe": true, "screen": true, "moderate": true })
+    );
     assert_eq!(owner.joined["participants"].as_array().unwrap().len(), 1);
     assert_eq!(owner.joined["limit"], 50);
 
@@ -286,7 +289,12 @@ async fn removal_from_the_workspace_ends_the_call_at_once() {
     let mut editor = Participant::join(&t.server, &t.room, &t.editor).await;
     let (status, body) = t
         .server
-        .call(reqwest::Method::DELETE, &format!("/api/v1/workspaces/{}/members/{}", t.ws, t.editor.id), Some(&t.owner.token), None)
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/workspaces/{}/members/{}", t.ws, t.editor.id),
+            Some(&t.owner.token),
+            None,
+        )
         .await;
     assert!(status.is_success(), "{status} {body}");
     let (code, reason) = closed(&mut editor.socket).await;
