@@ -153,7 +153,14 @@ export type LiveEvent =
   | { type: 'message_deleted', room_id: string, message_id: string }
   | { type: 'typing', room_id: string, users: Typist[] }
   | { type: 'room', room: Room }
+  | { type: 'call', room_id: string, participants: CallMember[] }
   | { type: 'error', code: string, message: string }
+
+/** Someone in a room's call, as the workspace's live socket tells it. */
+export interface CallMember {
+  user_id: string
+  name: string
+}
 
 /** Frames the client sends on the live workspace socket. */
 export type LiveCommand =

@@ -115,6 +115,21 @@ describe('the live socket', () => {
     ])
   })
 
+  it('keeps who is in each room\'s call, and forgets it when the socket drops', () => {
+    const { live, events } = setup()
+    const socket = FakeSocket.last()
+    socket.open()
+    socket.receive(welcome([]))
+    socket.receive({ type: 'call', room_id: 'r1', participants: [{ user_id: 'u1', name: 'Ada' }, { user_id: 'u2', name: 'Bo' }] })
+    socket.receive({ type: 'call', room_id: 'r2', participants: [{ user_id: 'u3', name: 'Cy' }] })
+    expect(live.calls()).toEqual({ r1: [{ user_id: 'u1', name: 'Ada' }, { user_id: 'u2', name: 'Bo' }], r2: [{ user_id: 'u3', name: 'Cy' }] })
+    socket.receive({ type: 'call', room_id: 'r1', participants: [] })
+    expect(live.calls()).toEqual({ r2: [{ user_id: 'u3', name: 'Cy' }] })
+    expect(events).toEqual([])
+    socket.drop(1006)
+    expect(live.calls()).toEqual({})
+  })
+
   it('reconnects with backoff and says so after the next welcome', () => {
     const { live, welcomes, onDisconnect } = setup()
     FakeSocket.last().open()

@@ -94,6 +94,13 @@ pub struct OnlineUser {
     pub locations: Vec<LiveLocation>,
 }
 
+/// Someone in a room's call, as the workspace's live socket shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallMember {
+    pub user_id: UserId,
+    pub name: String,
+}
+
 /// A member typing in a room.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypingUser {
@@ -146,6 +153,12 @@ pub enum LiveEvent {
     /// A room was created, renamed, archived or restored.
     Room {
         room: RoomView,
+    },
+    /// Who is in a room's call now (sent on every change, and for each active
+    /// call when a tab opens); empty when the call is over.
+    Call {
+        room_id: RoomId,
+        participants: Vec<CallMember>,
     },
     /// A frame from the tab was not understood; the socket stays open.
     Error {

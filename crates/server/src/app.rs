@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use reynard_bus::Bus;
 use reynard_fanout::InProcessFanout;
+use reynard_proto::chat::LiveEvent;
 use reynard_store::Store;
 use tokio::net::TcpListener;
 
@@ -112,6 +113,11 @@ async fn serve_until(
     let metrics = Arc::new(Metrics::default());
     let rtc = crate::rtc::start(&config.rtc, config.listen.ip(), &store).await?;
     let state = AppState::new(config, store, metrics.clone(), fanout, signing_key, rtc);
+    // Who is in each call shows in the workspace's presence.
+    let live = state.live.clone();
+    state.rtc.calls.on_roster(Arc::new(move |ws, room, members| {
+        live.publish(ws, &LiveEvent::Call { room_id: room.clone(), participants: members.to_vec() });
+    }));
     let background = crate::background::BackgroundTasks::start(&state).await?;
     let hub = state.collab.clone();
     let listener = TunedListener::new(listener, metrics);

@@ -70,7 +70,9 @@ export function RoomPage () {
   const room = () => chat.room(roomId()) ?? (fetched.data()?.id === roomId() ? fetched.data() : undefined)
   const here = () => live.usersAt({ kind: 'room', id: roomId() })
   const inThisCall = () => call.active() && call.roomId() === roomId()
-  const callUsers = () => new Set(inThisCall() ? call.participants().map((p) => p.user_id) : [])
+  // Who is in this room's call: first-hand when this tab is in it, else as the live socket tells.
+  const roster = () => inThisCall() ? call.participants().map((p) => ({ user_id: p.user_id, name: p.name })) : (live.calls()[roomId()] ?? [])
+  const callUsers = () => new Set(roster().map((p) => p.user_id))
 
   return (
     <Show when={room() || !fetched.error()} fallback={
@@ -87,9 +89,9 @@ export function RoomPage () {
             <Show when={room()?.archived}><span class="badge readonly">Archived</span></Show>
             <Show when={room()?.is_default}><span class="badge">Default</span></Show>
           </div>
-          <Show when={inThisCall()}>
-            <span class="badge call-count" data-testid="call-count" title="People in the call">
-              <CameraIcon /> {call.participants().length} in the call
+          <Show when={roster().length > 0}>
+            <span class="badge call-count" data-testid="call-count" title={`In the call: ${roster().map((p) => p.name).join(', ')}`}>
+              <CameraIcon /> {roster().length} in the call
             </span>
           </Show>
           <ul class="presence-list" aria-label="Here now" data-testid="room-presence">

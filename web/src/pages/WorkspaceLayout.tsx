@@ -83,7 +83,10 @@ export function WorkspaceLayout (props: RouteSectionProps) {
   // Another workspace: the call was one of the workspace before.
   createEffect(on(workspaceId, () => call.leave(), { defer: true }))
   /** People in the call of a room, as far as this tab knows (while it is in that call). */
-  const inCall = (roomId: string) => (call.active() && call.roomId() === roomId ? call.participants().length : 0)
+  // The workspace's live socket tells who is in every room's call; this tab's
+  // own call is known first-hand (and sooner).
+  const inCall = (roomId: string) =>
+    call.active() && call.roomId() === roomId ? call.participants().length : (live.calls()[roomId]?.length ?? 0)
   const value: WorkspaceContextValue = { workspace, documents, chat, live, call }
 
   // Roles and files change while a page stays open: look again when the

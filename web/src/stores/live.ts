@@ -7,7 +7,7 @@
 import { createEffect, createMemo, createSignal, on, onCleanup, type Accessor } from 'solid-js'
 import { liveUrl } from '../api'
 import { cleanLocation, locationKey, sortOnline, usersAt, withPresence } from '../lib/chat'
-import type { ChatMessage, LiveCommand, LiveEvent, LiveLocation, OnlineUser, Room } from '../types'
+import type { CallMember, ChatMessage, LiveCommand, LiveEvent, LiveLocation, OnlineUser, Room } from '../types'
 
 export type LiveState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'closed'
 
@@ -38,6 +38,8 @@ export interface LiveStore {
   online: Accessor<OnlineUser[]>
   /** Why the server ended access for good (close 1008), if it did. */
   closedReason: Accessor<string | null>
+  /** Who is in each room's call now (rooms without a call are absent). */
+  calls: Accessor<Record<string, CallMember[]>>
   /** Sends a frame; false when the socket is not open (the frame is dropped). */
   send: (command: LiveCommand) => boolean
   usersAt: (location: LiveLocation) => OnlineUser[]
@@ -125,6 +127,15 @@ export function parseLiveEvent (data: unknown): LiveEvent | null {
       }
     case 'room':
       return isRoom(frame.room) ? { type: 'room', room: frame.room as Room } : null
+    case 'call':
+      if (!isString(frame.room_id) || !Array.isArray(frame.participants)) return null
+      return {
+        type: 'call',
+        room_id: frame.room_id,
+        participants: frame.participants
+          .filter((p): p is { user_id: string, name?: unknown } => !!p && isString((p as { user_id?: unknown }).user_id))
+          .map((p) => ({ user_id: p.user_id, name: isString(p.name) ? p.name : p.user_id.slice(0, 8) }))
+      }
     case 'error':
       return { type: 'error', code: isString(frame.code) ? frame.code : 'error', message: isString(frame.message) ? frame.message : '' }
     default:
@@ -141,6 +152,7 @@ export function createLive (opts: LiveOptions): LiveStore {
   const [selfId, setSelfId] = createSignal<string | null>(null)
   const [online, setOnline] = createSignal<OnlineUser[]>([])
   const [closedReason, setClosedReason] = createSignal<string | null>(null)
+  const [calls, setCalls] = createSignal<Record<string, CallMember[]>>({})
 
   let socket: WebSocket | null = null
   let workspace: string | null = null
@@ -183,6 +195,7 @@ export function createLive (opts: LiveOptions): LiveStore {
 
   const disconnected = () => {
     setOnline([])
+    setCalls({})
     opts.onDisconnect?.()
   }
 
@@ -226,6 +239,14 @@ export function createLive (opts: LiveOptions): LiveStore {
         }
         case 'presence':
           setOnline((prev) => withPresence(prev, { user_id: event.user_id, name: event.name, locations: event.locations }))
+          break
+        case 'call':
+          setCalls((prev) => {
+            const next = { ...prev }
+            if (event.participants.length > 0) next[event.room_id] = event.participants
+            else delete next[event.room_id]
+            return next
+          })
           break
         case 'error':
           // A frame of ours was not understood; the socket stays open.
@@ -318,6 +339,7 @@ export function createLive (opts: LiveOptions): LiveStore {
     selfId,
     online,
     closedReason,
+    calls,
     send: sendRaw,
     usersAt: (location) => usersAt(online(), location)
   }

@@ -22,6 +22,7 @@ use reynard_store::workspaces::Access;
 use super::LiveHub;
 use crate::api::workspaces::authorize;
 use crate::error::ApiResult;
+use crate::rtc::Calls;
 use crate::state::AppState;
 use crate::ws::connection::{self, Flow, FrameHandler};
 use crate::ws::connections::{Holder, session_key};
@@ -60,12 +61,12 @@ pub async fn live_socket(
         .max_frame_size(MAX_COMMAND_BYTES)
         .read_buffer_size(READ_BUFFER_BYTES);
     let tab = TabConnection { conn, ws, holder, session, name: user.name };
-    let (live, store) = (state.live.clone(), state.store.clone());
+    let (live, store, calls) = (state.live.clone(), state.store.clone(), state.rtc.calls.clone());
     Ok(upgrade.on_upgrade(move |socket| {
         let mut socket = Box::new(socket);
         async move {
             metrics.websocket_opened();
-            run_tab(&mut socket, &live, &store, tab, outbox, inbox).await;
+            run_tab(&mut socket, &live, &store, &calls, tab, outbox, inbox).await;
             drop(registration);
             metrics.websocket_closed();
         }
@@ -90,13 +91,14 @@ async fn run_tab(
     socket: &mut WebSocket,
     live: &LiveHub,
     store: &Store,
+    calls: &Calls,
     tab: TabConnection,
     outbox: Outbox,
     inbox: Inbox,
 ) {
     // Opening is boxed, and takes the tab's values and gives back only what the
     // loop needs: the future every tab holds while it is open keeps nothing of it.
-    let Some(commands) = Box::pin(open_tab(socket, live, store, tab, outbox, &inbox)).await else { return };
+    let Some(commands) = Box::pin(open_tab(socket, live, store, calls, tab, outbox, &inbox)).await else { return };
     connection::run(socket, &inbox, COMMANDS_PER_SECOND, commands).await;
 }
 
@@ -106,6 +108,7 @@ async fn open_tab<'a>(
     socket: &mut WebSocket,
     live: &'a LiveHub,
     store: &'a Store,
+    calls: &Calls,
     tab: TabConnection,
     outbox: Outbox,
     inbox: &Inbox,
@@ -122,6 +125,10 @@ async fn open_tab<'a>(
         live.leave(&ws, conn);
         close(socket, close_code::POLICY, reason).await;
         return None;
+    }
+    // Calls under way: later changes come as they happen.
+    for (room_id, participants) in calls.rosters_of(&ws) {
+        live.reply(&ws, conn, &LiveEvent::Call { room_id, participants });
     }
     Some(TabCommands { live, store, ws, conn })
 }

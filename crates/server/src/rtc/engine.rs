@@ -7,11 +7,12 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use reynard_proto::call::{CallCommand, CallEvent, LeaveReason};
+use reynard_proto::chat::CallMember;
 use reynard_proto::{ParticipantId, Role, RoomId, UserId, WorkspaceId};
 use reynard_rtc::call::{Call, CallConfig, Effect, Joining, Refusal};
 use reynard_rtc::sfu::{Protocol, Sfu, SfuConfig, SfuOutput, SfuStats, Transmit};
@@ -51,18 +52,28 @@ enum Command {
         user: UserId,
         role: Option<Role>,
     },
-    Rosters {
-        workspace: WorkspaceId,
-        reply: oneshot::Sender<Vec<(RoomId, usize)>>,
-    },
 }
 
+/// Told who is in a room's call whenever that changes.
+pub type RosterSink = Arc<dyn Fn(&WorkspaceId, &RoomId, &[CallMember]) + Send + Sync>;
+
+/// Who is in each active call, by workspace (for tabs that open mid-call).
+type Rosters = Arc<Mutex<HashMap<WorkspaceId, HashMap<RoomId, Vec<CallMember>>>>>;
+
 /// The handle every part of the server uses to reach the calls.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Calls {
     tx: mpsc::UnboundedSender<Command>,
     stats: Arc<Mutex<SfuStats>>,
     media_addr: SocketAddr,
+    rosters: Rosters,
+    roster_sink: Arc<OnceLock<RosterSink>>,
+}
+
+impl std::fmt::Debug for Calls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Calls").field("media_addr", &self.media_addr).finish_non_exhaustive()
+    }
 }
 
 /// Why a join did not happen.
@@ -98,6 +109,9 @@ impl Calls {
         let (tx, rx) = mpsc::unbounded_channel();
         let stats = Arc::new(Mutex::new(SfuStats::default()));
         let engine_stats = stats.clone();
+        let rosters = Rosters::default();
+        let roster_sink = Arc::new(OnceLock::new());
+        let (engine_rosters, engine_sink) = (rosters.clone(), roster_sink.clone());
         std::thread::Builder::new().name("reynard-calls".to_owned()).spawn(move || {
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(runtime) => runtime,
@@ -133,12 +147,28 @@ impl Calls {
                     stats: engine_stats,
                     summaries,
                     tcp: HashMap::new(),
+                    rosters: engine_rosters,
+                    roster_sink: engine_sink,
                 };
                 engine.run(socket, rx, tcp_rx).await;
             });
         })?;
         tracing::info!(%media_addr, "calls: media on UDP {}", local);
-        Ok(Calls { tx, stats, media_addr })
+        Ok(Calls { tx, stats, media_addr, rosters, roster_sink })
+    }
+
+    /// Where roster changes go (the workspace's live socket); set once.
+    pub fn on_roster(&self, sink: RosterSink) {
+        let _ = self.roster_sink.set(sink);
+    }
+
+    /// Who is in each active call of `workspace` now.
+    pub fn rosters_of(&self, workspace: &WorkspaceId) -> Vec<(RoomId, Vec<CallMember>)> {
+        let rosters = self.rosters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        rosters
+            .get(workspace)
+            .map(|rooms| rooms.iter().map(|(r, m)| (r.clone(), m.clone())).collect())
+            .unwrap_or_default()
     }
 
     /// Where browsers send media.
@@ -183,15 +213,6 @@ impl Calls {
     pub fn role_changed(&self, workspace: WorkspaceId, user: UserId, role: Option<Role>) {
         let _ = self.tx.send(Command::RoleChanged { workspace, user, role });
     }
-
-    /// How many are in each active call of `workspace`.
-    pub async fn rosters(&self, workspace: WorkspaceId) -> Vec<(RoomId, usize)> {
-        let (reply, rx) = oneshot::channel();
-        if self.tx.send(Command::Rosters { workspace, reply }).is_err() {
-            return Vec::new();
-        }
-        rx.await.unwrap_or_default()
-    }
 }
 
 /// One active call.
@@ -203,7 +224,6 @@ struct ActiveCall {
     started: Instant,
 }
 
-#[derive(Debug)]
 struct Engine {
     sfu: Sfu,
     calls: HashMap<RoomId, ActiveCall>,
@@ -213,6 +233,17 @@ struct Engine {
     summaries: mpsc::UnboundedSender<CallSummary>,
     /// Open ICE-TCP connections by the browser's address: their write queues.
     tcp: HashMap<SocketAddr, mpsc::Sender<Bytes>>,
+    rosters: Rosters,
+    roster_sink: Arc<OnceLock<RosterSink>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("calls", &self.calls.len())
+            .field("media_addr", &self.media_addr)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What ICE-TCP connections tell the engine.
@@ -427,15 +458,6 @@ impl Engine {
                     self.apply(&room, effects);
                 }
             }
-            Command::Rosters { workspace, reply } => {
-                let rosters = self
-                    .calls
-                    .iter()
-                    .filter(|(_, a)| a.workspace == workspace)
-                    .map(|(room, a)| (room.clone(), a.call.participant_count()))
-                    .collect();
-                let _ = reply.send(rosters);
-            }
         }
     }
 
@@ -459,7 +481,44 @@ impl Engine {
                 Effect::Media(action) => self.sfu.act(now, room, action),
             }
         }
+        self.publish_roster(room);
         self.end_if_empty(room);
+    }
+
+    /// Tells the workspace who is in `room`'s call, if that changed.
+    fn publish_roster(&mut self, room: &RoomId) {
+        let (workspace, members) = match self.calls.get(room) {
+            Some(active) => (
+                active.workspace.clone(),
+                active
+                    .call
+                    .participants()
+                    .into_iter()
+                    .map(|p| CallMember { user_id: p.user_id, name: p.name })
+                    .collect::<Vec<_>>(),
+            ),
+            None => return,
+        };
+        {
+            let mut rosters = self.rosters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let rooms = rosters.entry(workspace.clone()).or_default();
+            if rooms.get(room).is_some_and(|known| *known == members)
+                || (members.is_empty() && !rooms.contains_key(room))
+            {
+                return;
+            }
+            if members.is_empty() {
+                rooms.remove(room);
+                if rooms.is_empty() {
+                    rosters.remove(&workspace);
+                }
+            } else {
+                rooms.insert(room.clone(), members.clone());
+            }
+        }
+        if let Some(sink) = self.roster_sink.get() {
+            sink(&workspace, room, &members);
+        }
     }
 
     /// Drops a call nobody is in any more, and sends its summary to be kept.

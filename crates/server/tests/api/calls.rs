@@ -325,3 +325,38 @@ async fn ice_servers_carry_time_limited_turn_credentials() {
     let credential = base64::engine::general_purpose::STANDARD.decode(server["credential"].as_str().unwrap()).unwrap();
     assert_eq!(credential.len(), 20, "an HMAC-SHA1");
 }
+
+/// The next `call` frame of a workspace live socket.
+async fn next_call_frame(socket: &mut Socket) -> Value {
+    loop {
+        let event = next(socket).await;
+        if event["type"] == "call" {
+            return event;
+        }
+    }
+}
+
+#[tokio::test]
+async fn who_is_in_a_call_shows_on_the_workspaces_live_socket() {
+    let t = team_with(|_| {}).await;
+    let live_url =
+        |user: &TestUser| format!("ws://{}/api/v1/workspaces/{}/live?token={}", t.server.addr, t.ws, user.token);
+    let mut viewer_tab = tokio_tungstenite::connect_async(live_url(&t.viewer)).await.unwrap().0;
+    assert_eq!(next(&mut viewer_tab).await["type"], "welcome");
+
+    let owner = Participant::join(&t.server, &t.room, &t.owner).await;
+    let roster = next_call_frame(&mut viewer_tab).await;
+    assert_eq!(roster["room_id"], t.room.as_str());
+    assert_eq!(roster["participants"], json!([{ "user_id": t.owner.id.as_str(), "name": "owner" }]), "{roster}");
+
+    // A tab that opens mid-call hears of it at once.
+    let mut late_tab = tokio_tungstenite::connect_async(live_url(&t.editor)).await.unwrap().0;
+    assert_eq!(next(&mut late_tab).await["type"], "welcome");
+    let roster = next_call_frame(&mut late_tab).await;
+    assert_eq!(roster["participants"].as_array().unwrap().len(), 1, "{roster}");
+
+    // The call is over: an empty roster.
+    drop(owner);
+    let over = next_call_frame(&mut viewer_tab).await;
+    assert_eq!(over["participants"], json!([]), "{over}");
+}
