@@ -48,6 +48,8 @@ pub struct Wanted {
     pub available: Vec<(Layer, u64)>,
     /// The publisher is among the room's most recent speakers (or the room is small).
     pub may_go_high: bool,
+    /// The most the subscriber accepts for one video stream (bps), if it said.
+    pub stream_cap: Option<u64>,
 }
 
 /// The layer for each wanted track (same order), `None` for tracks to pause,
@@ -86,7 +88,9 @@ pub fn allocate(wanted: &[Wanted], budget: u64) -> Vec<Option<Layer>> {
             let Some(&(next, next_rate)) = wanted[i]
                 .available
                 .iter()
-                .filter(|(layer, _)| *layer > current && *layer <= ceiling)
+                .filter(|(layer, rate)| {
+                    *layer > current && *layer <= ceiling && wanted[i].stream_cap.is_none_or(|cap| *rate <= cap)
+                })
                 .min_by_key(|(layer, _)| *layer)
             else {
                 continue;
@@ -118,7 +122,7 @@ mod tests {
     }
 
     fn tile(height: u32) -> Wanted {
-        Wanted { tile_height: Some(height), available: all_layers(), may_go_high: true }
+        Wanted { tile_height: Some(height), available: all_layers(), may_go_high: true, stream_cap: None }
     }
 
     #[test]
@@ -162,6 +166,7 @@ mod tests {
             tile_height: Some(720),
             available: vec![(Layer::Low, 100_000), (Layer::Medium, 400_000)],
             may_go_high: true,
+            stream_cap: None,
         };
         assert_eq!(allocate(std::slice::from_ref(&wanted), 100_000_000), vec![Some(Layer::Medium)]);
         assert_eq!(allocate(std::slice::from_ref(&wanted), 350_000), vec![Some(Layer::Low)]);
@@ -173,7 +178,19 @@ mod tests {
 
     #[test]
     fn an_unsized_tile_starts_in_the_middle() {
-        let wanted = Wanted { tile_height: None, available: all_layers(), may_go_high: true };
+        let wanted = Wanted { tile_height: None, available: all_layers(), may_go_high: true, stream_cap: None };
         assert_eq!(allocate(&[wanted], 100_000_000), vec![Some(Layer::Medium)]);
+    }
+
+    #[test]
+    fn a_declared_stream_cap_keeps_every_stream_under_it() {
+        let capped = |cap| Wanted { stream_cap: Some(cap), ..tile(720) };
+        assert_eq!(
+            allocate(&[capped(200_000), capped(200_000)], 100_000_000),
+            vec![Some(Layer::Low), Some(Layer::Low)]
+        );
+        assert_eq!(allocate(&[capped(600_000)], 100_000_000), vec![Some(Layer::Medium)]);
+        // Even the lowest layer over the cap is sent: a slow picture beats none.
+        assert_eq!(allocate(&[capped(50_000)], 100_000_000), vec![Some(Layer::Low)]);
     }
 }

@@ -243,7 +243,7 @@ impl Sfu {
             ice_restart: false,
             viewport: HashMap::new(),
             downlink: INITIAL_DOWNLINK,
-            downlink_cap: None,
+            stream_cap: None,
             next_allocation: now,
         };
         let media = self.rooms.entry(room.clone()).or_insert_with(|| RoomMedia {
@@ -384,7 +384,7 @@ impl Sfu {
             return;
         }
         sub.dirty = true;
-        p.downlink_cap = declared_bandwidth(sdp);
+        p.stream_cap = declared_stream_cap(sdp);
         p.next_allocation = Instant::now();
         for o in &mut p.out {
             if let OutState::Negotiating(m) = o.state {
@@ -810,10 +810,9 @@ impl Sfu {
                 let may_go_high = !large || speaker_rank.is_some_and(|r| r < layers::HIGH_LAYER_SPEAKERS);
                 let tile_height = p.viewport.get(&o.track).map(|(_, h)| *h);
                 indices.push(i);
-                wanted.push(Wanted { tile_height, available, may_go_high });
+                wanted.push(Wanted { tile_height, available, may_go_high, stream_cap: p.stream_cap });
             }
-            let downlink = p.downlink_cap.map_or(p.downlink, |cap| cap.min(p.downlink));
-            let budget = downlink.saturating_sub(fixed_rate);
+            let budget = p.downlink.saturating_sub(fixed_rate);
             let chosen = allocate(&wanted, budget);
             let desired: u64 = wanted
                 .iter()
@@ -916,15 +915,17 @@ fn stop_tracks_of(p: &mut Participant, which: impl Fn(&OutTrack) -> bool) {
     }
 }
 
-/// The bandwidth a receiver declares in its SDP (RFC 3556 `b=AS` in kbps,
-/// RFC 3890 `b=TIAS` in bps), summed over its video sections: what it says it
-/// can take. `None` when it declares none.
-pub fn declared_bandwidth(sdp: &str) -> Option<u64> {
+/// The most a receiver takes per video stream, as its SDP declares it
+/// (RFC 3556 `b=AS` in kbps, RFC 3890 `b=TIAS` in bps, per media section):
+/// the smallest over its video sections in use (port not 0). `None` when it
+/// declares none.
+pub fn declared_stream_cap(sdp: &str) -> Option<u64> {
     let mut in_video = false;
-    let mut total = None::<u64>;
+    let mut cap = None::<u64>;
     for line in sdp.lines().map(str::trim) {
         if let Some(media) = line.strip_prefix("m=") {
-            in_video = media.starts_with("video");
+            let mut words = media.split_whitespace();
+            in_video = words.next() == Some("video") && words.next().is_some_and(|port| port != "0");
             continue;
         }
         if !in_video {
@@ -938,10 +939,10 @@ pub fn declared_bandwidth(sdp: &str) -> Option<u64> {
             None
         };
         if let Some(bps) = bps {
-            total = Some(total.unwrap_or(0).saturating_add(bps));
+            cap = Some(cap.map_or(bps, |c: u64| c.min(bps)));
         }
     }
-    total
+    cap
 }
 
 fn simulcast(o: &OutTrack) -> bool {
@@ -962,11 +963,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn receivers_declare_their_bandwidth_per_video_section() {
+    fn receivers_declare_a_cap_per_video_stream() {
         let sdp = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nb=AS:64\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nb=AS:200\r\n\
-                   m=video 9 UDP/TLS/RTP/SAVPF 96\r\nb=TIAS:150000\r\n";
-        assert_eq!(declared_bandwidth(sdp), Some(350_000));
-        assert_eq!(declared_bandwidth("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"), None);
-        assert_eq!(declared_bandwidth("m=video 9 x\r\nb=AS:lots\r\n"), None);
+                   m=video 9 UDP/TLS/RTP/SAVPF 96\r\nb=TIAS:150000\r\nm=video 0 UDP/TLS/RTP/SAVPF 96\r\nb=AS:10\r\n";
+        // The smallest of the video sections in use; a stopped section (port 0) does not count.
+        assert_eq!(declared_stream_cap(sdp), Some(150_000));
+        assert_eq!(declared_stream_cap("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"), None);
+        assert_eq!(declared_stream_cap("m=video 9 x\r\nb=AS:lots\r\n"), None);
     }
 }

@@ -126,9 +126,9 @@ pub(super) struct Participant {
     pub viewport: HashMap<TrackId, (u32, u32)>,
     /// The estimated downlink towards the participant (bits per second).
     pub downlink: u64,
-    /// The most the participant said it can receive (`b=AS`/`b=TIAS` in its
-    /// subscriber answer: a data-saving browser, a metered link).
-    pub downlink_cap: Option<u64>,
+    /// The most the participant said it takes per video stream (`b=AS`/`b=TIAS`
+    /// in its subscriber answer: a data-saving browser, a metered link).
+    pub stream_cap: Option<u64>,
     pub next_allocation: Instant,
 }
 

@@ -360,3 +360,86 @@ async fn who_is_in_a_call_shows_on_the_workspaces_live_socket() {
     let over = next_call_frame(&mut viewer_tab).await;
     assert_eq!(over["participants"], json!([]), "{over}");
 }
+
+/// Reads one RFC 4571 frame (a 16-bit length, then the packet).
+async fn read_frame(stream: &mut tokio::net::TcpStream) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).await?;
+    let mut packet = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    stream.read_exact(&mut packet).await?;
+    Ok(packet)
+}
+
+#[tokio::test]
+async fn media_connects_over_ice_tcp_when_udp_is_not_used() {
+    use str0m::net::{Protocol, Receive, TcpType};
+    use str0m::{Candidate, Event, Input, Output};
+    use tokio::io::AsyncWriteExt;
+
+    let t = team_with(|_| {}).await;
+    let mut owner = Participant::join(&t.server, &t.room, &t.owner).await;
+    let offer = owner.next_of("subscribe_offer").await;
+    let offer_sdp = offer["sdp"].as_str().unwrap();
+    // Only the TCP candidate, as a browser behind a UDP-blocking firewall would get through to.
+    let tcp_line =
+        offer_sdp.lines().find(|l| l.starts_with("a=candidate:") && l.contains(" tcp ")).expect("a TCP candidate");
+    assert!(tcp_line.contains("tcptype passive"), "{tcp_line}");
+    let fields: Vec<&str> = tcp_line.split_whitespace().collect();
+    let server: std::net::SocketAddr = format!("{}:{}", fields[4], fields[5]).parse().unwrap();
+    let tcp_only: String = offer_sdp
+        .split("\r\n")
+        .filter(|l| !(l.starts_with("a=candidate:") && l.contains(" udp ")))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+
+    let mut browser = Rtc::builder().build(Instant::now());
+    let answer = browser
+        .sdp_api()
+        .accept_offer(str0m::change::SdpOffer::from_sdp_string(&tcp_only).unwrap())
+        .expect("an acceptable offer");
+    let mut stream = tokio::net::TcpStream::connect(server).await.expect("the media port takes TCP");
+    let local = std::net::SocketAddr::new(stream.local_addr().unwrap().ip(), 9);
+    browser
+        .add_local_candidate(Candidate::builder().tcp().host(local).tcptype(TcpType::Active).build().unwrap())
+        .expect("a local TCP candidate");
+    owner.send(json!({ "type": "subscribe_answer", "sdp": answer.to_sdp_string() })).await;
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    // The data channel opening means ICE, DTLS and SCTP all went over the TCP connection.
+    let (mut ice, mut channel) = (None, false);
+    while !channel {
+        assert!(Instant::now() < deadline, "no ICE-TCP connection (ICE: {ice:?})");
+        let wake = loop {
+            match browser.poll_output().expect("the browser side runs") {
+                Output::Timeout(at) => break at,
+                Output::Transmit(transmit) => {
+                    assert_eq!(transmit.proto, Protocol::Tcp, "only TCP is used");
+                    let mut framed = (transmit.contents.len() as u16).to_be_bytes().to_vec();
+                    framed.extend_from_slice(&transmit.contents);
+                    stream.write_all(&framed).await.unwrap();
+                }
+                Output::Event(Event::IceConnectionStateChange(state)) => ice = Some(state),
+                Output::Event(Event::ChannelOpen(..)) => channel = true,
+                Output::Event(_) => {}
+            }
+        };
+        let wait = wake.saturating_duration_since(Instant::now()).min(Duration::from_millis(50));
+        match tokio::time::timeout(wait, read_frame(&mut stream)).await {
+            Ok(Ok(packet)) => {
+                let contents = packet.as_slice().try_into().expect("a datagram str0m reads");
+                let input = Input::Receive(
+                    Instant::now(),
+                    Receive { proto: Protocol::Tcp, source: server, destination: local, contents },
+                );
+                browser.handle_input(input).expect("the browser side takes the packet");
+            }
+            Ok(Err(err)) => panic!("the media port closed the TCP connection: {err}"),
+            Err(_) => browser.handle_input(Input::Timeout(Instant::now())).unwrap(),
+        }
+    }
+    assert!(
+        matches!(ice, Some(str0m::IceConnectionState::Connected | str0m::IceConnectionState::Completed)),
+        "{ice:?}"
+    );
+}
