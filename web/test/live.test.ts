@@ -4,27 +4,7 @@ import { liveUrl } from '../src/api'
 import { backoffDelay, createLive, liveCloseWords, parseLiveEvent, type ChatEvent, type LiveStore } from '../src/stores/live'
 import type { LiveLocation } from '../src/types'
 import { chatMessage } from './fakes'
-
-/** A WebSocket the test drives: open it, send it frames, close it. */
-class FakeSocket {
-  static all: FakeSocket[] = []
-  readyState = 0
-  sent: unknown[] = []
-  closedWith: number | undefined
-  onopen: ((e: unknown) => void) | null = null
-  onmessage: ((e: { data: string }) => void) | null = null
-  onclose: ((e: { code: number, reason: string }) => void) | null = null
-  onerror: ((e: unknown) => void) | null = null
-
-  constructor (readonly url: string) { FakeSocket.all.push(this) }
-  send (data: string) { this.sent.push(JSON.parse(data)) }
-  close (code = 1000) { this.readyState = 3; this.closedWith = code }
-  // the server's side
-  open () { this.readyState = 1; this.onopen?.({}) }
-  receive (frame: unknown) { this.onmessage?.({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) }) }
-  drop (code: number, reason = '') { this.readyState = 3; this.onclose?.({ code, reason }) }
-  static last () { return FakeSocket.all[FakeSocket.all.length - 1] }
-}
+import { FakeSocket } from './rtcFakes'
 
 const welcome = (online: unknown[] = []) => ({ type: 'welcome', user_id: 'u1', online })
 

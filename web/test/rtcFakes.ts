@@ -1,4 +1,4 @@
-// Fakes for the call store's tests: a call socket the test drives, peer
+// Fakes for the live sockets' and the call store's tests: a WebSocket the test drives, peer
 // connections that assign mids and turn a fake SDP (`fakeOffer`) into
 // receiving transceivers, media tracks and streams, media devices, and a
 // ResizeObserver that reports when told to.

@@ -26,6 +26,7 @@ import { callCloseWords, isOff, leaveWords, parseCallEvent, sourceWords, withPar
 import { tileKey, viewportsFor, type ShownSize, type TileSource } from '../lib/callLayout'
 import { inboundQualities, inboundSamples, scoreConnection, selectedPair, type InboundSample, type Quality } from '../lib/netQuality'
 import { DATA_SAVER_KBPS, withReceiveLimit } from '../lib/sdp'
+import { detach, discard } from '../lib/sockets'
 import { backoffDelay } from './live'
 
 export type CallState = 'idle' | 'prejoin' | 'joining' | 'connected' | 'reconnecting' | 'left'
@@ -901,18 +902,6 @@ export function createCall (opts: CallOptions = {}): CallStore {
     }
   }
 
-  const detach = (ws: WebSocket) => {
-    ws.onopen = null
-    ws.onmessage = null
-    ws.onclose = null
-    ws.onerror = null
-  }
-
-  const discard = (ws: WebSocket) => {
-    detach(ws)
-    if (ws.readyState === 0) ws.onopen = () => ws.close(1000)
-    else if (ws.readyState === 1) ws.close(1000)
-  }
 
   const connect = () => {
     clearTimeout(retryTimer)

@@ -7,6 +7,7 @@
 import { createEffect, createMemo, createSignal, on, onCleanup, type Accessor } from 'solid-js'
 import { liveUrl } from '../api'
 import { cleanLocation, locationKey, sortOnline, usersAt, withPresence } from '../lib/chat'
+import { detach, discard } from '../lib/sockets'
 import type { CallMember, ChatMessage, LiveCommand, LiveEvent, LiveLocation, OnlineUser, Room } from '../types'
 
 export type LiveState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'closed'
@@ -179,19 +180,6 @@ export function createLive (opts: LiveOptions): LiveStore {
     if (sendRaw({ type: 'location', location })) sentLocation = key
   }
 
-  const detach = (ws: WebSocket) => {
-    ws.onopen = null
-    ws.onmessage = null
-    ws.onclose = null
-    ws.onerror = null
-  }
-
-  /** Closes a socket we no longer want (one still connecting once it opens: browsers report closing those as errors). */
-  const discard = (ws: WebSocket) => {
-    detach(ws)
-    if (ws.readyState === 0) ws.onopen = () => ws.close(1000)
-    else ws.close(1000)
-  }
 
   const disconnected = () => {
     setOnline([])
