@@ -9,7 +9,7 @@
 //         simulcast layers) and microphone; once everyone decodes everyone,
 //         the server's CPU time (user + system, /proc) over WINDOW seconds is
 //         divided by the video streams it forwards (its /metrics), with the
-//         forwarded bitrate beside it.
+//         video bitrate the pages received and the CPU per megabit of it.
 //   str0m: the same `cpu` measurement against str0m's own `chat` example
 //         (STR0M_CHAT=path/to/its/binary, run from its checkout), whose page
 //         publishes a 640×360 camera and a microphone without simulcast.
@@ -172,19 +172,36 @@ async function benchJoin (browser) {
   }
 }
 
-/** CPU time of `pid` per forwarded video stream over the window, and the forwarded bitrate. */
-async function measure (pid, streams, bytes) {
+/** Video bytes all pages received so far (inbound-rtp), read from the peer connection `pc` names in each page. */
+async function receivedVideoBytes (pages, pc) {
+  const each = await Promise.all(pages.map((page) => page.evaluate(async (pc) => {
+    // eslint-disable-next-line no-eval
+    const conn = (0, eval)(pc)
+    if (!conn) return 0
+    let bytes = 0
+    ;(await conn.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') bytes += s.bytesReceived ?? 0 })
+    return bytes
+  }, pc)))
+  return each.reduce((a, b) => a + b, 0)
+}
+
+/**
+ * CPU time of `pid` per forwarded video stream over the window, with the video
+ * bitrate the pages received (measured the same way for every server).
+ */
+async function measure (pid, streams, pages, pc) {
   const cpu0 = cpuSecondsOf(pid)
-  const bytes0 = await bytes()
+  const bytes0 = await receivedVideoBytes(pages, pc)
   await sleep(WINDOW * 1000)
   const cpu = cpuSecondsOf(pid) - cpu0
-  const sent = (await bytes()) - bytes0
+  const received = (await receivedVideoBytes(pages, pc)) - bytes0
   const n = await streams()
   return {
     forwarded_video_streams: n,
     server_cpu_percent_of_core: +(cpu / WINDOW * 100).toFixed(2),
     cpu_percent_per_video_stream: +(cpu / WINDOW * 100 / n).toFixed(3),
-    forwarded_kbps: Math.round(sent * 8 / WINDOW / 1000)
+    received_video_kbps: Math.round(received * 8 / WINDOW / 1000),
+    cpu_ms_per_received_video_megabit: +(cpu * 1000 / (received * 8 / 1e6)).toFixed(2)
   }
 }
 
@@ -208,9 +225,8 @@ async function benchCpu (browser) {
       if (decoding.every((n) => n >= want)) break
       await sleep(1000)
     }
-    const result = await measure(server.pid,
-      () => metric(server.url, 'reynard_call_forwarded_video_streams'),
-      () => metric(server.url, 'reynard_call_sent_bytes_total'))
+    const result = await measure(server.pid, () => metric(server.url, 'reynard_call_forwarded_video_streams'),
+      pages, 'window.__reynardCall?.subscriber')
     console.log(JSON.stringify({ scenario: 'cpu', server: 'reynard', participants: PARTICIPANTS, decoding, ...result }))
   } finally {
     for (const context of contexts) await context.close().catch(() => {})
@@ -222,7 +238,7 @@ async function benchCpu (browser) {
 async function benchStr0m (browser) {
   const binary = process.env.STR0M_CHAT
   if (!binary) throw new Error('STR0M_CHAT=path/to/str0m/target/release/examples/chat (run from its checkout)')
-  const child = spawn(binary, [], { cwd: process.env.STR0M_DIR ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } })
+  const child = spawn(binary, [], { cwd: process.env.STR0M_DIR ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'chat=info,str0m=warn,dimpl=warn' } })
   const url = await new Promise((resolve, reject) => {
     let out = ''
     const look = (chunk) => {
@@ -262,8 +278,7 @@ async function benchStr0m (browser) {
     }
     // Its forwarded video streams: every page's camera to every other page.
     const streams = decoding.reduce((a, b) => a + b, 0)
-    const result = await measure(child.pid, async () => streams, async () => 0)
-    delete result.forwarded_kbps
+    const result = await measure(child.pid, async () => streams, pages, 'rtc')
     console.log(JSON.stringify({ scenario: 'cpu', server: 'str0m-chat-example', participants: PARTICIPANTS, decoding, ...result }))
   } finally {
     for (const context of contexts) await context.close().catch(() => {})
