@@ -39,6 +39,22 @@ pub enum MediaAction {
     Viewport { participant: ParticipantId, tracks: Vec<TrackViewport> },
 }
 
+impl MediaAction {
+    /// The participant the action is about, if one.
+    pub fn participant(&self) -> Option<&ParticipantId> {
+        match self {
+            MediaAction::AddParticipant { participant, .. }
+            | MediaAction::RemoveParticipant { participant }
+            | MediaAction::PublishOffer { participant, .. }
+            | MediaAction::SubscribeAnswer { participant, .. }
+            | MediaAction::RemoteCandidate { participant, .. }
+            | MediaAction::RestartSubscriberIce { participant }
+            | MediaAction::Viewport { participant, .. } => Some(participant),
+            MediaAction::SetMuted { .. } => None,
+        }
+    }
+}
+
 /// What the SFU reports to signaling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaEvent {

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -15,6 +16,7 @@ use reynard_proto::call::{CallCommand, CallEvent, LeaveReason};
 use reynard_proto::chat::CallMember;
 use reynard_proto::{ParticipantId, Role, RoomId, UserId, WorkspaceId};
 use reynard_rtc::call::{Call, CallConfig, Effect, Joining, Refusal};
+use reynard_rtc::media::{MediaAction, MediaEvent};
 use reynard_rtc::sfu::{Protocol, Sfu, SfuConfig, SfuOutput, SfuStats, Transmit};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
@@ -347,13 +349,12 @@ impl Engine {
             tokio::select! {
                 received = socket.recv_from(&mut buf) => match received {
                     Ok((n, source)) => {
-                        let now = Instant::now();
-                        self.sfu.receive(now, Protocol::Udp, source, self.media_addr, &buf[..n]);
+                        receive_guarded(&mut self.sfu, Protocol::Udp, source, self.media_addr, &buf[..n]);
                         // Read what else is waiting before running the SFU once for all of it.
                         for _ in 0..64 {
                             match socket.try_recv_from(&mut buf) {
                                 Ok((n, source)) => {
-                                    self.sfu.receive(now, Protocol::Udp, source, self.media_addr, &buf[..n]);
+                                    receive_guarded(&mut self.sfu, Protocol::Udp, source, self.media_addr, &buf[..n]);
                                 }
                                 Err(_) => break,
                             }
@@ -370,7 +371,7 @@ impl Engine {
                         self.tcp.insert(peer, writer);
                     }
                     TcpEvent::Packet(peer, packet) => {
-                        self.sfu.receive(Instant::now(), Protocol::Tcp, peer, self.media_addr, &packet);
+                        receive_guarded(&mut self.sfu, Protocol::Tcp, peer, self.media_addr, &packet);
                     }
                     TcpEvent::Closed(peer) => {
                         self.tcp.remove(&peer);
@@ -387,7 +388,7 @@ impl Engine {
         // Signaling below needs `self` whole: the TCP writers step out meanwhile.
         let tcp = std::mem::take(&mut self.tcp);
         let mut collected = Collected { socket, tcp: &tcp, events: Vec::new() };
-        let mut next = self.sfu.drive(Instant::now(), &mut collected);
+        let mut next = drive_guarded(&mut self.sfu, &mut collected);
         // Signaling's answers may ask the SFU for more (a lost participant is
         // removed): run until it is quiet.
         for _ in 0..4 {
@@ -402,7 +403,7 @@ impl Engine {
                 };
                 self.apply(&room, effects);
             }
-            next = self.sfu.drive(Instant::now(), &mut collected);
+            next = drive_guarded(&mut self.sfu, &mut collected);
         }
         drop(collected);
         self.tcp = tcp;
@@ -478,11 +479,35 @@ impl Engine {
                         outbox.close_when_written(close_code::NORMAL, close_reason(reason));
                     }
                 }
-                Effect::Media(action) => self.sfu.act(now, room, action),
+                Effect::Media(action) => {
+                    let who = action.participant().cloned();
+                    // What one browser sent must not take every call down: a
+                    // panic in the media stack drops that participant only.
+                    let acted = std::panic::catch_unwind(AssertUnwindSafe(|| self.sfu.act(now, room, action)));
+                    if acted.is_err()
+                        && let Some(who) = who
+                    {
+                        tracing::error!(%room, participant = %who, "the media stack failed on a participant's request: it leaves the call");
+                        self.drop_broken(room, &who);
+                    }
+                }
             }
         }
         self.publish_roster(room);
         self.end_if_empty(room);
+    }
+
+    /// Removes a participant whose media state may be broken, and tells its call.
+    fn drop_broken(&mut self, room: &RoomId, who: &ParticipantId) {
+        let remove = MediaAction::RemoveParticipant { participant: who.clone() };
+        if std::panic::catch_unwind(AssertUnwindSafe(|| self.sfu.act(Instant::now(), room, remove))).is_err() {
+            tracing::error!(%room, participant = %who, "the media stack failed removing a participant");
+        }
+        let effects = match self.calls.get_mut(room) {
+            Some(active) => active.call.media(MediaEvent::ConnectionLost { participant: who.clone() }),
+            None => return,
+        };
+        self.apply(room, effects);
     }
 
     /// Tells the workspace who is in `room`'s call, if that changed.
@@ -544,6 +569,24 @@ impl Engine {
             average_bitrate_bps: (media.received_bytes as f64 * 8.0 / seconds) as i64,
             loss: media.loss,
         });
+    }
+}
+
+/// Runs the SFU; a panic in the media stack is logged and the engine goes on
+/// (the connection at fault stops answering and is dropped after its grace).
+fn drive_guarded(sfu: &mut Sfu, out: &mut Collected<'_>) -> Instant {
+    std::panic::catch_unwind(AssertUnwindSafe(|| sfu.drive(Instant::now(), out))).unwrap_or_else(|_| {
+        tracing::error!("the media stack failed while running; carrying on");
+        Instant::now() + std::time::Duration::from_millis(10)
+    })
+}
+
+/// Hands a datagram to the SFU, guarded like [`drive_guarded`].
+fn receive_guarded(sfu: &mut Sfu, proto: Protocol, source: SocketAddr, destination: SocketAddr, data: &[u8]) {
+    let received =
+        std::panic::catch_unwind(AssertUnwindSafe(|| sfu.receive(Instant::now(), proto, source, destination, data)));
+    if received.is_err() {
+        tracing::error!(%source, "the media stack failed on a datagram; carrying on");
     }
 }
 
