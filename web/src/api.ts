@@ -145,7 +145,7 @@ export const api = {
   auth: {
     // `cookie_only`: the answer sets the HttpOnly cookie and carries no token.
     signup: (email: string, password: string, name: string) =>
-      request<AuthResponse>('POST', '/auth/signup', { body: { json: { email, password, name, cookie_only: true } }, quiet401: true }),
+      request<AuthResponse>('POST', '/auth/signup', { body: { json: { email, password, name, cookie_only: true, time_zone: browserTimeZone() } }, quiet401: true }),
     login: (email: string, password: string) =>
       request<AuthResponse>('POST', '/auth/login', { body: { json: { email, password, cookie_only: true } }, quiet401: true }),
     logout: () => request<void>('POST', '/auth/logout', { quiet401: true }),
@@ -269,4 +269,13 @@ export function liveUrl (workspaceId: string, location: Location = window.locati
 export function callUrl (roomId: string, location: Location = window.location): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
   return `${scheme}//${location.host}${API_BASE}/rooms/${enc(roomId)}/call`
+}
+
+/** The browser's IANA time zone, if it tells one. */
+export function browserTimeZone (): string | undefined {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined
+  } catch {
+    return undefined
+  }
 }

@@ -17,6 +17,9 @@ pub struct SignupRequest {
     /// which keeps no credential where page scripts could read it).
     #[serde(default)]
     pub cookie_only: bool,
+    /// The user's IANA time zone (the web app sends the browser's); `UTC` when absent.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// `POST /api/v1/auth/login`.

@@ -35,11 +35,17 @@ pub async fn signup(
     let email = normalize_email(&body.email)?;
     let name = validate_name(&body.name)?;
     validate_password(&body.password)?;
+    if let Some(tz) = &body.time_zone {
+        validate_time_zone(tz)?;
+    }
     let client = rate_key(state.config.trusted_proxies.client_ip(peer.ip(), &headers));
     state.signups_per_ip.check(&client).map_err(|l| ApiError::rate_limited(l.retry_after))?;
     let password = body.password;
     let password_hash = state.password_hashers.run(move |memory| memory.hash(&password)).await??;
-    let user = state.store.create_user(NewUser { email, name, password_hash }).await?;
+    let mut user = state.store.create_user(NewUser { email, name, password_hash }).await?;
+    if let Some(tz) = &body.time_zone {
+        user = state.store.update_user(&user.id, None, Some(tz)).await?;
+    }
     let response = start_session(&state, &user, StatusCode::CREATED, body.cookie_only).await?;
     let mailed = crate::mail::send_verification(&state, &user);
     tracing::info!(user = %user.id, verification_mailed = mailed, "signed up");

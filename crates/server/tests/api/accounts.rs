@@ -36,6 +36,17 @@ async fn signup_returns_the_user_a_token_and_a_session_cookie() {
 }
 
 #[tokio::test]
+async fn signup_keeps_the_time_zone_the_browser_detected() {
+    let server = TestServer::start().await;
+    let body =
+        json!({ "email": "kim@example.org", "password": "correct horse 1", "name": "Kim", "time_zone": "Asia/Seoul" });
+    let (status, json) = server.call(Method::POST, "/api/v1/auth/signup", None, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{json}");
+    let token = json["token"].as_str().unwrap();
+    assert_eq!(server.get("/api/v1/me", token).await.1["time_zone"], "Asia/Seoul");
+}
+
+#[tokio::test]
 async fn signup_rejects_bad_input_with_clear_errors() {
     let server = TestServer::start().await;
     server.signup("taken@example.org").await;
@@ -48,6 +59,11 @@ async fn signup_rejects_bad_input_with_clear_errors() {
         ),
         (
             json!({ "email": "not-an-email", "password": "correct horse 1", "name": "X" }),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            json!({ "email": "tz@example.org", "password": "correct horse 1", "name": "X", "time_zone": "Mars/Olympus Mons" }),
             StatusCode::BAD_REQUEST,
             "invalid_input",
         ),
