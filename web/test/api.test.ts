@@ -56,6 +56,9 @@ describe('the API agent', () => {
     for (const call of fetchMock.mock.calls as unknown as Array<[string, RequestInit]>) {
       expect(JSON.parse(call[1].body as string).cookie_only).toBe(true)
     }
+    // Sign-up tells the server the browser's time zone.
+    const signup = (fetchMock.mock.calls as unknown as Array<[string, RequestInit]>)[1]
+    expect(JSON.parse(signup[1].body as string).time_zone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone)
   })
 
   it('builds the WebSocket base from the page origin', () => {
