@@ -32,7 +32,7 @@ mod log_writer;
 pub mod secrets;
 pub mod workspaces;
 
-pub use accounts::{NewUser, SessionKind, User};
+pub use accounts::{DEFAULT_WORKING_HOURS, NewUser, Profile, SessionKind, User};
 pub use db::{Backend, Store};
 pub use error::{Error, Result};
 pub use workspaces::{Invitation, NewInvitation};
