@@ -1,5 +1,7 @@
 //! Users and sessions. A new account's email is unverified; verifying it claims
 //! the workspace invitations addressed to that email, in the same transaction.
+//! Each user also has a scheduling [`Profile`]: time zone, working hours and
+//! whether they want follow-up mails.
 
 use reynard_proto::api::{Me, UserView};
 use reynard_proto::{Role, UserId, WorkspaceId};
@@ -61,6 +63,40 @@ pub struct NewUser {
     pub email: String,
     pub name: String,
     pub password_hash: String,
+}
+
+/// The working hours of a new account (Monday to Friday, 09:00–17:00), as
+/// stored in `users.working_hours`: weekday keys (`mon`…`sun`) to lists of
+/// local `["HH:MM", "HH:MM"]` ranges.
+pub const DEFAULT_WORKING_HOURS: &str = r#"{"mon":[["09:00","17:00"]],"tue":[["09:00","17:00"]],"wed":[["09:00","17:00"]],"thu":[["09:00","17:00"]],"fri":[["09:00","17:00"]]}"#;
+
+/// What meeting scheduling needs to know of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// IANA time zone name (the same column as [`User::time_zone`]).
+    pub time_zone: String,
+    /// JSON, as [`DEFAULT_WORKING_HOURS`]; opaque to the store.
+    pub working_hours: String,
+    /// Whether the user wants follow-up mails after meetings.
+    pub followups: bool,
+}
+
+impl Default for Profile {
+    /// A new account's profile.
+    fn default() -> Self {
+        Profile { time_zone: "UTC".to_owned(), working_hours: DEFAULT_WORKING_HOURS.to_owned(), followups: true }
+    }
+}
+
+impl Profile {
+    /// Reads the `time_zone`, `working_hours` and `followups` columns of a row.
+    pub(crate) fn from_row(row: &AnyRow) -> Result<Profile> {
+        Ok(Profile {
+            time_zone: row.try_get("time_zone")?,
+            working_hours: row.try_get("working_hours")?,
+            followups: row.try_get::<i64, _>("followups")? != 0,
+        })
+    }
 }
 
 /// How a session was issued: a browser cookie or an API token for scripts.
@@ -186,6 +222,31 @@ impl Store {
             return Err(Error::NotFound("user"));
         }
         self.user_by_id(id).await?.ok_or(Error::NotFound("user"))
+    }
+
+    /// A user's scheduling profile; `None` when there is no such user.
+    pub async fn profile(&self, user: &UserId) -> Result<Option<Profile>> {
+        let row = sqlx::query("SELECT time_zone, working_hours, followups FROM users WHERE id = $1")
+            .bind(user.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(Profile::from_row).transpose()
+    }
+
+    /// Replaces a user's scheduling profile (already validated). An unknown
+    /// user is [`Error::NotFound`].
+    pub async fn set_profile(&self, user: &UserId, profile: &Profile) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET time_zone = $1, working_hours = $2, followups = $3 WHERE id = $4")
+            .bind(&profile.time_zone)
+            .bind(&profile.working_hours)
+            .bind(i64::from(profile.followups))
+            .bind(user.as_str())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound("user"));
+        }
+        Ok(())
     }
 
     /// Stores a new session under the hash of its token.

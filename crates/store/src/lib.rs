@@ -10,7 +10,7 @@
 //! - `log_writer`: group commit of update-log appends across documents.
 //! - [`history`]: versions (checkpoints and deltas) and branches of documents.
 //! - [`lease`]: the lease of the one process serving the database.
-//! - [`workspaces`]: workspaces, members with roles, invitations; the last owner rule.
+//! - [`meetings`]: meetings with their rooms and attendees, reminders sent, calendar feeds.
 //! - [`workspaces`]: workspaces, members with roles, invitations and their links; the last owner rule.
 //! - [`secrets`]: server-wide secrets (the link signing key), created once.
 //!
@@ -29,12 +29,14 @@ pub mod error;
 pub mod history;
 pub mod lease;
 mod log_writer;
+pub mod meetings;
 pub mod secrets;
 pub mod workspaces;
 
-pub use accounts::{NewUser, SessionKind, User};
+pub use accounts::{DEFAULT_WORKING_HOURS, NewUser, Profile, SessionKind, User};
 pub use db::{Backend, Store};
 pub use error::{Error, Result};
+pub use meetings::{AttendeeRow, MeetingChange, MeetingRow, NewMeeting};
 pub use workspaces::{Invitation, NewInvitation};
 
 /// Milliseconds since the Unix epoch: the time type of every column.
