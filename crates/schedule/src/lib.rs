@@ -1,0 +1,34 @@
+//! Meeting scheduling without IO: working hours, recurring series and their
+//! edits, agenda expansion, free/busy arithmetic, conflicts, slot finding,
+//! iCalendar output for invitations and feeds, and due reminders.
+//!
+//! # Layout
+//! - [`zone`]: IANA time zones and how local times become instants.
+//! - [`hours`]: working hours per weekday.
+//! - [`rule`]: recurrence rules (the RFC 5545 `RRULE` subset meetings need).
+//! - [`series`]: a meeting series, its exceptions and its edit operations.
+//! - [`expand`]: occurrences of series in a range (the agenda).
+//! - [`busy`]: free/busy interval arithmetic and conflicts.
+//! - [`slots`]: meeting times that suit every required attendee, ranked fairly.
+//!
+//! Time is passed in by callers (no clock reads), so everything here is
+//! deterministic under test.
+
+pub mod busy;
+mod calendar;
+pub mod error;
+pub mod expand;
+pub mod hours;
+pub mod rule;
+pub mod series;
+pub mod slots;
+pub mod zone;
+
+pub use busy::{Conflict, Interval, PersonBusy, conflicts, intersect, merge_busy, subtract};
+pub use error::{Error, Result};
+pub use expand::{MAX_OCCURRENCES, Occurrence, agenda};
+pub use hours::{LocalRange, MAX_RANGES_PER_DAY, WorkingHours};
+pub use rule::{Frequency, Rule, Until, WeekdayNum};
+pub use series::{LocalSpan, NewSeries, OccurrenceChanges, Override, Series, SeriesChanges, SeriesInput};
+pub use slots::{Attendee, Score, Slot, SlotQuery, available, find_slots, working_intervals};
+pub use zone::{Zone, parse_local};
