@@ -248,8 +248,8 @@ export async function launchBrowser () {
  * A new browser context (one person) with a page that records console errors
  * and uncaught exceptions in `problems`.
  */
-export async function newPerson (browser, baseUrl, { name, viewport = { width: 1280, height: 800 }, colorScheme = 'light' } = {}) {
-  const context = await browser.newContext({ baseURL: baseUrl, viewport, colorScheme })
+export async function newPerson (browser, baseUrl, { name, viewport = { width: 1280, height: 800 }, colorScheme = 'light', timezoneId } = {}) {
+  const context = await browser.newContext({ baseURL: baseUrl, viewport, colorScheme, ...(timezoneId ? { timezoneId } : {}) })
   const page = await context.newPage()
   const problems = []
   page.on('console', (msg) => {

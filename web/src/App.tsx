@@ -13,6 +13,7 @@ import { VerifyEmailPage } from './pages/VerifyEmailPage'
 import { WorkspaceHomePage } from './pages/WorkspaceHomePage'
 import { WorkspaceLayout } from './pages/WorkspaceLayout'
 import { WorkspacesPage } from './pages/WorkspacesPage'
+import { ProfilePage } from './pages/ProfilePage'
 import { RoomPage } from './pages/RoomPage'
 import { MentionsPage, SearchPage } from './pages/ChatSearchPage'
 import { Loading } from './components/Feedback'
@@ -39,6 +40,7 @@ const DocumentPage = lazy(() => import('./pages/DocumentPage').then((m) => ({ de
 const Workspaces = signedIn(WorkspacesPage)
 const Workspace = signedIn(WorkspaceLayout)
 const Invite = signedIn(InvitePage)
+const Profile = signedIn(ProfilePage)
 
 export function App () {
   const auth = useAuth()
@@ -50,6 +52,7 @@ export function App () {
       <Route path="/verify-email/:token" component={VerifyEmailPage} />
       <Route path="/invite/:token" component={Invite} />
       <Route path="/" component={Workspaces} />
+      <Route path="/profile" component={Profile} />
       <Route path="/w/:workspaceId" component={Workspace}>
         <Route path="/" component={WorkspaceHomePage} />
         <Route path="/d/:docId" component={DocumentPage} />

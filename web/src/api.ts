@@ -13,6 +13,7 @@ import type {
   DocumentInfo,
   Invitation,
   Member,
+  ProfileChange,
   Role,
   Room,
   RoomChange,
@@ -152,6 +153,7 @@ export const api = {
     /** Who the session cookie belongs to (null: nobody), without a 401. */
     session: () => request<{ user: User | null }>('GET', '/auth/session', { quiet401: true }),
     me: () => request<User>('GET', '/me', { quiet401: true }),
+    updateMe: (change: ProfileChange) => request<User>('PATCH', '/me', { body: { json: change } }),
     verifyEmail: (token: string) =>
       request<VerifyEmailResult>('POST', '/auth/verify-email', { body: { json: { token } }, quiet401: true }),
     resendVerification: () => request<void>('POST', '/auth/resend-verification')

@@ -12,6 +12,18 @@ export interface User {
   time_zone?: string
   /** From GET /me: whether the account proved it owns its email. */
   email_verified?: boolean
+  /** From GET /me: working hours per weekday, in `time_zone`. */
+  working_hours?: Partial<Record<string, Array<[string, string]>>>
+  /** From GET /me: whether meeting follow-up mails are wanted. */
+  followups?: boolean
+}
+
+/** `PATCH /api/v1/me`: what to change of one's own account. */
+export interface ProfileChange {
+  name?: string
+  time_zone?: string
+  working_hours?: Partial<Record<string, Array<[string, string]>>>
+  followups?: boolean
 }
 
 export interface AuthResponse {

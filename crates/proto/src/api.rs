@@ -62,7 +62,16 @@ pub struct Me {
     pub time_zone: String,
     /// Whether the account proved it owns its email (invitations wait for it).
     pub email_verified: bool,
+    /// Working hours per weekday (`mon` … `sun`), in `time_zone`: the slot
+    /// finder proposes meetings inside them.
+    pub working_hours: WorkingHoursMap,
+    /// Whether meeting follow-up mails are wanted.
+    pub followups: bool,
 }
+
+/// Working hours per weekday (`mon` … `sun`): `[["09:00","17:00"], …]` in the
+/// user's own zone; a day that is absent is not worked.
+pub type WorkingHoursMap = std::collections::BTreeMap<String, Vec<(String, String)>>;
 
 /// `GET /api/v1/auth/session`: who the request's session belongs to, if anyone
 /// (the web app asks on start; "nobody" is an answer, not an error).
@@ -78,6 +87,10 @@ pub struct Session {
 pub struct UpdateMe {
     pub name: Option<String>,
     pub time_zone: Option<String>,
+    #[serde(default)]
+    pub working_hours: Option<WorkingHoursMap>,
+    #[serde(default)]
+    pub followups: Option<bool>,
 }
 
 /// `POST /api/v1/workspaces` and `PATCH /api/v1/workspaces/{ws}`.

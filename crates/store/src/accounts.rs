@@ -3,7 +3,7 @@
 //! Each user also has a scheduling [`Profile`]: time zone, working hours and
 //! whether they want follow-up mails.
 
-use reynard_proto::api::{Me, UserView};
+use reynard_proto::api::UserView;
 use reynard_proto::{Role, UserId, WorkspaceId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -27,17 +27,6 @@ impl User {
     /// The user as other people see them.
     pub fn view(&self) -> UserView {
         UserView { id: self.id.clone(), email: self.email.clone(), name: self.name.clone() }
-    }
-
-    /// The user as they see themselves.
-    pub fn me(&self) -> Me {
-        Me {
-            id: self.id.clone(),
-            email: self.email.clone(),
-            name: self.name.clone(),
-            time_zone: self.time_zone.clone(),
-            email_verified: self.email_verified(),
-        }
     }
 
     /// Whether the account proved it owns its email.

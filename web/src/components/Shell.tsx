@@ -40,7 +40,7 @@ export function Shell (props: RouteSectionProps) {
         <Show when={auth.user()}>
           {(user) => (
             <div class="account">
-              <span class="muted account-name" title={user().email}>{user().name}</span>
+              <A href="/profile" class="muted account-name" title={`${user().email}: your profile`} data-testid="profile-link">{user().name}</A>
               <button type="button" class="secondary" onClick={logout}>Sign out</button>
             </div>
           )}

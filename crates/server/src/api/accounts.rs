@@ -100,16 +100,36 @@ pub async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiR
 
 /// `GET /api/v1/auth/session`: the signed-in user, or `null` (never a 401, so
 /// that a signed-out page load has no failed request).
-pub async fn session(current: Option<CurrentUser>) -> Json<Session> {
-    Json(Session { user: current.map(|current| current.user.me()) })
+pub async fn session(State(state): State<AppState>, current: Option<CurrentUser>) -> ApiResult<Json<Session>> {
+    let user = match current {
+        Some(current) => Some(me_of(&state, &current.user).await?),
+        None => None,
+    };
+    Ok(Json(Session { user }))
 }
 
 /// `GET /api/v1/me`.
-pub async fn me(current: CurrentUser) -> Json<Me> {
-    Json(current.user.me())
+pub async fn me(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Json<Me>> {
+    Ok(Json(me_of(&state, &current.user).await?))
 }
 
-/// `PATCH /api/v1/me`: display name and IANA time zone.
+/// The user as they see themselves, with their scheduling profile.
+async fn me_of(state: &AppState, user: &User) -> ApiResult<Me> {
+    let profile = state.store.profile(&user.id).await?.unwrap_or_default();
+    // The stored hours were checked when saved; unreadable ones show as none.
+    let working_hours = serde_json::from_str(&profile.working_hours).unwrap_or_default();
+    Ok(Me {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        time_zone: profile.time_zone,
+        email_verified: user.email_verified(),
+        working_hours,
+        followups: profile.followups,
+    })
+}
+
+/// `PATCH /api/v1/me`: display name, IANA time zone, working hours, follow-up mails.
 pub async fn update_me(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -119,23 +139,32 @@ pub async fn update_me(
     if let Some(tz) = &body.time_zone {
         validate_time_zone(tz)?;
     }
+    let hours = match &body.working_hours {
+        Some(map) => Some(
+            reynard_schedule::WorkingHours::from_map(map)
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", format!("working hours: {e}")))?,
+        ),
+        None => None,
+    };
     let user = state.store.update_user(&current.user.id, name.as_deref(), body.time_zone.as_deref()).await?;
-    Ok(Json(user.me()))
+    if hours.is_some() || body.followups.is_some() {
+        let mut profile = state.store.profile(&user.id).await?.unwrap_or_default();
+        if let Some(hours) = &hours {
+            profile.working_hours = serde_json::to_string(&hours.to_map()).map_err(ApiError::internal)?;
+        }
+        if let Some(followups) = body.followups {
+            profile.followups = followups;
+        }
+        state.store.set_profile(&user.id, &profile).await?;
+    }
+    Ok(Json(me_of(&state, &user).await?))
 }
 
-/// Accepts `UTC` and IANA-shaped names (`Area/Location[/Sub]`).
+/// Accepts IANA time zone names this server knows (and `UTC`).
 fn validate_time_zone(tz: &str) -> ApiResult<()> {
-    let shaped = tz == "UTC"
-        || (tz.len() <= 64
-            && tz.contains('/')
-            && tz
-                .split('/')
-                .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))));
-    if shaped {
-        Ok(())
-    } else {
-        Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", format!("{tz:?} is not an IANA time zone name")))
-    }
+    reynard_schedule::Zone::new(tz).map(|_| ()).map_err(|_| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", format!("{tz:?} is not an IANA time zone name"))
+    })
 }
 
 /// Issues a session: stores its hash, sets the cookie and returns the token

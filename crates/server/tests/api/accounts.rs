@@ -31,7 +31,12 @@ async fn signup_returns_the_user_a_token_and_a_session_cookie() {
     let me = server.client.get(server.url("/api/v1/me")).header(header::COOKIE, session).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::OK);
     let me: serde_json::Value = me.json().await.unwrap();
-    let expected = json!({ "id": json["user"]["id"], "email": "ada@example.org", "name": "Ada", "time_zone": "UTC", "email_verified": false });
+    let nine_to_five = json!([["09:00", "17:00"]]);
+    let working_hours = json!({ "mon": nine_to_five, "tue": nine_to_five, "wed": nine_to_five, "thu": nine_to_five, "fri": nine_to_five });
+    let expected = json!({
+        "id": json["user"]["id"], "email": "ada@example.org", "name": "Ada", "time_zone": "UTC", "email_verified": false,
+        "working_hours": working_hours, "followups": true,
+    });
     assert_eq!(me, expected);
 }
 
@@ -164,6 +169,25 @@ async fn profile_updates() {
     assert_error(&patch(json!({ "time_zone": "Mars/Olympus Mons" })).await, StatusCode::BAD_REQUEST, "invalid_input");
     assert_error(&patch(json!({ "name": "" })).await, StatusCode::BAD_REQUEST, "invalid_input");
     assert_eq!(server.get("/api/v1/me", &ada.token).await.1["time_zone"], "Europe/Paris");
+
+    // Working hours (split days, a late shift to midnight) and follow-up mails.
+    let hours = json!({ "mon": [["08:00", "12:00"], ["13:00", "17:00"]], "sat": [["20:00", "24:00"]] });
+    let (status, me) = patch(json!({ "working_hours": hours, "followups": false })).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!((&me["working_hours"], &me["followups"]), (&hours, &json!(false)), "{me}");
+    assert_eq!(me["time_zone"], "Europe/Paris", "what was not sent stays");
+    let (_, again) = server.get("/api/v1/me", &ada.token).await;
+    assert_eq!(again["working_hours"], hours);
+    for bad in [
+        json!({ "mon": [["17:00", "09:00"]] }),
+        json!({ "tue": [["09:00", "13:00"], ["12:00", "17:00"]] }),
+        json!({ "someday": [["09:00", "17:00"]] }),
+        json!({ "wed": [["9am", "5pm"]] }),
+    ] {
+        let answer = patch(json!({ "working_hours": bad })).await;
+        assert_error(&answer, StatusCode::BAD_REQUEST, "invalid_input");
+    }
+    assert_eq!(server.get("/api/v1/me", &ada.token).await.1["working_hours"], hours, "refused hours change nothing");
 }
 
 async fn login(server: &TestServer, email: impl Into<String>, password: &str) -> reqwest::Response {

@@ -71,8 +71,14 @@ fn check(value: &Value, schema: &Value, components: &Value, at: &str) -> Result<
         if describes_object {
             let described: Vec<&Map<String, Value>> =
                 parts.iter().filter_map(|part| part.get("properties").and_then(Value::as_object)).collect();
+            // A map (`additionalProperties` with a schema) takes any key whose value fits it.
+            let map_values: Vec<&Value> =
+                parts.iter().filter_map(|part| part.get("additionalProperties")).filter(|v| v.is_object()).collect();
             for (key, field) in fields {
-                let schemas: Vec<&Value> = described.iter().filter_map(|props| props.get(key)).collect();
+                let mut schemas: Vec<&Value> = described.iter().filter_map(|props| props.get(key)).collect();
+                if schemas.is_empty() {
+                    schemas.clone_from(&map_values);
+                }
                 if schemas.is_empty() {
                     return Err(format!("{at}: the field {key} is not in the document"));
                 }
@@ -170,6 +176,8 @@ fn every_answer_type_shows_all_its_fields() {
         name: "A".into(),
         time_zone: "UTC".into(),
         email_verified: false,
+        working_hours: [("mon".to_owned(), vec![("09:00".to_owned(), "17:00".to_owned())])].into_iter().collect(),
+        followups: true,
     };
     let member = MemberView { user_id: user.clone(), email: "a@x.org".into(), name: "A".into(), role: Role::Owner };
     let invitation = InvitationView { email: "b@x.org".into(), role: Role::Viewer, invite_link: "http://h/i/t".into() };
