@@ -8,6 +8,7 @@
 //! - [`api`]: request and response bodies of `/api/v1`.
 //! - [`chat`]: rooms and chat messages: API bodies and the live events of a workspace.
 //! - [`call`]: a room's call: the frames of its socket, grants, ICE servers.
+//! - [`schedule`]: meetings, agendas, free/busy and slot finding.
 //!
 //! This crate sits at the bottom of the workspace: it depends on `serde` only.
 //! The `openapi` feature adds a `schemars::JsonSchema` derive to every type
@@ -20,6 +21,7 @@ pub mod chat;
 pub mod document;
 pub mod ids;
 pub mod role;
+pub mod schedule;
 
 pub use ids::{DocumentId, MessageId, ParticipantId, RoomId, TrackId, UserId, WorkspaceId};
 pub use role::Role;

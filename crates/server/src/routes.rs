@@ -20,10 +20,11 @@ use reynard_proto::api::{
 };
 use reynard_proto::call::{CallSummaryView, IceServers};
 use reynard_proto::chat::{MessageText, MessageView, NewRoom, ReadMark, RoomChange, RoomView, UnreadView};
+use reynard_proto::schedule::{BusyView, MeetingView, NewMeetingRequest, OccurrenceView, SlotRequest, SlotsView};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use crate::api::meta::Status;
-use crate::api::{accounts, chat, documents, history, invitations, meta, rooms, verification, workspaces};
+use crate::api::{accounts, chat, documents, history, invitations, meetings, meta, rooms, verification, workspaces};
 use crate::collab::socket::collab_socket;
 use crate::live::socket::live_socket;
 use crate::rtc::{self, socket::call_socket};
@@ -481,6 +482,33 @@ pub fn all() -> Vec<Route> {
             .auth()
             .ok::<IceServers>(200)
             .errors(&[401]),
+        Route::post("/api/v1/workspaces/{ws}/meetings", meetings::create)
+            .doc("meetings", "Schedule a meeting (with a room of its own); the answer lists conflicts")
+            .auth()
+            .request::<NewMeetingRequest>()
+            .ok::<MeetingView>(201)
+            .errors(WS_WRITE),
+        Route::get("/api/v1/meetings/{meeting}", meetings::get)
+            .doc("meetings", "A meeting (members of its workspace and its attendees)")
+            .auth()
+            .ok::<MeetingView>(200)
+            .errors(&[401, 404]),
+        Route::get("/api/v1/me/agenda", meetings::agenda)
+            .doc("meetings", "Your occurrences in ?from=&to= (RFC 3339), expanded, in your zone")
+            .auth()
+            .ok::<Vec<OccurrenceView>>(200)
+            .errors(&[400, 401]),
+        Route::get("/api/v1/me/freebusy", meetings::freebusy)
+            .doc("meetings", "Your busy time in ?from=&to= (RFC 3339), merged")
+            .auth()
+            .ok::<Vec<BusyView>>(200)
+            .errors(&[400, 401]),
+        Route::post("/api/v1/scheduling/slots", meetings::slots)
+            .doc("meetings", "Times that suit you and the attendees: inside everyone's working hours, outside their meetings, fairest first")
+            .auth()
+            .request::<SlotRequest>()
+            .ok::<SlotsView>(200)
+            .errors(&[400, 401, 415]),
         Route::get("/collab/{doc}", collab_socket)
             .doc("documents", "y-websocket endpoint (WebSocket upgrade; ?token= or the session cookie)")
             .auth()

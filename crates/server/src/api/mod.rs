@@ -5,6 +5,7 @@ pub mod chat;
 pub mod documents;
 pub mod history;
 pub mod invitations;
+pub mod meetings;
 pub mod meta;
 pub mod rooms;
 pub mod verification;

@@ -12,6 +12,7 @@ mod history;
 mod layering;
 mod lease;
 mod mail;
+mod meetings;
 mod meta;
 mod openapi;
 mod permissions;

@@ -39,6 +39,8 @@ struct Fixture {
     /// A room besides `general`, with one message of the owner's.
     room: String,
     message: String,
+    /// A meeting of the owner's in the workspace.
+    meeting: String,
     target: TestUser,
     invited_email: String,
     invite_token: String,
@@ -261,6 +263,40 @@ fn rows() -> Vec<Row> {
         Row { method: M::GET, path: "/api/v1/rooms/{room}/call", body: none, expect: [426, 426, 426, 404, 401] },
         Row { method: M::GET, path: "/api/v1/rooms/{room}/calls", body: none, expect: [200, 200, 200, 404, 401] },
         Row { method: M::GET, path: "/api/v1/rtc/ice-servers", body: none, expect: [200, 200, 200, 200, 401] },
+        // Scheduling: owners and editors schedule (a meeting makes a room); everyone has an agenda.
+        Row {
+            method: M::POST,
+            path: "/api/v1/workspaces/{ws}/meetings",
+            body: |_| {
+                Some(
+                    json!({ "title": "Sync", "start": "2026-10-20T09:30", "end": "2026-10-20T10:00", "time_zone": "UTC" }),
+                )
+            },
+            expect: [201, 201, 403, 403, 401],
+        },
+        Row { method: M::GET, path: "/api/v1/meetings/{meeting}", body: none, expect: [200, 200, 200, 404, 401] },
+        Row {
+            method: M::GET,
+            path: "/api/v1/me/agenda?from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z",
+            body: none,
+            expect: [200, 200, 200, 200, 401],
+        },
+        Row {
+            method: M::GET,
+            path: "/api/v1/me/freebusy?from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z",
+            body: none,
+            expect: [200, 200, 200, 200, 401],
+        },
+        Row {
+            method: M::POST,
+            path: "/api/v1/scheduling/slots",
+            body: |_| {
+                Some(
+                    json!({ "attendees": [], "duration_minutes": 30, "from": "2026-10-20T00:00:00Z", "to": "2026-10-21T00:00:00Z" }),
+                )
+            },
+            expect: [200, 200, 200, 200, 401],
+        },
     ]
 }
 
@@ -318,8 +354,22 @@ async fn every_route_for_every_role() {
                 server.post(&format!("/api/v1/rooms/{room}/messages"), &owner.token, json!({ "text": "hello" })).await;
             let message = message["id"].as_str().expect("message id").to_owned();
             let fresh_email = format!("fresh{counter}@example.org");
-            let fixture =
-                Fixture { ws, doc, version, branch, room, message, target, invited_email, invite_token, fresh_email };
+            let sync = json!({ "title": "Fixture", "start": "2026-10-20T09:30", "end": "2026-10-20T10:00", "time_zone": "UTC" });
+            let (_, meeting) = server.post(&format!("/api/v1/workspaces/{ws}/meetings"), &owner.token, sync).await;
+            let meeting = meeting["id"].as_str().expect("meeting id").to_owned();
+            let fixture = Fixture {
+                ws,
+                doc,
+                version,
+                branch,
+                room,
+                message,
+                meeting,
+                target,
+                invited_email,
+                invite_token,
+                fresh_email,
+            };
 
             let user = match caller {
                 Caller::Owner => Some(&owner),
@@ -342,6 +392,7 @@ async fn every_route_for_every_role() {
                 .replace("{branch}", &fixture.branch)
                 .replace("{room}", &fixture.room)
                 .replace("{message}", &fixture.message)
+                .replace("{meeting}", &fixture.meeting)
                 .replace("{user_id}", &fixture.target.id)
                 .replace("{email}", &fixture.invited_email);
             let (status, body) = server.call(row.method.clone(), &path, token.as_deref(), (row.body)(&fixture)).await;
