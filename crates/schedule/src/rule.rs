@@ -985,6 +985,19 @@ mod tests {
     }
 
     #[test]
+    fn byday_entries_are_a_union() {
+        // Every Sunday (SU) or the first Sunday (1SU): all Sundays. (dateutil and the
+        // rrule crate require both, which yields only first Sundays.)
+        let got = expand(
+            "FREQ=MONTHLY;BYDAY=SU,1SU;COUNT=4",
+            date(2027, 4, 4).at(16, 45, 0, 0),
+            "Europe/London",
+            date(2028, 1, 1),
+        );
+        assert_eq!(dates(&got), days(&[(2027, 4, 4), (2027, 4, 11), (2027, 4, 18), (2027, 4, 25)]));
+    }
+
+    #[test]
     fn until_forms_and_jumping_ahead() {
         let start = date(2026, 1, 5).at(9, 0, 0, 0);
         let by_date = expand("FREQ=DAILY;UNTIL=20260107", start, "Europe/London", date(2027, 1, 1));
