@@ -10,6 +10,8 @@
 //! - [`expand`]: occurrences of series in a range (the agenda).
 //! - [`busy`]: free/busy interval arithmetic and conflicts.
 //! - [`slots`]: meeting times that suit every required attendee, ranked fairly.
+//! - [`ics`]: iCalendar for iMIP invitations and cancellations, and feeds.
+//! - [`reminders`]: reminders due in a window, keyed for exactly-once delivery.
 //!
 //! Time is passed in by callers (no clock reads), so everything here is
 //! deterministic under test.
@@ -19,6 +21,8 @@ mod calendar;
 pub mod error;
 pub mod expand;
 pub mod hours;
+pub mod ics;
+pub mod reminders;
 pub mod rule;
 pub mod series;
 pub mod slots;
@@ -28,6 +32,8 @@ pub use busy::{Conflict, Interval, PersonBusy, conflicts, intersect, merge_busy,
 pub use error::{Error, Result};
 pub use expand::{MAX_OCCURRENCES, Occurrence, agenda};
 pub use hours::{LocalRange, MAX_RANGES_PER_DAY, WorkingHours};
+pub use ics::{FeedEvent, Invitation, Invitee, Method, PartStat, Person, feed, to_ics};
+pub use reminders::{MAX_REMINDER_MINUTES, MAX_REMINDERS, Reminder, check_reminders, due_reminders};
 pub use rule::{Frequency, Rule, Until, WeekdayNum};
 pub use series::{LocalSpan, NewSeries, OccurrenceChanges, Override, Series, SeriesChanges, SeriesInput};
 pub use slots::{Attendee, Score, Slot, SlotQuery, available, find_slots, working_intervals};
