@@ -90,23 +90,25 @@ pub(crate) struct Instance<'s> {
 impl Series {
     /// The occurrences overlapping `[from, to)`, sorted by start, shown in `zone`.
     pub fn expand(&self, from: Timestamp, to: Timestamp, zone: &Zone) -> Result<Vec<Occurrence<'_>>> {
-        let tz = zone.time_zone();
         Ok(self
             .instances(from, to, MAX_OCCURRENCES)?
             .into_iter()
-            .map(|instance| {
-                let changes = instance.changes;
-                Occurrence {
-                    series_id: self.id(),
-                    recurrence_id: instance.recurrence_id,
-                    start: instance.start.to_zoned_datetime(tz.clone()),
-                    end: instance.end.to_zoned_datetime(tz.clone()),
-                    title: changes.and_then(|c| c.title.as_deref()).unwrap_or(self.title()),
-                    description: changes.and_then(|c| c.description.as_deref()).or(self.description()),
-                    overridden: changes.is_some(),
-                }
-            })
+            .map(|instance| self.occurrence(instance, zone))
             .collect())
+    }
+
+    fn occurrence<'s>(&'s self, instance: Instance<'s>, zone: &Zone) -> Occurrence<'s> {
+        let changes = instance.changes;
+        let tz = zone.time_zone();
+        Occurrence {
+            series_id: self.id(),
+            recurrence_id: instance.recurrence_id,
+            start: instance.start.to_zoned_datetime(tz.clone()),
+            end: instance.end.to_zoned_datetime(tz.clone()),
+            title: changes.and_then(|c| c.title.as_deref()).unwrap_or(self.title()),
+            description: changes.and_then(|c| c.description.as_deref()).or(self.description()),
+            overridden: changes.is_some(),
+        }
     }
 
     /// The occurrences overlapping `[from, to)` as instants, sorted by start;
@@ -164,7 +166,8 @@ impl Series {
                 }
             }
         }
-        out.sort_by_key(|instance| (instance.start, instance.recurrence_id));
+        // Recurrence ids are unique within a series, so the order is total.
+        out.sort_unstable_by_key(|instance| (instance.start, instance.recurrence_id));
         Ok(out)
     }
 }
@@ -172,14 +175,20 @@ impl Series {
 /// The occurrences of all `series` overlapping `[from, to)`, sorted by start
 /// (then series id), shown in `zone`.
 pub fn agenda<'s>(series: &'s [Series], from: Timestamp, to: Timestamp, zone: &Zone) -> Result<Vec<Occurrence<'s>>> {
-    let mut out = Vec::new();
-    for one in series {
-        out.extend(one.expand(from, to, zone)?);
+    // Sort small records keyed by integers (ties on the start go by series id,
+    // through a rank computed once), then build the larger occurrences.
+    let mut by_id: Vec<usize> = (0..series.len()).collect();
+    by_id.sort_by_key(|index| series[*index].id());
+    let mut rank = vec![0; series.len()];
+    for (position, index) in by_id.into_iter().enumerate() {
+        rank[index] = position;
     }
-    out.sort_by(|a, b| {
-        (a.start.timestamp(), a.series_id, a.recurrence_id).cmp(&(b.start.timestamp(), b.series_id, b.recurrence_id))
-    });
-    Ok(out)
+    let mut all: Vec<(Instance<'s>, usize)> = Vec::new();
+    for (index, one) in series.iter().enumerate() {
+        all.extend(one.instances(from, to, MAX_OCCURRENCES)?.into_iter().map(|instance| (instance, index)));
+    }
+    all.sort_unstable_by_key(|(instance, index)| (instance.start, rank[*index], instance.recurrence_id));
+    Ok(all.into_iter().map(|(instance, index)| series[index].occurrence(instance, zone)).collect())
 }
 
 #[cfg(test)]
