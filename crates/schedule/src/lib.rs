@@ -15,6 +15,21 @@
 //!
 //! Time is passed in by callers (no clock reads), so everything here is
 //! deterministic under test.
+//!
+//! # Choices
+//! - One time library, jiff, with the system's IANA database: zones,
+//!   DST-aware arithmetic and `VTIMEZONE` transitions all come from it.
+//! - Recurrence expansion is this crate's own ([`rule`]), on local dates,
+//!   rather than the `rrule` crate: it keeps wall-clock times across DST by
+//!   construction, needs no second time library (chrono, chrono-tz), and its
+//!   bounds are ours. Sub-daily frequencies are refused. It was checked
+//!   against rrule 0.14 on 60,000 random rules; the only differences are
+//!   where rrule departs from RFC 5545 (plain and ordinal `BYDAY` entries
+//!   combined as AND; occurrences in a midnight DST gap dropped), and both
+//!   are pinned by tests here.
+//! - RFC 5545 semantics throughout: a local time in a spring-forward gap
+//!   moves forward by the gap, one in an autumn fold is the first instant,
+//!   and every occurrence lasts the exact duration of the first (`DTEND`).
 
 pub mod busy;
 mod calendar;
