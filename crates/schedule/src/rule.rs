@@ -21,8 +21,8 @@ use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time, Weekday};
 
 use crate::calendar::{
-    civil_from_days, datetime_of, day_number, days_from_civil, days_in_month, days_in_year, index_to_weekday,
-    weekday_index, weekday_to_index,
+    civil_from_days, day_number, days_from_civil, days_in_month, days_in_year, index_to_weekday, weekday_index,
+    weekday_to_index,
 };
 use crate::error::{Error, Result};
 use crate::zone::Zone;
@@ -298,7 +298,7 @@ impl Rule {
         let hi = hi.min(walk.last_day);
         let mut period = if self.count.is_none() { walk.period_of(lo).max(0) } else { 0 };
         let mut emitted: u64 = 0;
-        let mut days = Vec::with_capacity(31);
+        let mut days: Vec<Day> = Vec::with_capacity(31);
         let mut walked: u64 = 0;
         loop {
             let first_day = walk.period_days(period, &mut days);
@@ -309,7 +309,7 @@ impl Rule {
             if walked > MAX_PERIODS {
                 return Err(Error::Invalid("the requested range is too long for this rule".to_owned()));
             }
-            for &day in &days {
+            for &Day { number: day, year, month, day: dom } in &days {
                 if day < walk.start_day {
                     continue;
                 }
@@ -323,7 +323,8 @@ impl Rule {
                 if day < lo {
                     continue;
                 }
-                let local = datetime_of(day, walk.time)?;
+                let year = i16::try_from(year).map_err(|_| Error::OutOfRange(format!("year {year}")))?;
+                let local = DateTime::from_parts(Date::new(year, month as i8, dom as i8)?, walk.time);
                 let instant = zone.resolve(local)?;
                 if walk.past_until(local, instant) {
                     return Ok(());
@@ -335,6 +336,15 @@ impl Rule {
             period += 1;
         }
     }
+}
+
+/// A day a period yields: its day number and civil date.
+#[derive(Clone, Copy, Debug)]
+struct Day {
+    number: i64,
+    year: i32,
+    month: u8,
+    day: u8,
 }
 
 /// What a visitor of [`Rule::for_each`] wants next.
@@ -598,6 +608,9 @@ impl Filters {
         if self.weekdays & (1 << weekday) != 0 {
             return true;
         }
+        if self.ordinals.is_empty() {
+            return false;
+        }
         let (position, length) =
             if self.year_scope { (year_day, year_len) } else { (u16::from(day), u16::from(month_len)) };
         let nth = ((position - 1) / 7 + 1) as i8;
@@ -606,7 +619,12 @@ impl Filters {
     }
 
     fn matches_day(&self, year: i32, month: u8, day: u8, weekday: u8) -> bool {
-        let year_day = (days_from_civil(year, month, day) - days_from_civil(year, 1, 1) + 1) as u16;
+        // Only yearly ordinals (`20MO`) count days of the year.
+        let year_day = if self.year_scope && !self.ordinals.is_empty() {
+            (days_from_civil(year, month, day) - days_from_civil(year, 1, 1) + 1) as u16
+        } else {
+            0
+        };
         self.matches(month, day, days_in_month(year, month), weekday, year_day, days_in_year(year))
     }
 }
@@ -671,27 +689,38 @@ impl Walk {
 
     /// Fills `days` with the days of period `index` that pass the filters, in
     /// order, and returns the period's first day.
-    fn period_days(&self, index: i64, days: &mut Vec<i64>) -> i64 {
+    fn period_days(&self, index: i64, days: &mut Vec<Day>) -> i64 {
         days.clear();
         let step = index.saturating_mul(self.interval);
         match self.frequency {
             Frequency::Daily => {
-                let day = self.start_day.saturating_add(step);
-                if day <= LAST_DAY {
-                    let (year, month, dom) = civil_from_days(day);
-                    if self.filters.matches_day(year, month, dom, weekday_index(day)) {
-                        days.push(day);
+                let number = self.start_day.saturating_add(step);
+                if number <= LAST_DAY {
+                    let (year, month, day) = civil_from_days(number);
+                    if self.filters.matches_day(year, month, day, weekday_index(number)) {
+                        days.push(Day { number, year, month, day });
                     }
                 }
-                day
+                number
             }
             Frequency::Weekly => {
                 let first = self.start_week.saturating_add(step.saturating_mul(7));
                 if first <= LAST_DAY {
-                    for day in first..first + 7 {
-                        let (year, month, dom) = civil_from_days(day);
-                        if self.filters.matches_day(year, month, dom, weekday_index(day)) {
-                            days.push(day);
+                    let (mut year, mut month, mut day) = civil_from_days(first);
+                    let mut weekday = weekday_index(first);
+                    for number in first..first + 7 {
+                        if self.filters.matches_day(year, month, day, weekday) {
+                            days.push(Day { number, year, month, day });
+                        }
+                        weekday = (weekday + 1) % 7;
+                        day += 1;
+                        if day > days_in_month(year, month) {
+                            day = 1;
+                            month += 1;
+                            if month > 12 {
+                                month = 1;
+                                year += 1;
+                            }
                         }
                     }
                 }
@@ -721,7 +750,7 @@ impl Walk {
     }
 
     /// Appends the days of one month that pass the filters.
-    fn month_days(&self, year: i32, month: u8, days: &mut Vec<i64>) {
+    fn month_days(&self, year: i32, month: u8, days: &mut Vec<Day>) {
         if !self.filters.allows_month(month) {
             return;
         }
@@ -732,7 +761,7 @@ impl Walk {
         for day in 1..=month_len {
             let weekday = (first_weekday + day - 1) % 7;
             if self.filters.matches(month, day, month_len, weekday, year_day + u16::from(day) - 1, year_len) {
-                days.push(first + i64::from(day) - 1);
+                days.push(Day { number: first + i64::from(day) - 1, year, month, day });
             }
         }
     }
@@ -979,9 +1008,28 @@ mod tests {
 
         let got = expand("FREQ=YEARLY;BYDAY=20MO", date(1997, 5, 19).at(9, 0, 0, 0), NY, date(1999, 12, 31));
         assert_eq!(dates(&got), days(&[(1997, 5, 19), (1998, 5, 18), (1999, 5, 17)]));
+        // Plain weekdays in a yearly rule: every Monday of the year.
+        let got = expand("FREQ=YEARLY;BYDAY=MO;COUNT=53", date(2024, 1, 1).at(9, 0, 0, 0), NY, date(2026, 1, 1));
+        assert_eq!(got.len(), 53);
+        assert_eq!(got[52].date(), date(2024, 12, 30));
+        let got = expand("FREQ=YEARLY;BYDAY=20MO", date(1997, 5, 19).at(9, 0, 0, 0), NY, date(1999, 12, 31));
+        assert_eq!(dates(&got), days(&[(1997, 5, 19), (1998, 5, 18), (1999, 5, 17)]));
 
         let got = expand("FREQ=YEARLY;INTERVAL=4", date(2028, 2, 29).at(9, 0, 0, 0), NY, date(2041, 1, 1));
         assert_eq!(dates(&got), days(&[(2028, 2, 29), (2032, 2, 29), (2036, 2, 29), (2040, 2, 29)]));
+    }
+
+    #[test]
+    fn byday_entries_are_a_union() {
+        // Every Sunday (SU) or the first Sunday (1SU): all Sundays. (dateutil and the
+        // rrule crate require both, which yields only first Sundays.)
+        let got = expand(
+            "FREQ=MONTHLY;BYDAY=SU,1SU;COUNT=4",
+            date(2027, 4, 4).at(16, 45, 0, 0),
+            "Europe/London",
+            date(2028, 1, 1),
+        );
+        assert_eq!(dates(&got), days(&[(2027, 4, 4), (2027, 4, 11), (2027, 4, 18), (2027, 4, 25)]));
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! Occurrences follow RFC 5545 (`compatible` in jiff's terms): a local time
 //! inside a spring-forward gap moves forward by the length of the gap, and a
 //! local time inside an autumn fold means the first of the two instants.
-//! Working hours are resolved more carefully (see [`Zone::resolve_range_start`]),
-//! so that a slot never falls outside them.
+//! Working hours are resolved more carefully (see
+//! [`working_intervals`](crate::slots::working_intervals)), so that a slot
+//! never falls outside them.
 
 use std::fmt;
 
