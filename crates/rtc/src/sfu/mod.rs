@@ -609,8 +609,16 @@ impl Sfu {
     /// Sends one frame a publisher sent to every subscriber of its call that
     /// receives that track at that layer.
     fn forward(&mut self, now: Instant, publisher: &ParticipantId, data: &MediaData) {
-        let Some(room) = self.participants.get(publisher).map(|p| p.room.clone()) else { return };
-        let Some(members) = self.rooms.get(&room).map(|r| r.members.clone()) else { return };
+        // Runs for every frame: the room's member list is borrowed out and put
+        // back rather than cloned.
+        let Some(members) = self
+            .participants
+            .get(publisher)
+            .and_then(|p| self.rooms.get_mut(&p.room))
+            .map(|media| std::mem::take(&mut media.members))
+        else {
+            return;
+        };
         let layer = data.rid.as_ref().and_then(|r| Layer::from_rid(r));
         let mut switched = Vec::new();
         let mut wanted_keyframes = Vec::new();
@@ -654,6 +662,10 @@ impl Sfu {
                 tracing::debug!(%err, subscriber = %member, "a frame could not be forwarded");
             }
             sub.dirty = true;
+        }
+        let Some(room) = self.participants.get(publisher).map(|p| &p.room) else { return };
+        if let Some(media) = self.rooms.get_mut(room) {
+            media.members = members;
         }
         for (member, track, layer) in switched {
             if let Some(layer) = layer {
