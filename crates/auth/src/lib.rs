@@ -8,7 +8,8 @@
 //! - [`rate_limit`]: keyed GCRA limits (per client address) on `governor`.
 //! - [`login_throttle`]: the per-account progressive delay after failed logins.
 //! - [`input`]: email and display-name rules.
-//! - [`signed`]: HMAC-signed links: email verification (expiring) and invitations.
+//! - [`signed`]: HMAC-signed links: email verification (expiring), invitations
+//!   and meeting answers (RSVP).
 //!
 //! The permission table lives with [`reynard_proto::Role`] (`Role::can_*`).
 
@@ -23,5 +24,5 @@ pub use input::{InputError, normalize_email, validate_name};
 pub use login_throttle::{LoginThrottle, ThrottlePolicy};
 pub use password::{HashingMemory, PasswordError, hash_password, validate_password, verify_password};
 pub use rate_limit::{RateLimited, RateLimiter};
-pub use signed::{EmailToken, SigningKey, TokenError};
+pub use signed::{EmailToken, RsvpToken, SigningKey, TokenError};
 pub use token::{SessionToken, hash_token};

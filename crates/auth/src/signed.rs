@@ -10,6 +10,10 @@
 //!   invitation's creation time. The store keeps only its SHA-256 (the lookup
 //!   key, deleted when the invitation is used); the key lets an owner see the
 //!   link again without the link itself being stored.
+//! - Meeting answers (RSVP): `rsvp1.<meeting id>.<email, base64url>.<mac>`, the
+//!   MAC over the meeting id and the email. No expiry: the link works as long
+//!   as the meeting exists and the email is among its attendees, which the
+//!   caller checks.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -85,6 +89,13 @@ impl SigningKey {
         let tag = self.mac("invitation", &[workspace_id, email, &created]).finalize().into_bytes();
         format!("inv_{}", URL_SAFE_NO_PAD.encode(tag))
     }
+
+    /// The token of the links through which `email` answers the invitation to
+    /// meeting `meeting_id` without signing in.
+    pub fn rsvp_token(&self, meeting_id: &str, email: &str) -> String {
+        let tag = self.mac("rsvp", &[meeting_id, email]).finalize().into_bytes();
+        format!("rsvp1.{meeting_id}.{}.{}", URL_SAFE_NO_PAD.encode(email), URL_SAFE_NO_PAD.encode(tag))
+    }
 }
 
 /// A parsed, not yet checked, email verification token.
@@ -122,6 +133,39 @@ impl EmailToken {
             return Err(TokenError::Expired);
         }
         Ok(())
+    }
+}
+
+/// A parsed, not yet checked, meeting answer (RSVP) token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RsvpToken {
+    pub meeting_id: String,
+    /// The attendee's email, as it was when the link was made.
+    pub email: String,
+    tag: Vec<u8>,
+}
+
+impl RsvpToken {
+    /// Splits a token into its parts.
+    pub fn parse(token: &str) -> Result<RsvpToken, TokenError> {
+        let mut parts = token.trim().split('.');
+        let (Some("rsvp1"), Some(meeting_id), Some(email), Some(tag), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Malformed);
+        };
+        if meeting_id.is_empty() || meeting_id.len() > 64 || email.is_empty() {
+            return Err(TokenError::Malformed);
+        }
+        let email = URL_SAFE_NO_PAD.decode(email).map_err(|_| TokenError::Malformed)?;
+        let email = String::from_utf8(email).map_err(|_| TokenError::Malformed)?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| TokenError::Malformed)?;
+        Ok(RsvpToken { meeting_id: meeting_id.to_owned(), email, tag })
+    }
+
+    /// Checks the signature over the meeting and the email.
+    pub fn check(&self, key: &SigningKey) -> Result<(), TokenError> {
+        key.mac("rsvp", &[&self.meeting_id, &self.email]).verify_slice(&self.tag).map_err(|_| TokenError::Forged)
     }
 }
 
@@ -168,6 +212,69 @@ mod tests {
         assert_ne!(a, key.invitation_token("w1", "bob@example.org", 6), "a new invitation gets a new link");
         assert_ne!(a, key.invitation_token("w2", "bob@example.org", 5));
         assert_ne!(a, self::key().invitation_token("w1", "bob@example.org", 5));
+    }
+
+    #[test]
+    fn an_rsvp_token_round_trips_for_its_meeting_and_email() {
+        let key = key();
+        let meeting = "0192f0c4-7a1b-7c3d-9e8f-0123456789ab";
+        let token = key.rsvp_token(meeting, "bob+team@example.org");
+        assert!(token.starts_with("rsvp1."), "{token}");
+        assert!(
+            token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+            "URL-safe without escaping: {token}"
+        );
+        assert_eq!(token, key.rsvp_token(meeting, "bob+team@example.org"), "the same link every time");
+        let parsed = RsvpToken::parse(&token).unwrap();
+        assert_eq!(parsed.meeting_id, meeting);
+        assert_eq!(parsed.email, "bob+team@example.org");
+        assert_eq!(parsed.check(&key), Ok(()));
+        assert_eq!(parsed.check(&self::key()), Err(TokenError::Forged), "another server's key");
+    }
+
+    #[test]
+    fn altered_rsvp_tokens_are_forged_or_malformed() {
+        let key = key();
+        let token = key.rsvp_token("m1", "bob@example.org");
+        let other_meeting = token.replace("rsvp1.m1.", "rsvp1.m2.");
+        assert_eq!(RsvpToken::parse(&other_meeting).unwrap().check(&key), Err(TokenError::Forged));
+        let eve = URL_SAFE_NO_PAD.encode("eve@example.org");
+        let other_email = token.replace(&URL_SAFE_NO_PAD.encode("bob@example.org"), &eve);
+        let parsed = RsvpToken::parse(&other_email).unwrap();
+        assert_eq!(parsed.email, "eve@example.org");
+        assert_eq!(parsed.check(&key), Err(TokenError::Forged));
+        // One character of the MAC changed.
+        let (rest, tag) = token.rsplit_once('.').unwrap();
+        let first = if tag.starts_with('A') { 'B' } else { 'A' };
+        let flipped = format!("{rest}.{first}{}", &tag[1..]);
+        assert_eq!(RsvpToken::parse(&flipped).map(|t| t.check(&key)), Ok(Err(TokenError::Forged)));
+        for bad in [
+            "",
+            "rsvp1",
+            "rsvp1.m1.Ym9i",
+            "rsvp2.m1.Ym9i.AAAA",
+            "rsvp1..Ym9i.AAAA",
+            "rsvp1.m1..AAAA",
+            "rsvp1.m1.!!.AAAA",
+        ] {
+            assert_eq!(RsvpToken::parse(bad), Err(TokenError::Malformed), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn other_kinds_of_token_are_not_rsvp_tokens() {
+        let key = key();
+        let email = key.email_token("m1", "bob@example.org", 2_000);
+        assert_eq!(RsvpToken::parse(&email), Err(TokenError::Malformed));
+        assert_eq!(RsvpToken::parse(&key.invitation_token("m1", "bob@example.org", 5)), Err(TokenError::Malformed));
+        // Nor is an RSVP token an email token, whatever its parts.
+        let rsvp = key.rsvp_token("m1", "bob@example.org");
+        assert_eq!(EmailToken::parse(&rsvp), Err(TokenError::Malformed));
+        // The purpose is signed too: a MAC made for another kind never checks.
+        let email_tag = key.mac("email-verification", &["m1", "bob@example.org"]).finalize().into_bytes();
+        let forged =
+            format!("rsvp1.m1.{}.{}", URL_SAFE_NO_PAD.encode("bob@example.org"), URL_SAFE_NO_PAD.encode(email_tag));
+        assert_eq!(RsvpToken::parse(&forged).unwrap().check(&key), Err(TokenError::Forged));
     }
 
     #[test]
