@@ -1,11 +1,13 @@
 //! Outgoing mail: an async SMTP [`Mailer`] on `lettre`, the [`Mail`] it sends
-//! and the [`templates`] of the mails Reynard writes.
+//! and the [`templates`] and [`meeting_templates`] of the mails Reynard writes.
 //!
 //! # Layout
 //! - [`mailer`]: [`Mailer`], built from an SMTP URL and a sender address.
 //! - [`message`]: [`Mail`] (to, subject, text, extra alternative parts such as
 //!   `text/calendar; method=REQUEST`) and its conversion to a MIME message.
-//! - [`templates`]: the email-verification and invitation mails.
+//! - [`templates`]: the email-verification and workspace-invitation mails.
+//! - [`meeting_templates`]: meeting invitations and cancellations (with their
+//!   iCalendar part), reminders and follow-ups.
 //!
 //! SMTP URLs (parsed by lettre):
 //! - `smtp://HOST:PORT`: plain SMTP, no TLS (a local relay, a test sink);
@@ -16,6 +18,7 @@
 //! Credentials go in the URL's user-info part (`smtps://user:pass@host`).
 
 pub mod mailer;
+pub mod meeting_templates;
 pub mod message;
 pub mod templates;
 
