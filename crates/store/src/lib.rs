@@ -7,10 +7,13 @@
 //! - [`error`]: [`Error`], which turns constraint violations into domain errors.
 //! - [`accounts`]: users and their sessions/tokens; verifying an email claims pending invitations.
 //! - [`documents`]: documents, their update log and snapshots.
+//! - [`followups`]: call attendance, follow-ups sent, and the chat and document
+//!   edits of a time window (what meeting follow-ups tell).
 //! - `log_writer`: group commit of update-log appends across documents.
 //! - [`history`]: versions (checkpoints and deltas) and branches of documents.
 //! - [`lease`]: the lease of the one process serving the database.
-//! - [`meetings`]: meetings with their rooms and attendees, reminders sent, calendar feeds.
+//! - [`meetings`]: meetings with their rooms and attendees, splitting a series,
+//!   reminders sent, calendar feeds.
 //! - [`workspaces`]: workspaces, members with roles, invitations and their links; the last owner rule.
 //! - [`secrets`]: server-wide secrets (the link signing key), created once.
 //!
@@ -26,6 +29,7 @@ pub mod chat;
 pub mod db;
 pub mod documents;
 pub mod error;
+pub mod followups;
 pub mod history;
 pub mod lease;
 mod log_writer;
@@ -36,7 +40,8 @@ pub mod workspaces;
 pub use accounts::{DEFAULT_WORKING_HOURS, NewUser, Profile, SessionKind, User};
 pub use db::{Backend, Store};
 pub use error::{Error, Result};
-pub use meetings::{AttendeeRow, MeetingChange, MeetingRow, NewMeeting};
+pub use followups::Attendance;
+pub use meetings::{AttendeeRow, MeetingChange, MeetingRow, MeetingTail, NewMeeting};
 pub use workspaces::{Invitation, NewInvitation};
 
 /// Milliseconds since the Unix epoch: the time type of every column.

@@ -1,6 +1,7 @@
 //! Meetings: a series (or a single meeting) in local time with its time zone,
-//! the room it is held in, its attendees and their responses; which reminders
-//! went out; the secret of each user's calendar feed.
+//! the room it is held in, its attendees and their responses; splitting a
+//! series in two ("this and following"); which reminders went out; the secret
+//! of each user's calendar feed.
 //!
 //! The store keeps what the scheduling logic and the API need as plain columns
 //! and JSON text (exdates, overrides, reminders, working hours) and interprets
@@ -112,6 +113,25 @@ pub struct MeetingChange {
     pub reminders: Option<String>,
 }
 
+/// The second half of a series split by [`Store::split_meeting`]: a meeting of
+/// its own from the split on, in the same workspace and room.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MeetingTail {
+    pub title: String,
+    pub description: String,
+    /// Local date-time of its first start.
+    pub start_local: String,
+    pub end_local: String,
+    pub time_zone: String,
+    pub rrule: Option<String>,
+    /// JSON array, as [`MeetingRow::exdates`].
+    pub exdates: String,
+    /// JSON, as [`MeetingRow::overrides`].
+    pub overrides: String,
+    /// JSON array of minutes.
+    pub reminders: String,
+}
+
 fn meeting_from_row(row: &AnyRow) -> Result<MeetingRow> {
     Ok(MeetingRow {
         id: row.try_get("id")?,
@@ -196,6 +216,33 @@ async fn upsert_attendee(tx: &mut Transaction<'_, Any>, meeting: &str, email: &s
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Applies `change` to meeting `id`, bumping its sequence; `false` when there
+/// is no such meeting.
+async fn apply_change(tx: &mut Transaction<'_, Any>, id: &str, change: &MeetingChange, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE meetings SET title = COALESCE($1, title), description = COALESCE($2, description), \
+         start_local = COALESCE($3, start_local), end_local = COALESCE($4, end_local), \
+         time_zone = COALESCE($5, time_zone), rrule = CASE WHEN $6 = 1 THEN $7 ELSE rrule END, \
+         exdates = COALESCE($8, exdates), overrides = COALESCE($9, overrides), \
+         reminders = COALESCE($10, reminders), sequence = sequence + 1, updated_at = $11 WHERE id = $12",
+    )
+    .bind(change.title.as_deref())
+    .bind(change.description.as_deref())
+    .bind(change.start_local.as_deref())
+    .bind(change.end_local.as_deref())
+    .bind(change.time_zone.as_deref())
+    .bind(i64::from(change.rrule.is_some()))
+    .bind(change.rrule.clone().flatten())
+    .bind(change.exdates.as_deref())
+    .bind(change.overrides.as_deref())
+    .bind(change.reminders.as_deref())
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 impl Store {
@@ -297,28 +344,7 @@ impl Store {
         attendees: Option<&[String]>,
     ) -> Result<Option<MeetingRow>> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE meetings SET title = COALESCE($1, title), description = COALESCE($2, description), \
-             start_local = COALESCE($3, start_local), end_local = COALESCE($4, end_local), \
-             time_zone = COALESCE($5, time_zone), rrule = CASE WHEN $6 = 1 THEN $7 ELSE rrule END, \
-             exdates = COALESCE($8, exdates), overrides = COALESCE($9, overrides), \
-             reminders = COALESCE($10, reminders), sequence = sequence + 1, updated_at = $11 WHERE id = $12",
-        )
-        .bind(change.title.as_deref())
-        .bind(change.description.as_deref())
-        .bind(change.start_local.as_deref())
-        .bind(change.end_local.as_deref())
-        .bind(change.time_zone.as_deref())
-        .bind(i64::from(change.rrule.is_some()))
-        .bind(change.rrule.clone().flatten())
-        .bind(change.exdates.as_deref())
-        .bind(change.overrides.as_deref())
-        .bind(change.reminders.as_deref())
-        .bind(now_millis())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        if !apply_change(&mut tx, id, change, now_millis()).await? {
             tx.rollback().await?;
             return Ok(None);
         }
@@ -344,6 +370,60 @@ impl Store {
         }
         tx.commit().await?;
         self.meeting(id).await
+    }
+
+    /// Splits a series in two, in one transaction: meeting `id` becomes the
+    /// first half, changed by `head` as [`Store::update_meeting`] changes it
+    /// (its sequence bumped), and a new meeting (a new id and UID, sequence 0)
+    /// in the same workspace and room, with the same organizer, holds `tail`
+    /// with a copy of every attendee of `id`, their responses included.
+    /// Returns both, head first; `None` when there is no such meeting.
+    pub async fn split_meeting(
+        &self,
+        id: &str,
+        head: &MeetingChange,
+        tail: &MeetingTail,
+    ) -> Result<Option<(MeetingRow, MeetingRow)>> {
+        let tail_id = new_id();
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        if !apply_change(&mut tx, id, head, now).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        sqlx::query(
+            "INSERT INTO meetings (id, uid, workspace_id, room_id, organizer_id, title, description, start_local, \
+             end_local, time_zone, rrule, exdates, overrides, reminders, sequence, created_at, updated_at) \
+             SELECT $1, $2, workspace_id, room_id, organizer_id, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $12 \
+             FROM meetings WHERE id = $13",
+        )
+        .bind(&tail_id)
+        .bind(format!("{tail_id}@reynard"))
+        .bind(&tail.title)
+        .bind(&tail.description)
+        .bind(&tail.start_local)
+        .bind(&tail.end_local)
+        .bind(&tail.time_zone)
+        .bind(tail.rrule.as_deref())
+        .bind(&tail.exdates)
+        .bind(&tail.overrides)
+        .bind(&tail.reminders)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO meeting_attendees (meeting_id, email, user_id, response, responded_at) \
+             SELECT $1, email, user_id, response, responded_at FROM meeting_attendees WHERE meeting_id = $2",
+        )
+        .bind(&tail_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let head = self.meeting(id).await?.ok_or(Error::NotFound("meeting"))?;
+        let tail = self.meeting(&tail_id).await?.ok_or(Error::NotFound("meeting"))?;
+        Ok(Some((head, tail)))
     }
 
     /// Marks a meeting cancelled at `now` (the row stays, for CANCEL mails and
@@ -384,6 +464,17 @@ impl Store {
     pub async fn meetings_with_reminders(&self) -> Result<Vec<MeetingRow>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {MEETING_COLUMNS} FROM meetings WHERE cancelled_at IS NULL AND reminders <> '[]' ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        self.meetings_from_rows(&rows).await
+    }
+
+    /// Every meeting not cancelled, with its attendees, in creation order:
+    /// those whose ended occurrences may be due a follow-up.
+    pub async fn live_meetings(&self) -> Result<Vec<MeetingRow>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {MEETING_COLUMNS} FROM meetings WHERE cancelled_at IS NULL ORDER BY id"
         )))
         .fetch_all(&self.pool)
         .await?;

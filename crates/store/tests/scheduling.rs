@@ -1,9 +1,16 @@
 //! The scheduling part of the repository suite (profiles, meetings, attendees,
-//! reminders, calendar feeds): every test runs on SQLite, and on PostgreSQL
-//! when `REYNARD_TEST_DATABASE_URL` is set, each in a schema of its own.
+//! splitting a series, reminders, calendar feeds, and what follow-ups read:
+//! call attendance, chat and document edits of a window): every test runs on
+//! SQLite, and on PostgreSQL when `REYNARD_TEST_DATABASE_URL` is set, each in
+//! a schema of its own.
 
-use reynard_proto::{UserId, WorkspaceId};
-use reynard_store::{DEFAULT_WORKING_HOURS, Error, MeetingChange, NewMeeting, NewUser, Profile, Store, now_millis};
+use reynard_proto::{DocumentId, MessageId, RoomId, UserId, WorkspaceId};
+use reynard_store::documents::NewUpdate;
+use reynard_store::history::NewVersion;
+use reynard_store::{
+    Attendance, DEFAULT_WORKING_HOURS, Error, MeetingChange, MeetingTail, NewMeeting, NewUser, Profile, Store,
+    now_millis,
+};
 
 #[macro_use]
 mod backends;
@@ -21,6 +28,12 @@ on_both_backends!(
     concurrent_reminder_claims_have_one_winner,
     calendar_feed_secrets,
     deleting_a_workspace_removes_its_meetings,
+    splitting_a_series_copies_its_attendees,
+    live_meetings_leave_out_cancelled_ones,
+    attendance_sums_overlaps_and_counts_open_sessions,
+    followups_are_claimed_once,
+    chat_between_keeps_to_the_window,
+    documents_edited_between_read_the_log_and_versions,
 );
 
 async fn user(store: &Store, email: &str) -> UserId {
@@ -407,4 +420,298 @@ async fn deleting_a_workspace_removes_its_meetings(store: &Store) {
     // Deleting the meeting's room deletes the meeting too.
     store.execute_raw(&format!("DELETE FROM rooms WHERE id = '{}'", kept.room_id)).await.unwrap();
     assert_eq!(store.meeting(&kept.id).await.unwrap(), None);
+}
+
+async fn splitting_a_series_copies_its_attendees(store: &Store) {
+    let owner = user(store, "owner@example.org").await;
+    let ann = user(store, "ann@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let created = store
+        .create_meeting(&weekly(&ws.id, &owner, "Sync"), &emails(&["ann@example.org", "guest@example.net"]))
+        .await
+        .unwrap();
+    assert!(store.set_response(&created.id, "ann@example.org", "accepted", 1_000).await.unwrap());
+    assert!(store.set_response(&created.id, "guest@example.net", "tentative", 2_000).await.unwrap());
+
+    let head = MeetingChange {
+        rrule: Some(Some("FREQ=WEEKLY;BYDAY=TU;UNTIL=20261103T000000Z".to_owned())),
+        ..MeetingChange::default()
+    };
+    let tail = MeetingTail {
+        title: "Sync (afternoons)".to_owned(),
+        description: "New slot".to_owned(),
+        start_local: "2026-11-03T14:00".to_owned(),
+        end_local: "2026-11-03T14:45".to_owned(),
+        time_zone: "Europe/Berlin".to_owned(),
+        rrule: Some("FREQ=WEEKLY;BYDAY=TU".to_owned()),
+        exdates: r#"["2026-12-29T14:00"]"#.to_owned(),
+        overrides: "[]".to_owned(),
+        reminders: "[15]".to_owned(),
+    };
+    let (head_row, tail_row) = store.split_meeting(&created.id, &head, &tail).await.unwrap().unwrap();
+
+    // The head is the meeting changed as an update changes it.
+    assert_eq!(head_row.id, created.id);
+    assert_eq!(head_row.uid, created.uid);
+    assert_eq!(head_row.sequence, 1);
+    assert_eq!(head_row.rrule.as_deref(), Some("FREQ=WEEKLY;BYDAY=TU;UNTIL=20261103T000000Z"));
+    assert_eq!((head_row.title.as_str(), head_row.start_local.as_str()), ("Sync", "2026-10-20T09:30"));
+    let answers: Vec<_> = head_row
+        .attendees
+        .iter()
+        .map(|a| (a.email.as_str(), a.user_id.clone(), a.response.as_str(), a.responded_at))
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            ("ann@example.org", Some(ann.clone()), "accepted", Some(1_000)),
+            ("guest@example.net", None, "tentative", Some(2_000))
+        ],
+        "the head keeps its attendees and answers"
+    );
+
+    // The tail is a meeting of its own in the same room, with the same people and answers.
+    assert_ne!(tail_row.id, created.id);
+    assert_eq!(tail_row.uid, format!("{}@reynard", tail_row.id));
+    assert_eq!(
+        (&tail_row.workspace_id, &tail_row.room_id, &tail_row.organizer_id),
+        (&created.workspace_id, &created.room_id, &created.organizer_id)
+    );
+    assert_eq!((tail_row.sequence, tail_row.cancelled_at), (0, None));
+    assert_eq!(tail_row.created_at, tail_row.updated_at);
+    assert_eq!(
+        (tail_row.title.as_str(), tail_row.description.as_str(), tail_row.time_zone.as_str()),
+        ("Sync (afternoons)", "New slot", "Europe/Berlin")
+    );
+    assert_eq!((tail_row.start_local.as_str(), tail_row.end_local.as_str()), ("2026-11-03T14:00", "2026-11-03T14:45"));
+    assert_eq!(tail_row.rrule.as_deref(), Some("FREQ=WEEKLY;BYDAY=TU"));
+    assert_eq!(
+        (tail_row.exdates.as_str(), tail_row.overrides.as_str(), tail_row.reminders.as_str()),
+        (r#"["2026-12-29T14:00"]"#, "[]", "[15]")
+    );
+    assert_eq!(tail_row.attendees, head_row.attendees, "user ids, answers and their times copied");
+    assert_eq!(store.meeting(&tail_row.id).await.unwrap(), Some(tail_row.clone()));
+
+    // From now on the two are separate: an answer to one leaves the other.
+    assert!(store.set_response(&tail_row.id, "ann@example.org", "declined", 3_000).await.unwrap());
+    let head_again = store.meeting(&created.id).await.unwrap().unwrap();
+    assert_eq!(head_again.attendees[0].response, "accepted");
+    let ids: Vec<String> =
+        store.meetings_of(&ann, "ann@example.org", false).await.unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(ids, [created.id.clone(), tail_row.id.clone()]);
+
+    // A missing meeting is not split, and nothing is added.
+    assert_eq!(store.split_meeting("missing", &head, &tail).await.unwrap(), None);
+    assert_eq!(store.live_meetings().await.unwrap().len(), 2);
+}
+
+async fn live_meetings_leave_out_cancelled_ones(store: &Store) {
+    let owner = user(store, "owner@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    assert!(store.live_meetings().await.unwrap().is_empty());
+    let first = store.create_meeting(&weekly(&ws.id, &owner, "First"), &emails(&["ann@example.org"])).await.unwrap();
+    let quiet = NewMeeting { reminders: "[]".to_owned(), ..weekly(&ws.id, &owner, "Quiet") };
+    let second = store.create_meeting(&quiet, &[]).await.unwrap();
+    let third = store.create_meeting(&weekly(&ws.id, &owner, "Third"), &[]).await.unwrap();
+    store.cancel_meeting(&third.id, now_millis()).await.unwrap();
+    let live = store.live_meetings().await.unwrap();
+    assert_eq!(live.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [first.id.as_str(), second.id.as_str()]);
+    assert_eq!(live[0].attendees.len(), 1, "with their attendees");
+}
+
+async fn attendance_sums_overlaps_and_counts_open_sessions(store: &Store) {
+    let owner = user(store, "owner@example.org").await;
+    let ann = user(store, "ann@example.org").await;
+    let bob = user(store, "bob@example.org").await;
+    let cy = user(store, "cy@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let meeting = store.create_meeting(&weekly(&ws.id, &owner, "Sync"), &[]).await.unwrap();
+    let room = meeting.room_id.clone();
+    let elsewhere = store.create_room(&ws.id, "elsewhere", &owner).await.unwrap().id;
+    let session = |room: RoomId, user: UserId, joined: i64, left: Option<i64>| async move {
+        let id = store.call_joined(&room, &user, joined).await.unwrap();
+        if let Some(left) = left {
+            store.call_left(&id, left).await.unwrap();
+        }
+        id
+    };
+    // The window is [10 000, 70 000).
+    // Ann: from before the window, then again with two devices at once.
+    session(room.clone(), ann.clone(), 5_000, Some(20_000)).await;
+    session(room.clone(), ann.clone(), 30_000, Some(40_000)).await;
+    session(room.clone(), ann.clone(), 35_000, Some(45_000)).await;
+    // Bob: still in the call.
+    let bob_open = session(room.clone(), bob.clone(), 60_000, None).await;
+    // Cy: only just outside the window, and in another room during it.
+    session(room.clone(), cy.clone(), 0, Some(10_000)).await;
+    session(room.clone(), cy.clone(), 70_000, Some(80_000)).await;
+    session(elsewhere.clone(), cy.clone(), 20_000, Some(50_000)).await;
+
+    let attendance = store.attendance(&room, 10_000, 70_000).await.unwrap();
+    assert_eq!(
+        attendance,
+        [
+            Attendance { user_id: ann.clone(), name: "ann@example.org".to_owned(), joined_ms: 10_000 + 15_000 },
+            Attendance { user_id: bob.clone(), name: "bob@example.org".to_owned(), joined_ms: 10_000 },
+        ]
+    );
+    assert_eq!(store.attendance(&elsewhere, 10_000, 70_000).await.unwrap()[0].joined_ms, 30_000);
+    assert!(store.attendance(&room, -10_000, 0).await.unwrap().is_empty());
+
+    // Leaving twice keeps the first end; an unknown id changes nothing.
+    store.call_left(&bob_open, 65_000).await.unwrap();
+    store.call_left(&bob_open, 69_000).await.unwrap();
+    store.call_left("missing", 69_000).await.unwrap();
+    let bob_time = |attendance: Vec<Attendance>| attendance.into_iter().find(|a| a.user_id == bob).map(|a| a.joined_ms);
+    assert_eq!(bob_time(store.attendance(&room, 10_000, 70_000).await.unwrap()), Some(5_000));
+
+    // After a crash: the open sessions are closed at start-up, the others stay.
+    let dropped = session(room.clone(), bob.clone(), 90_000, None).await;
+    session(room.clone(), owner.clone(), 95_000, None).await;
+    assert_eq!(store.close_open_attendance(100_000).await.unwrap(), 2);
+    assert_eq!(store.close_open_attendance(110_000).await.unwrap(), 0);
+    store.call_left(&dropped, 120_000).await.unwrap();
+    let later = store.attendance(&room, 60_000, 200_000).await.unwrap();
+    assert_eq!(bob_time(later.clone()), Some(5_000 + 10_000));
+    assert_eq!(
+        later.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+        ["bob@example.org", "cy@example.org", "owner@example.org"]
+    );
+
+    assert!(matches!(store.call_joined(&RoomId::new("missing"), &ann, 1).await, Err(Error::NotFound(_))));
+}
+
+async fn followups_are_claimed_once(store: &Store) {
+    let owner = user(store, "owner@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let meeting = store.create_meeting(&weekly(&ws.id, &owner, "Sync"), &[]).await.unwrap();
+    let occurrence = "2026-10-20T07:30:00Z";
+    assert!(store.claim_followup(&meeting.id, occurrence, 1_000).await.unwrap());
+    assert!(!store.claim_followup(&meeting.id, occurrence, 2_000).await.unwrap());
+    assert!(store.claim_followup(&meeting.id, "2026-10-27T07:30:00Z", 1_000).await.unwrap());
+    assert!(matches!(store.claim_followup("missing", occurrence, 1_000).await, Err(Error::NotFound(_))));
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (store, id) = (store.clone(), meeting.id.clone());
+        tasks.spawn(async move { store.claim_followup(&id, "2026-11-03T07:30:00Z", 1_000 + i).await.unwrap() });
+    }
+    let mut won = 0;
+    while let Some(claimed) = tasks.join_next().await {
+        won += usize::from(claimed.unwrap());
+    }
+    assert_eq!(won, 1, "exactly one of 8 concurrent claims sends the follow-up");
+
+    // Deleting the meeting's workspace takes its claims along.
+    store.delete_workspace(&ws.id).await.unwrap();
+}
+
+/// Sets the time a message was posted.
+async fn posted_at(store: &Store, message: &MessageId, at: i64) {
+    store.execute_raw(&format!("UPDATE chat_messages SET created_at = {at} WHERE id = '{message}'")).await.unwrap();
+}
+
+async fn chat_between_keeps_to_the_window(store: &Store) {
+    let owner = user(store, "owner@example.org").await;
+    let ann = user(store, "ann@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let meeting = store.create_meeting(&weekly(&ws.id, &owner, "Sync"), &[]).await.unwrap();
+    let room = meeting.room_id.clone();
+    let other = store.create_room(&ws.id, "other", &owner).await.unwrap().id;
+    for (room, author, text, at) in [
+        (&room, &owner, "before", 9_999),
+        (&room, &ann, "hello", 10_000),
+        (&room, &owner, "agenda?", 30_000),
+        (&other, &owner, "another room", 30_000),
+        (&room, &ann, "bye", 69_999),
+        (&room, &owner, "after", 70_000),
+    ] {
+        let message = store.post_message(room, author, text, &[]).await.unwrap();
+        posted_at(store, &message.id, at).await;
+    }
+    let deleted = store.post_message(&room, &ann, "oops", &[]).await.unwrap();
+    posted_at(store, &deleted.id, 40_000).await;
+    assert!(store.delete_message(&deleted.id).await.unwrap());
+
+    let chat = store.chat_between(&room, 10_000, 70_000, 100).await.unwrap();
+    assert_eq!(
+        chat,
+        [
+            ("ann@example.org".to_owned(), 10_000, "hello".to_owned()),
+            ("owner@example.org".to_owned(), 30_000, "agenda?".to_owned()),
+            ("ann@example.org".to_owned(), 69_999, "bye".to_owned()),
+        ]
+    );
+    let first_two = store.chat_between(&room, 10_000, 70_000, 2).await.unwrap();
+    assert_eq!(first_two, chat[..2]);
+    assert!(store.chat_between(&room, 100_000, 200_000, 100).await.unwrap().is_empty());
+}
+
+/// A version of `doc` made at `at`, recording a change by `authors` (none: no change).
+async fn version_at(store: &Store, doc: &DocumentId, seq: i64, authors: &[UserId], at: i64) {
+    let changed = i64::from(!authors.is_empty());
+    let version = store
+        .create_version(NewVersion {
+            doc_id: doc,
+            seq,
+            kind: "auto",
+            name: None,
+            author_ids: authors,
+            added: changed,
+            removed: 0,
+            state_vector: &[1],
+            is_checkpoint: true,
+            data: &[1, 2, 3],
+        })
+        .await
+        .unwrap();
+    store.execute_raw(&format!("UPDATE doc_versions SET created_at = {at} WHERE id = '{}'", version.id)).await.unwrap();
+}
+
+/// Appends one update to `doc`'s log, accepted at `at`.
+async fn update_at(store: &Store, doc: &DocumentId, seq: i64, author: &UserId, at: i64) {
+    store.append_updates(doc, &[NewUpdate { seq, data: &[7], user: Some(author) }]).await.unwrap();
+    store
+        .execute_raw(&format!("UPDATE doc_updates SET at = {at} WHERE doc_id = '{doc}' AND seq = {seq}"))
+        .await
+        .unwrap();
+}
+
+async fn documents_edited_between_read_the_log_and_versions(store: &Store) {
+    let owner = user(store, "owner@example.org").await;
+    let ws = store.create_workspace(&owner, "Team").await.unwrap();
+    let other_ws = store.create_workspace(&owner, "Other").await.unwrap();
+    let doc = |ws: WorkspaceId, path: &'static str| {
+        let owner = owner.clone();
+        async move { store.create_document(&ws, path, "markdown", &owner).await.unwrap().id }
+    };
+    // The window is [10 000, 70 000).
+    let logged = doc(ws.id.clone(), "notes/logged.md").await;
+    update_at(store, &logged, 1, &owner, 5_000).await;
+    update_at(store, &logged, 2, &owner, 20_000).await;
+    // Folded into a snapshot since: only its version tells.
+    let folded = doc(ws.id.clone(), "agenda.md").await;
+    update_at(store, &folded, 1, &owner, 30_000).await;
+    version_at(store, &folded, 1, std::slice::from_ref(&owner), 40_000).await;
+    assert!(store.write_snapshot(&folded, 1, &[1]).await.unwrap());
+    // A version that records no change; edits before and after the window.
+    let named = doc(ws.id.clone(), "named.md").await;
+    version_at(store, &named, 0, &[], 30_000).await;
+    let before = doc(ws.id.clone(), "before.md").await;
+    update_at(store, &before, 1, &owner, 9_999).await;
+    version_at(store, &before, 1, std::slice::from_ref(&owner), 9_999).await;
+    let after = doc(ws.id.clone(), "after.md").await;
+    update_at(store, &after, 1, &owner, 70_000).await;
+    version_at(store, &after, 1, std::slice::from_ref(&owner), 75_000).await;
+    // Another workspace's document.
+    let elsewhere = doc(other_ws.id.clone(), "elsewhere.md").await;
+    update_at(store, &elsewhere, 1, &owner, 30_000).await;
+
+    let edited = store.documents_edited_between(&ws.id, 10_000, 70_000).await.unwrap();
+    assert_eq!(edited, [(folded, "agenda.md".to_owned()), (logged, "notes/logged.md".to_owned())]);
+    assert!(store.documents_edited_between(&ws.id, 100_000, 200_000).await.unwrap().is_empty());
+    assert_eq!(
+        store.documents_edited_between(&other_ws.id, 10_000, 70_000).await.unwrap(),
+        [(elsewhere, "elsewhere.md".to_owned())]
+    );
 }
