@@ -110,6 +110,8 @@ pub struct MeetingView {
     /// The room (and call) the meeting happens in.
     pub room_id: RoomId,
     pub organizer_id: UserId,
+    /// Who organizes (email and display name).
+    pub organizer: PersonView,
     pub title: String,
     pub description: String,
     pub start: String,
@@ -139,4 +141,115 @@ pub struct OccurrenceView {
     pub recurrence_id: String,
     pub workspace_id: WorkspaceId,
     pub room_id: RoomId,
+    /// The meeting's IANA zone.
+    pub time_zone: String,
+    pub organizer_id: UserId,
+    /// Your answer (`needs_action`, `accepted`, `tentative`), `None` when you organize it.
+    pub response: Option<String>,
+    /// The meeting's reminders, in minutes before the start.
+    pub reminders_minutes: Vec<u32>,
+}
+
+/// Someone with an address and a name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PersonView {
+    pub email: String,
+    pub name: String,
+}
+
+/// Which occurrences a change applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EditScope {
+    /// The whole series (or the single meeting).
+    #[default]
+    All,
+    /// One occurrence, by `recurrence_id`.
+    Occurrence,
+    /// The occurrence at `recurrence_id` and every later one (the series is split).
+    Following,
+}
+
+/// `PATCH /api/v1/meetings/{id}`: absent fields stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MeetingChangeRequest {
+    #[serde(default)]
+    pub scope: EditScope,
+    /// The occurrence's original local start (an agenda entry's `recurrence_id`);
+    /// required by the `occurrence` and `following` scopes.
+    #[serde(default)]
+    pub recurrence_id: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// New local start, `2026-10-20T09:30`.
+    #[serde(default)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub end: Option<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// A new `RRULE`; `null` makes the meeting a single one.
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "openapi", schemars(with = "Option<String>"))]
+    pub rrule: Option<Option<String>>,
+    /// The new attendee list (those who stay keep their answers).
+    #[serde(default)]
+    pub attendees: Option<Vec<String>>,
+    #[serde(default)]
+    pub reminders_minutes: Option<Vec<u32>>,
+}
+
+/// `null` kept apart from an absent field.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<Option<String>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(deserializer).map(Some)
+    }
+}
+
+/// `POST /api/v1/meetings/{id}/rsvp` and `POST /api/v1/rsvp/{token}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RsvpRequest {
+    /// `accepted`, `declined` or `tentative`.
+    pub response: String,
+}
+
+/// What a signed RSVP link shows: the meeting and the invitee's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct RsvpView {
+    pub meeting_id: String,
+    pub title: String,
+    /// Local start and end in `time_zone`.
+    pub start: String,
+    pub end: String,
+    pub time_zone: String,
+    pub rrule: Option<String>,
+    pub organizer: PersonView,
+    pub email: String,
+    pub response: String,
+    pub cancelled: bool,
+}
+
+/// `GET /api/v1/me/calendar-feed`: the address calendar apps subscribe to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct CalendarFeedView {
+    pub url: String,
 }

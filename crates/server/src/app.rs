@@ -62,6 +62,12 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     // The in-process fan-out reaches no other process: serve the database alone.
     let lease = Arc::new(DatabaseLease::acquire(&store).await?);
+    // Alone on the database: call connections still open there were left so by
+    // a process that stopped without closing them (follow-ups count them).
+    let closed = store.close_open_attendance(reynard_store::now_millis()).await?;
+    if closed > 0 {
+        tracing::info!(closed, "closed call attendance left open by the last run");
+    }
     let keeper = lease.clone();
     let shutdown = async move {
         tokio::select! {
@@ -105,9 +111,15 @@ async fn serve_until(
     };
     match &config.mailer {
         Some(mailer) => {
-            tracing::info!(smtp = mailer.server(), "mail is on: verification and invitation mails are sent")
+            tracing::info!(
+                smtp = mailer.server(),
+                "mail is on: verification, invitation and meeting mails (invitations, reminders, follow-ups) are sent"
+            )
         }
-        None => tracing::info!("mail is off (no --smtp-url): owners share invite links themselves"),
+        None => tracing::info!(
+            "mail is off (no --smtp-url): owners share invite links themselves; meetings send no invitations, \
+             reminders or follow-ups by mail"
+        ),
     }
     let signing_key = crate::mail::signing_key(&store).await?;
     let metrics = Arc::new(Metrics::default());

@@ -1,6 +1,7 @@
 //! The tasks that run beside the main listener for the server's lifetime: the
 //! periodic purge ([`crate::housekeeping`]), the sweep that closes document
-//! connections of expired sessions, and, with `--metrics-listen`, the listener
+//! connections of expired sessions, the meeting reminders and follow-ups
+//! ([`crate::schedule`]), and, with `--metrics-listen`, the listener
 //! that serves only `/metrics`.
 
 use tokio::net::TcpListener;
@@ -15,7 +16,11 @@ pub struct BackgroundTasks(Vec<JoinHandle<()>>);
 impl BackgroundTasks {
     /// Binds `--metrics-listen` (an error if it cannot) and starts every task.
     pub async fn start(state: &AppState) -> anyhow::Result<BackgroundTasks> {
-        let mut tasks = vec![crate::housekeeping::start(state.clone()), close_expired_connections(state.clone())];
+        let mut tasks = vec![
+            crate::housekeeping::start(state.clone()),
+            close_expired_connections(state.clone()),
+            crate::schedule::start(state.clone()),
+        ];
         if let Some(addr) = state.config.metrics_listen {
             let listener = TcpListener::bind(addr)
                 .await

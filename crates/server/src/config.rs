@@ -202,6 +202,8 @@ pub struct Config {
     pub collab: crate::collab::CollabConfig,
     /// Outgoing mail; `None` when no SMTP server is configured.
     pub mailer: Option<reynard_mail::Mailer>,
+    /// The reminder and follow-up loop (its clock, how often it looks).
+    pub schedule: crate::schedule::ScheduleConfig,
     /// How long an email verification link works.
     pub email_verification_ttl: Duration,
     /// Verification mails one account may ask for per hour.
@@ -336,6 +338,7 @@ impl Config {
         Ok(Config {
             rtc,
             mailer,
+            schedule: crate::schedule::ScheduleConfig::default(),
             email_verification_ttl: Duration::from_secs(48 * 3600),
             verification_mails_per_hour: 5,
             listen: args.listen,

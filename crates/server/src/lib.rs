@@ -8,12 +8,15 @@
 //! - [`openapi`]: the OpenAPI document, rendered from the route table, with schemas
 //!   derived from the body types.
 //! - [`api`]: handlers, one module per area (accounts, verification, invitations, workspaces,
-//!   rooms, chat, meta).
+//!   rooms, chat, meetings, agenda, calendar feeds, meta).
+//! - [`schedule`]: meetings on the server: stored series, iMIP mails, the reminder and
+//!   follow-up loop and its clock.
 //! - [`ws`]: the WebSocket toolkit of every live service: send queues, the connection
 //!   registry, message rates, close codes.
 //! - [`collab`]: live documents: the y-websocket endpoint and per-document room tasks.
 //! - [`live`]: the workspace's live socket: chat delivery, typing and presence.
-//! - [`background`]: tasks beside the main listener (the purge, the metrics listener).
+//! - [`background`]: tasks beside the main listener (the purge, the scheduling loop, the
+//!   metrics listener).
 //! - [`client_ip`]: the client address behind trusted proxies, and rate-limit keys.
 //! - [`password_hashers`]: the bounded pool every password hash and check runs on.
 //! - [`housekeeping`]: the periodic purge of expired sessions and idle limiter entries.
@@ -47,6 +50,7 @@ pub mod openapi;
 pub mod password_hashers;
 pub mod routes;
 pub mod rtc;
+pub mod schedule;
 pub mod security;
 pub mod state;
 pub mod tls;

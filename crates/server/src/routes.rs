@@ -20,11 +20,17 @@ use reynard_proto::api::{
 };
 use reynard_proto::call::{CallSummaryView, IceServers};
 use reynard_proto::chat::{MessageText, MessageView, NewRoom, ReadMark, RoomChange, RoomView, UnreadView};
-use reynard_proto::schedule::{BusyView, MeetingView, NewMeetingRequest, OccurrenceView, SlotRequest, SlotsView};
+use reynard_proto::schedule::{
+    BusyView, CalendarFeedView, MeetingChangeRequest, MeetingView, NewMeetingRequest, OccurrenceView, RsvpRequest,
+    RsvpView, SlotRequest, SlotsView,
+};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use crate::api::meta::Status;
-use crate::api::{accounts, chat, documents, history, invitations, meetings, meta, rooms, verification, workspaces};
+use crate::api::{
+    accounts, agenda, calendar_feed, chat, documents, history, invitations, meetings, meta, rooms, verification,
+    workspaces,
+};
 use crate::collab::socket::collab_socket;
 use crate::live::socket::live_socket;
 use crate::rtc::{self, socket::call_socket};
@@ -493,17 +499,57 @@ pub fn all() -> Vec<Route> {
             .auth()
             .ok::<MeetingView>(200)
             .errors(&[401, 404]),
-        Route::get("/api/v1/me/agenda", meetings::agenda)
+        Route::patch("/api/v1/meetings/{meeting}", meetings::update)
+            .doc("meetings", "Change the whole series, one occurrence or this and the following ones (organizer or owner); attendees get the update")
+            .auth()
+            .request::<MeetingChangeRequest>()
+            .ok::<MeetingView>(200)
+            .errors(&[400, 401, 403, 404, 409, 415]),
+        Route::delete("/api/v1/meetings/{meeting}", meetings::cancel)
+            .doc("meetings", "Cancel the meeting, or one occurrence with ?occurrence=YYYY-MM-DDTHH:MM; attendees get a cancellation")
+            .auth()
+            .ok_empty(204)
+            .errors(&[400, 401, 403, 404, 409]),
+        Route::post("/api/v1/meetings/{meeting}/rsvp", meetings::rsvp)
+            .doc("meetings", "Answer an invitation: accepted, declined or tentative")
+            .auth()
+            .request::<RsvpRequest>()
+            .ok::<MeetingView>(200)
+            .errors(&[400, 401, 403, 404, 409, 415]),
+        Route::get("/api/v1/rsvp/{token}", meetings::rsvp_link)
+            .doc("meetings", "The invitation of a signed RSVP link from an invitation mail (no sign-in)")
+            .ok::<RsvpView>(200)
+            .errors(&[404]),
+        Route::post("/api/v1/rsvp/{token}", meetings::rsvp_by_link)
+            .doc("meetings", "Answer through a signed RSVP link (no sign-in)")
+            .request::<RsvpRequest>()
+            .ok::<RsvpView>(200)
+            .errors(&[400, 404, 409, 415]),
+        Route::get("/api/v1/me/calendar-feed", calendar_feed::get)
+            .doc("meetings", "The secret address of your iCalendar feed, for calendar apps to subscribe to")
+            .auth()
+            .ok::<CalendarFeedView>(200)
+            .errors(&[401]),
+        Route::post("/api/v1/me/calendar-feed/rotate", calendar_feed::rotate)
+            .doc("meetings", "A new feed address; the old one stops working")
+            .auth()
+            .ok::<CalendarFeedView>(200)
+            .errors(&[401]),
+        Route::get("/ics/{file}", calendar_feed::serve)
+            .doc("meetings", "A calendar feed (`{secret}.ics`): your meetings as iCalendar (no sign-in: the secret is the credential)")
+            .ok_text(200, "text/calendar")
+            .errors(&[404]),
+        Route::get("/api/v1/me/agenda", agenda::agenda)
             .doc("meetings", "Your occurrences in ?from=&to= (RFC 3339), expanded, in your zone")
             .auth()
             .ok::<Vec<OccurrenceView>>(200)
             .errors(&[400, 401]),
-        Route::get("/api/v1/me/freebusy", meetings::freebusy)
+        Route::get("/api/v1/me/freebusy", agenda::freebusy)
             .doc("meetings", "Your busy time in ?from=&to= (RFC 3339), merged")
             .auth()
             .ok::<Vec<BusyView>>(200)
             .errors(&[400, 401]),
-        Route::post("/api/v1/scheduling/slots", meetings::slots)
+        Route::post("/api/v1/scheduling/slots", agenda::slots)
             .doc("meetings", "Times that suit you and the attendees: inside everyone's working hours, outside their meetings, fairest first")
             .auth()
             .request::<SlotRequest>()

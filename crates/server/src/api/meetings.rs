@@ -1,104 +1,99 @@
-//! Meetings and everyone's time: creating a meeting (with its room, and the
-//! conflicts it makes), reading one, the signed-in user's agenda and free/busy,
-//! and finding slots that suit several people across zones. The rules live in
-//! `reynard-schedule`; this file reads and stores, and runs the expansions off
-//! the async workers (their cost grows with the number of series).
+//! Meetings: scheduling one (with a room of its own, and the conflicts it
+//! makes), reading it, changing the whole series, one occurrence or this and
+//! the following ones, cancelling it or one occurrence, and answering an
+//! invitation (signed in, or through the signed link of the invitation mail).
+//! Every change mails the attendees (`crate::schedule::invitations`).
+//!
+//! Who may do what: members of the meeting's workspace and its attendees see
+//! it; its organizer (or an owner of the workspace) changes and cancels it;
+//! attendees answer.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use reynard_proto::schedule::{
-    AttendeeView, BusyView, ConflictView, MeetingView, NewMeetingRequest, OccurrenceView, SlotRequest, SlotView,
-    SlotsView,
+    AttendeeView, ConflictView, EditScope, MeetingChangeRequest, MeetingView, NewMeetingRequest, PersonView,
+    RsvpRequest, RsvpView,
 };
-use reynard_proto::{Role, RoomId, UserId, WorkspaceId};
-use reynard_schedule::{Attendee, Interval, PersonBusy, Series, SeriesInput, SlotQuery, WorkingHours, Zone};
-use reynard_store::{MeetingRow, NewMeeting, User};
+use reynard_proto::{Role, WorkspaceId};
+use reynard_schedule::{
+    Interval, OccurrenceChanges, PersonBusy, Rule, Series, SeriesChanges, SeriesInput, Zone, parse_local,
+};
+use reynard_store::{MeetingChange, MeetingRow, MeetingTail, NewMeeting, User};
 use serde::Deserialize;
 
+use super::agenda::{busy_series, intervals};
 use super::workspaces::authorize;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, CurrentUser};
+use crate::schedule::invitations::{self, invitees};
+use crate::schedule::stored::{change_of, series_of};
 use crate::state::AppState;
 
 /// Attendees one meeting may invite.
-const MAX_ATTENDEES: usize = 100;
-/// Reminders one meeting may have, and how far ahead (four weeks).
-const MAX_REMINDERS: usize = 5;
-const MAX_REMINDER_MINUTES: u32 = 4 * 7 * 24 * 60;
-/// The longest agenda or free/busy range one request may ask for.
-const MAX_RANGE: SignedDuration = SignedDuration::from_hours(400 * 24);
-/// How far ahead a new meeting's conflicts are looked for.
+pub(super) const MAX_ATTENDEES: usize = 100;
+/// How far ahead a new or changed meeting's conflicts are looked for.
 const CONFLICT_HORIZON: SignedDuration = SignedDuration::from_hours(90 * 24);
+/// The answers an attendee can give.
+const ANSWERS: [&str; 3] = ["accepted", "declined", "tentative"];
 
-fn invalid(message: impl Into<String>) -> ApiError {
+pub(super) fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message)
 }
 
 /// Runs schedule work off the async workers.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+pub(super) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
     tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
 }
 
-/// The series a stored meeting is.
-fn series_of(row: &MeetingRow) -> reynard_schedule::Result<Series> {
-    let description = Some(row.description.clone()).filter(|d| !d.is_empty());
-    let input = SeriesInput {
-        title: row.title.clone(),
-        description,
-        start: row.start_local.clone(),
-        end: row.end_local.clone(),
-        time_zone: row.time_zone.clone(),
-        rrule: row.rrule.clone(),
-    };
-    Series::from_input(row.id.clone(), &input)
+fn schedule_error(err: reynard_schedule::Error) -> ApiError {
+    invalid(err.to_string())
 }
 
-fn parse_instant(text: &str, what: &str) -> ApiResult<Timestamp> {
-    text.parse::<Timestamp>().map_err(|e| invalid(format!("{what} must be an RFC 3339 instant with an offset: {e}")))
-}
-
-fn range(from: &str, to: &str) -> ApiResult<(Timestamp, Timestamp)> {
-    let (from, to) = (parse_instant(from, "from")?, parse_instant(to, "to")?);
-    if to <= from {
-        return Err(invalid("to must be after from"));
+fn title_of(text: &str) -> ApiResult<String> {
+    let title = text.trim().to_owned();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(invalid("a meeting needs a title of at most 200 characters"));
     }
-    if to.duration_since(from) > MAX_RANGE {
-        return Err(invalid("ask for at most 400 days at a time"));
+    Ok(title)
+}
+
+fn attendees_of(emails: &[String]) -> ApiResult<Vec<String>> {
+    if emails.len() > MAX_ATTENDEES {
+        return Err(invalid(format!("at most {MAX_ATTENDEES} attendees")));
     }
-    Ok((from, to))
+    let mut attendees = Vec::new();
+    for email in emails {
+        let email = reynard_auth::normalize_email(email).map_err(|e| invalid(format!("{email:?}: {e}")))?;
+        if !attendees.contains(&email) {
+            attendees.push(email);
+        }
+    }
+    Ok(attendees)
 }
 
-/// A user's meetings that keep them busy (not those they declined), as series.
-async fn busy_series(state: &AppState, user: &UserId, email: &str) -> ApiResult<Vec<(Series, MeetingRow)>> {
-    let rows = state.store.meetings_of(user, email, false).await?;
-    Ok(rows
-        .into_iter()
-        .filter(|row| !row.attendees.iter().any(|a| a.email == email && a.response == "declined"))
-        .filter_map(|row| match series_of(&row) {
-            Ok(series) => Some((series, row)),
-            Err(err) => {
-                tracing::warn!(meeting = %row.id, %err, "a stored meeting does not read as a series");
-                None
-            }
-        })
-        .collect())
+fn reminders_of(minutes: &[u32]) -> ApiResult<String> {
+    reynard_schedule::check_reminders(minutes).map_err(schedule_error)?;
+    serde_json::to_string(minutes).map_err(ApiError::internal)
 }
 
-/// The busy intervals of `series` within `[from, to)`.
-fn intervals(series: &[Series], from: Timestamp, to: Timestamp) -> ApiResult<Vec<Interval>> {
-    let occurrences = reynard_schedule::agenda(series, from, to, &Zone::utc()).map_err(|e| invalid(e.to_string()))?;
-    Ok(occurrences.iter().map(|o| o.interval()).collect())
+/// The organizer of `row` as shown.
+async fn organizer_of(state: &AppState, row: &MeetingRow) -> ApiResult<PersonView> {
+    Ok(match state.store.user_by_id(&row.organizer_id).await? {
+        Some(user) => PersonView { email: user.email, name: user.name },
+        None => PersonView { email: String::new(), name: "(deleted account)".to_owned() },
+    })
 }
 
-fn view(row: &MeetingRow, conflicts: Vec<ConflictView>) -> MeetingView {
-    MeetingView {
+async fn view(state: &AppState, row: &MeetingRow, conflicts: Vec<ConflictView>) -> ApiResult<MeetingView> {
+    Ok(MeetingView {
         id: row.id.clone(),
         uid: row.uid.clone(),
         workspace_id: row.workspace_id.clone(),
         room_id: row.room_id.clone(),
         organizer_id: row.organizer_id.clone(),
+        organizer: organizer_of(state, row).await?,
         title: row.title.clone(),
         description: row.description.clone(),
         start: row.start_local.clone(),
@@ -114,12 +109,12 @@ fn view(row: &MeetingRow, conflicts: Vec<ConflictView>) -> MeetingView {
         sequence: row.sequence,
         cancelled: row.cancelled_at.is_some(),
         conflicts,
-    }
+    })
 }
 
 /// `POST /api/v1/workspaces/{ws}/meetings`: a meeting in the workspace, with a
 /// room of its own; the answer lists where the organizer and the attendees with
-/// an account are already busy.
+/// an account are already busy. Attendees get an invitation by mail.
 pub async fn create(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -127,10 +122,7 @@ pub async fn create(
     ApiJson(body): ApiJson<NewMeetingRequest>,
 ) -> ApiResult<(StatusCode, Json<MeetingView>)> {
     authorize(&state, &ws, &current.user.id, Role::can_manage_rooms, "schedule meetings").await?;
-    let title = body.title.trim().to_owned();
-    if title.is_empty() || title.chars().count() > 200 {
-        return Err(invalid("a meeting needs a title of at most 200 characters"));
-    }
+    let title = title_of(&body.title)?;
     let input = SeriesInput {
         title: title.clone(),
         description: body.description.clone(),
@@ -139,22 +131,10 @@ pub async fn create(
         time_zone: body.time_zone.clone(),
         rrule: body.rrule.clone(),
     };
-    let series = Series::from_input("new", &input).map_err(|e| invalid(e.to_string()))?;
-    if body.attendees.len() > MAX_ATTENDEES {
-        return Err(invalid(format!("at most {MAX_ATTENDEES} attendees")));
-    }
-    let mut attendees = Vec::new();
-    for email in &body.attendees {
-        let email = reynard_auth::normalize_email(email).map_err(|e| invalid(format!("{email:?}: {e}")))?;
-        if !attendees.contains(&email) {
-            attendees.push(email);
-        }
-    }
-    if body.reminders_minutes.len() > MAX_REMINDERS || body.reminders_minutes.iter().any(|m| *m > MAX_REMINDER_MINUTES)
-    {
-        return Err(invalid(format!("at most {MAX_REMINDERS} reminders, each at most four weeks ahead")));
-    }
-    let conflicts = conflicts_for(&state, &current.user, &attendees, series).await?;
+    let series = Series::from_input("new", &input).map_err(schedule_error)?;
+    let attendees = attendees_of(&body.attendees)?;
+    let reminders = reminders_of(&body.reminders_minutes)?;
+    let conflicts = conflicts_for(&state, &current.user, &attendees, series, &[]).await?;
     let room_name: String = title.chars().take(60).collect();
     let meeting = NewMeeting {
         workspace: ws,
@@ -165,21 +145,24 @@ pub async fn create(
         end_local: body.end,
         time_zone: body.time_zone,
         rrule: body.rrule.filter(|r| !r.trim().is_empty()),
-        reminders: serde_json::to_string(&body.reminders_minutes).map_err(ApiError::internal)?,
+        reminders,
         room_name,
     };
     let row = state.store.create_meeting(&meeting, &attendees).await?;
     tracing::info!(meeting = %row.id, room = %row.room_id, "meeting scheduled");
-    Ok((StatusCode::CREATED, Json(view(&row, conflicts))))
+    invitations::send_requests(&state, &row, &invitees(&row, &current.user.email), false).await;
+    Ok((StatusCode::CREATED, Json(view(&state, &row, conflicts).await?)))
 }
 
 /// Where the organizer and the attendees with an account are busy during the
-/// new series' occurrences (over the next 90 days of it).
+/// series' occurrences (over the next 90 days of it), other than in the
+/// meetings `except`.
 async fn conflicts_for(
     state: &AppState,
     organizer: &User,
     attendees: &[String],
     series: Series,
+    except: &[&str],
 ) -> ApiResult<Vec<ConflictView>> {
     let mut people = vec![(organizer.id.clone(), organizer.email.clone())];
     for (id, email, _) in state.store.users_by_email(attendees).await? {
@@ -189,11 +172,16 @@ async fn conflicts_for(
     }
     let mut busy = Vec::new();
     for (id, email) in &people {
-        let series: Vec<Series> = busy_series(state, id, email).await?.into_iter().map(|(s, _)| s).collect();
+        let series: Vec<Series> = busy_series(state, id, email)
+            .await?
+            .into_iter()
+            .filter(|(_, row)| !except.contains(&row.id.as_str()))
+            .map(|(s, _)| s)
+            .collect();
         busy.push((email.clone(), series));
     }
     blocking(move || {
-        let from = series.zone().resolve(series.start()).map_err(|e| invalid(e.to_string()))?;
+        let from = series.zone().resolve(series.start()).map_err(schedule_error)?;
         let to = from.checked_add(CONFLICT_HORIZON).map_err(ApiError::internal)?;
         let candidates = intervals(std::slice::from_ref(&series), from, to)?;
         let per_person: Vec<(String, Vec<Interval>)> = busy
@@ -212,159 +200,280 @@ async fn conflicts_for(
     .await
 }
 
+/// The meeting, if `user` may see it: a member of its workspace or an attendee
+/// (404 otherwise, so that ids do not tell which meetings exist).
+async fn visible(state: &AppState, id: &str, user: &User) -> ApiResult<MeetingRow> {
+    let row = state.store.meeting(id).await?.ok_or_else(|| ApiError::not_found("meeting"))?;
+    let invited = row.attendees.iter().any(|a| a.email == user.email);
+    if !invited && authorize(state, &row.workspace_id, &user.id, Role::can_view, "see meetings").await.is_err() {
+        return Err(ApiError::not_found("meeting"));
+    }
+    Ok(row)
+}
+
+/// The meeting, if `user` may change it: its organizer or an owner of its workspace.
+async fn changeable(state: &AppState, id: &str, user: &User) -> ApiResult<MeetingRow> {
+    let row = visible(state, id, user).await?;
+    if row.organizer_id != user.id {
+        authorize(state, &row.workspace_id, &user.id, Role::can_manage_members, "change others' meetings")
+            .await
+            .map_err(|_| ApiError::forbidden("only the organizer or a workspace owner changes a meeting"))?;
+    }
+    if row.cancelled_at.is_some() {
+        return Err(ApiError::conflict("the meeting is cancelled"));
+    }
+    Ok(row)
+}
+
 /// `GET /api/v1/meetings/{id}`: for members of its workspace and its attendees.
 pub async fn get(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<MeetingView>> {
-    let row = state.store.meeting(&id).await?.ok_or_else(|| ApiError::not_found("meeting"))?;
-    let invited = row.attendees.iter().any(|a| a.email == current.user.email);
-    if !invited && authorize(&state, &row.workspace_id, &current.user.id, Role::can_view, "see meetings").await.is_err()
-    {
-        return Err(ApiError::not_found("meeting"));
-    }
-    Ok(Json(view(&row, Vec::new())))
+    let row = visible(&state, &id, &current.user).await?;
+    Ok(Json(view(&state, &row, Vec::new()).await?))
 }
 
-/// `?from=&to=` of the agenda and free/busy.
-#[derive(Debug, Deserialize)]
-pub struct Range {
-    from: String,
-    to: String,
+fn recurrence_id(body: &MeetingChangeRequest) -> ApiResult<jiff::civil::DateTime> {
+    let text = body.recurrence_id.as_deref().ok_or_else(|| invalid("this scope needs recurrence_id"))?;
+    parse_local(text).map_err(schedule_error)
 }
 
-/// `GET /api/v1/me/agenda?from=&to=`: the user's occurrences (organized or
-/// invited, not declined), recurrences expanded with their exceptions, in the
-/// user's zone.
-pub async fn agenda(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Query(range_query): Query<Range>,
-) -> ApiResult<Json<Vec<OccurrenceView>>> {
-    let (from, to) = range(&range_query.from, &range_query.to)?;
-    let zone = Zone::new(&current.user.time_zone).unwrap_or_else(|_| Zone::utc());
-    let busy = busy_series(&state, &current.user.id, &current.user.email).await?;
-    blocking(move || {
-        let places: std::collections::HashMap<String, (WorkspaceId, RoomId)> =
-            busy.iter().map(|(_, row)| (row.id.clone(), (row.workspace_id.clone(), row.room_id.clone()))).collect();
-        let series: Vec<Series> = busy.into_iter().map(|(s, _)| s).collect();
-        let occurrences = reynard_schedule::agenda(&series, from, to, &zone).map_err(|e| invalid(e.to_string()))?;
-        Ok(Json(
-            occurrences
-                .iter()
-                .filter_map(|o| {
-                    let (workspace_id, room_id) = places.get(o.series_id)?.clone();
-                    Some(OccurrenceView {
-                        meeting_id: o.series_id.to_owned(),
-                        title: o.title.to_owned(),
-                        start: o.start_rfc3339(),
-                        end: o.end_rfc3339(),
-                        recurrence_id: o.recurrence_id.to_string(),
-                        workspace_id,
-                        room_id,
-                    })
-                })
-                .collect(),
-        ))
+fn parse_optional_local(text: Option<&str>) -> ApiResult<Option<jiff::civil::DateTime>> {
+    text.map(parse_local).transpose().map_err(schedule_error)
+}
+
+fn series_changes(body: &MeetingChangeRequest) -> ApiResult<SeriesChanges> {
+    Ok(SeriesChanges {
+        title: body.title.as_deref().map(title_of).transpose()?,
+        description: body.description.clone().map(|d| Some(d).filter(|d| !d.trim().is_empty())),
+        start: parse_optional_local(body.start.as_deref())?,
+        end: parse_optional_local(body.end.as_deref())?,
+        zone: body.time_zone.as_deref().map(Zone::new).transpose().map_err(schedule_error)?,
+        rule: match &body.rrule {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(text)) if text.trim().is_empty() => Some(None),
+            Some(Some(text)) => Some(Some(Rule::parse(text).map_err(schedule_error)?)),
+        },
     })
-    .await
 }
 
-/// `GET /api/v1/me/freebusy?from=&to=`: the user's busy time, merged.
-pub async fn freebusy(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Query(range_query): Query<Range>,
-) -> ApiResult<Json<Vec<BusyView>>> {
-    let (from, to) = range(&range_query.from, &range_query.to)?;
-    let busy = busy_series(&state, &current.user.id, &current.user.email).await?;
-    blocking(move || {
-        let series: Vec<Series> = busy.into_iter().map(|(s, _)| s).collect();
-        let merged = reynard_schedule::merge_busy(intervals(&series, from, to)?);
-        Ok(Json(merged.iter().map(|i| BusyView { start: i.start.to_string(), end: i.end.to_string() }).collect()))
-    })
-    .await
+/// Stores `series` as meeting `id` (with new reminders and attendees when given).
+async fn store_series(
+    state: &AppState,
+    id: &str,
+    series: &Series,
+    reminders: Option<String>,
+    attendees: Option<&[String]>,
+) -> ApiResult<MeetingRow> {
+    let mut change = change_of(series).map_err(ApiError::internal)?;
+    change.reminders = reminders;
+    state.store.update_meeting(id, &change, attendees).await?.ok_or_else(|| ApiError::not_found("meeting"))
 }
 
-/// `POST /api/v1/scheduling/slots`: times inside every attendee's working
-/// hours (in their zones) and outside their meetings, fairest first. The
-/// signed-in user always takes part (first: the grid follows their clock);
-/// the others must share a workspace with them.
-pub async fn slots(
+/// `PATCH /api/v1/meetings/{id}`: changes the whole series (`scope: all`), one
+/// occurrence (`occurrence`, with `recurrence_id`), or this occurrence and
+/// the following ones (`following`: the series is split, and the answer is
+/// the new series from `recurrence_id` on). Attendees get the update (and
+/// those removed a cancellation); the answer lists new conflicts.
+pub async fn update(
     State(state): State<AppState>,
     current: CurrentUser,
-    ApiJson(body): ApiJson<SlotRequest>,
-) -> ApiResult<Json<SlotsView>> {
-    let (from, to) = range(&body.from, &body.to)?;
-    if body.attendees.len() > MAX_ATTENDEES {
-        return Err(invalid(format!("at most {MAX_ATTENDEES} attendees")));
-    }
-    let mut emails = vec![current.user.email.clone()];
-    for email in &body.attendees {
-        let email = reynard_auth::normalize_email(email).map_err(|e| invalid(format!("{email:?}: {e}")))?;
-        if !emails.contains(&email) {
-            emails.push(email);
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<MeetingChangeRequest>,
+) -> ApiResult<Json<MeetingView>> {
+    let row = changeable(&state, &id, &current.user).await?;
+    let mut series = series_of(&row).map_err(ApiError::internal)?;
+    let attendees = body.attendees.as_deref().map(attendees_of).transpose()?;
+    let reminders = body.reminders_minutes.as_deref().map(reminders_of).transpose()?;
+    let organizer_email = organizer_of(&state, &row).await?.email;
+
+    let (changed, new_series) = match body.scope {
+        EditScope::All => {
+            series.edit_all(&series_changes(&body)?).map_err(schedule_error)?;
+            (store_series(&state, &row.id, &series, reminders, attendees.as_deref()).await?, false)
         }
-    }
-    let known = colleagues(&state, &current.user.id).await?;
-    if let Some(stranger) = emails.iter().skip(1).find(|e| !known.contains(*e)) {
-        return Err(invalid(format!("{stranger} shares no workspace with you")));
-    }
-    let users = state.store.users_by_email(&emails).await?;
-    let mut attendees = Vec::new();
-    for email in &emails {
-        let Some((id, _, profile)) = users.iter().find(|(_, e, _)| e == email) else {
-            return Err(invalid(format!("{email} has no account")));
-        };
-        let zone = Zone::new(&profile.time_zone).unwrap_or_else(|_| Zone::utc());
-        let map: std::collections::BTreeMap<String, Vec<(String, String)>> =
-            serde_json::from_str(&profile.working_hours).unwrap_or_default();
-        let working_hours = WorkingHours::from_map(&map).map_err(ApiError::internal)?;
-        let series: Vec<Series> = busy_series(&state, id, email).await?.into_iter().map(|(s, _)| s).collect();
-        attendees.push((email.clone(), zone, working_hours, series));
-    }
-    let minutes = |m: u32| SignedDuration::from_mins(i64::from(m));
-    let query = SlotQuery {
-        duration: minutes(body.duration_minutes),
-        from,
-        to,
-        granularity: minutes(body.granularity_minutes.unwrap_or(15)),
-        buffer: minutes(body.buffer_minutes.unwrap_or(0)),
-        limit: 50,
-    };
-    blocking(move || {
-        let attendees: Vec<Attendee> = attendees
-            .into_iter()
-            .map(|(email, zone, working_hours, series)| {
-                Ok(Attendee { email, zone, working_hours, busy: intervals(&series, from, to)?, required: true })
-            })
-            .collect::<ApiResult<_>>()?;
-        let slots = reynard_schedule::find_slots(&attendees, &query).map_err(|e| invalid(e.to_string()))?;
-        Ok(Json(SlotsView {
-            slots: slots
-                .into_iter()
-                .map(|s| SlotView {
-                    start: s.start.to_string(),
-                    end: s.end.to_string(),
-                    score: f64::from(s.score.worst) + f64::from(s.score.total) / 1000.0,
-                    reasons: s.reasons,
-                })
-                .collect(),
-        }))
-    })
-    .await
-}
-
-/// Emails of everyone who shares a workspace with `user`.
-async fn colleagues(state: &AppState, user: &UserId) -> ApiResult<Vec<String>> {
-    let mut emails = Vec::new();
-    for ws in state.store.workspaces_for(user).await? {
-        for member in state.store.members(&ws.id).await? {
-            if !emails.contains(&member.email) {
-                emails.push(member.email);
+        EditScope::Occurrence => {
+            if body.time_zone.is_some() || body.rrule.is_some() || attendees.is_some() || reminders.is_some() {
+                return Err(invalid(
+                    "one occurrence changes only its title, description, start and end; \
+                     change the series for the rest",
+                ));
+            }
+            let changes = OccurrenceChanges {
+                start: parse_optional_local(body.start.as_deref())?,
+                end: parse_optional_local(body.end.as_deref())?,
+                title: body.title.as_deref().map(title_of).transpose()?,
+                description: body.description.clone(),
+            };
+            series.edit_occurrence(recurrence_id(&body)?, &changes).map_err(schedule_error)?;
+            (store_series(&state, &row.id, &series, None, None).await?, false)
+        }
+        EditScope::Following => {
+            let at = recurrence_id(&body)?;
+            match series.edit_this_and_following(at, &series_changes(&body)?, "tail").map_err(schedule_error)? {
+                None => (store_series(&state, &row.id, &series, reminders, attendees.as_deref()).await?, false),
+                Some(tail) => {
+                    let head = change_of(&series).map_err(ApiError::internal)?;
+                    let tail_change = change_of(&tail).map_err(ApiError::internal)?;
+                    let tail_row = MeetingTail {
+                        title: tail.title().to_owned(),
+                        description: tail.description().unwrap_or_default().to_owned(),
+                        start_local: tail_change.start_local.unwrap_or_default(),
+                        end_local: tail_change.end_local.unwrap_or_default(),
+                        time_zone: tail.zone().name().to_owned(),
+                        rrule: tail.rule().map(ToString::to_string),
+                        exdates: tail_change.exdates.unwrap_or_else(|| "[]".to_owned()),
+                        overrides: tail_change.overrides.unwrap_or_else(|| "[]".to_owned()),
+                        reminders: reminders.clone().unwrap_or_else(|| row.reminders.clone()),
+                    };
+                    let (head_row, tail_row) = state
+                        .store
+                        .split_meeting(&row.id, &head, &tail_row)
+                        .await?
+                        .ok_or_else(|| ApiError::not_found("meeting"))?;
+                    invitations::send_requests(&state, &head_row, &invitees(&head_row, &organizer_email), true).await;
+                    let tail_row = match attendees.as_deref() {
+                        Some(list) => state
+                            .store
+                            .update_meeting(&tail_row.id, &MeetingChange::default(), Some(list))
+                            .await?
+                            .ok_or_else(|| ApiError::not_found("meeting"))?,
+                        None => tail_row,
+                    };
+                    (tail_row, true)
+                }
             }
         }
+    };
+    tracing::info!(meeting = %changed.id, scope = ?body.scope, "meeting changed");
+    let now_invited = invitees(&changed, &organizer_email);
+    let removed: Vec<String> =
+        invitees(&row, &organizer_email).into_iter().filter(|e| !now_invited.contains(e)).collect();
+    invitations::send_requests(&state, &changed, &now_invited, !new_series).await;
+    invitations::send_cancellations(&state, &row, &removed, None).await;
+    let changed_series = series_of(&changed).map_err(ApiError::internal)?;
+    let emails: Vec<String> = changed.attendees.iter().map(|a| a.email.clone()).collect();
+    let conflicts = conflicts_for(&state, &current.user, &emails, changed_series, &[&row.id, &changed.id]).await?;
+    Ok(Json(view(&state, &changed, conflicts).await?))
+}
+
+/// `?occurrence=` of a cancellation.
+#[derive(Debug, Deserialize)]
+pub struct CancelQuery {
+    occurrence: Option<String>,
+}
+
+/// `DELETE /api/v1/meetings/{id}[?occurrence=2026-10-20T09:30]`: cancels the
+/// meeting, or one occurrence of a recurring one (an `EXDATE`). Attendees get
+/// a cancellation; reminders and follow-ups stop.
+pub async fn cancel(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Query(query): Query<CancelQuery>,
+) -> ApiResult<StatusCode> {
+    let row = changeable(&state, &id, &current.user).await?;
+    let organizer_email = organizer_of(&state, &row).await?.email;
+    match query.occurrence.as_deref() {
+        Some(text) => {
+            let key = parse_local(text).map_err(schedule_error)?;
+            let mut series = series_of(&row).map_err(ApiError::internal)?;
+            series.cancel_occurrence(key).map_err(schedule_error)?;
+            let changed = store_series(&state, &row.id, &series, None, None).await?;
+            tracing::info!(meeting = %row.id, occurrence = %key, "occurrence cancelled");
+            invitations::send_cancellations(&state, &changed, &invitees(&changed, &organizer_email), Some(key)).await;
+        }
+        None => {
+            let cancelled = state
+                .store
+                .cancel_meeting(&row.id, reynard_store::now_millis())
+                .await?
+                .ok_or_else(|| ApiError::not_found("meeting"))?;
+            tracing::info!(meeting = %row.id, "meeting cancelled");
+            invitations::send_cancellations(&state, &cancelled, &invitees(&cancelled, &organizer_email), None).await;
+        }
     }
-    Ok(emails)
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn answer_of(body: &RsvpRequest) -> ApiResult<&str> {
+    ANSWERS
+        .iter()
+        .find(|a| **a == body.response)
+        .copied()
+        .ok_or_else(|| invalid("response must be accepted, declined or tentative"))
+}
+
+/// `POST /api/v1/meetings/{id}/rsvp {response}`: the signed-in attendee's answer.
+pub async fn rsvp(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RsvpRequest>,
+) -> ApiResult<Json<MeetingView>> {
+    let row = visible(&state, &id, &current.user).await?;
+    let answer = answer_of(&body)?;
+    if row.cancelled_at.is_some() {
+        return Err(ApiError::conflict("the meeting is cancelled"));
+    }
+    if !state.store.set_response(&row.id, &current.user.email, answer, reynard_store::now_millis()).await? {
+        return Err(ApiError::forbidden("you are not invited to this meeting"));
+    }
+    let row = state.store.meeting(&row.id).await?.ok_or_else(|| ApiError::not_found("meeting"))?;
+    Ok(Json(view(&state, &row, Vec::new()).await?))
+}
+
+/// The meeting and attendee a signed RSVP link is for (404 for a forged link,
+/// a deleted meeting, or an attendee no longer invited).
+async fn rsvp_target(state: &AppState, token: &str) -> ApiResult<(MeetingRow, String)> {
+    let parsed = reynard_auth::RsvpToken::parse(token).map_err(|_| ApiError::not_found("invitation"))?;
+    parsed.check(&state.signing_key).map_err(|_| ApiError::not_found("invitation"))?;
+    let row = state.store.meeting(&parsed.meeting_id).await?.ok_or_else(|| ApiError::not_found("invitation"))?;
+    if !row.attendees.iter().any(|a| a.email == parsed.email) {
+        return Err(ApiError::not_found("invitation"));
+    }
+    Ok((row, parsed.email))
+}
+
+async fn rsvp_view(state: &AppState, row: &MeetingRow, email: &str) -> ApiResult<RsvpView> {
+    let response = row.attendees.iter().find(|a| a.email == email).map(|a| a.response.clone()).unwrap_or_default();
+    Ok(RsvpView {
+        meeting_id: row.id.clone(),
+        title: row.title.clone(),
+        start: row.start_local.clone(),
+        end: row.end_local.clone(),
+        time_zone: row.time_zone.clone(),
+        rrule: row.rrule.clone(),
+        organizer: organizer_of(state, row).await?,
+        email: email.to_owned(),
+        response,
+        cancelled: row.cancelled_at.is_some(),
+    })
+}
+
+/// `GET /api/v1/rsvp/{token}`: the invitation a mail's link is for (no sign-in:
+/// the signed link is the credential; reading it changes nothing, so mail
+/// scanners that open links answer nothing).
+pub async fn rsvp_link(State(state): State<AppState>, Path(token): Path<String>) -> ApiResult<Json<RsvpView>> {
+    let (row, email) = rsvp_target(&state, &token).await?;
+    Ok(Json(rsvp_view(&state, &row, &email).await?))
+}
+
+/// `POST /api/v1/rsvp/{token} {response}`: answers through the mail's link.
+pub async fn rsvp_by_link(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    ApiJson(body): ApiJson<RsvpRequest>,
+) -> ApiResult<Json<RsvpView>> {
+    let (row, email) = rsvp_target(&state, &token).await?;
+    let answer = answer_of(&body)?;
+    if row.cancelled_at.is_some() {
+        return Err(ApiError::conflict("the meeting is cancelled"));
+    }
+    state.store.set_response(&row.id, &email, answer, reynard_store::now_millis()).await?;
+    let row = state.store.meeting(&row.id).await?.ok_or_else(|| ApiError::not_found("invitation"))?;
+    Ok(Json(rsvp_view(&state, &row, &email).await?))
 }

@@ -1,6 +1,8 @@
 //! HTTP handlers, one module per area of the API.
 
 pub mod accounts;
+pub mod agenda;
+pub mod calendar_feed;
 pub mod chat;
 pub mod documents;
 pub mod history;

@@ -3,6 +3,7 @@
 //! time-limited TURN credentials and the built-in TURN server; finished calls'
 //! summaries ([`summary`]).
 
+pub mod attendance;
 pub mod engine;
 pub mod socket;
 pub mod summary;

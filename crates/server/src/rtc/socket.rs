@@ -19,6 +19,7 @@ use reynard_proto::call::{CallCommand, CallEvent};
 use reynard_proto::{ParticipantId, Role, RoomId};
 use reynard_rtc::call::Joining;
 
+use super::attendance::Attendance;
 use super::engine::{Calls, JoinError};
 use crate::api::rooms::room_access;
 use crate::error::ApiResult;
@@ -59,12 +60,18 @@ pub async fn call_socket(
     let calls = state.rtc.calls.clone();
     let metrics = state.metrics.clone();
     let participant = ParticipantId::new(uuid::Uuid::new_v4().to_string());
+    let store = state.store.clone();
+    let attendee = user.id.clone();
     let joining = Joining { participant: participant.clone(), user: user.id, name: user.name, role };
     Ok(upgrade.on_upgrade(move |mut socket| async move {
         metrics.websocket_opened();
         let joined = calls.join(room.clone(), workspace.clone(), joining, outbox).await;
         match joined {
-            Ok(()) => run_participant(&mut socket, &calls, room, participant, &inbox).await,
+            Ok(()) => {
+                let attendance = Attendance::joined(&store, &room, &attendee).await;
+                run_participant(&mut socket, &calls, room, participant, &inbox).await;
+                attendance.left().await;
+            }
             Err(JoinError::Refused(refusal)) => {
                 close(&mut socket, close_code::POLICY, &refusal.to_string()).await;
             }

@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::support::{TestServer, TestUser};
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// One participation in a call.
 struct Participant {
@@ -52,6 +52,11 @@ impl Participant {
 async fn connect(server: &TestServer, room: &str, user: &TestUser) -> Socket {
     let url = format!("ws://{}/api/v1/rooms/{room}/call?token={}", server.addr, user.token);
     tokio_tungstenite::connect_async(url).await.expect("call socket").0
+}
+
+/// The next call event on `socket` (for other modules' tests).
+pub(crate) async fn next_frame(socket: &mut Socket) -> Value {
+    next(socket).await
 }
 
 async fn next(socket: &mut Socket) -> Value {

@@ -12,6 +12,8 @@ mod history;
 mod layering;
 mod lease;
 mod mail;
+mod meeting_changes;
+mod meeting_mail;
 mod meetings;
 mod meta;
 mod openapi;

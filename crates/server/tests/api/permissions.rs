@@ -275,6 +275,31 @@ fn rows() -> Vec<Row> {
             expect: [201, 201, 403, 403, 401],
         },
         Row { method: M::GET, path: "/api/v1/meetings/{meeting}", body: none, expect: [200, 200, 200, 404, 401] },
+        // The organizer (the owner here) changes and cancels; the invited (the editor) answers.
+        Row {
+            method: M::PATCH,
+            path: "/api/v1/meetings/{meeting}",
+            body: |_| Some(json!({ "title": "Renamed" })),
+            expect: [200, 403, 403, 404, 401],
+        },
+        Row { method: M::DELETE, path: "/api/v1/meetings/{meeting}", body: none, expect: [204, 403, 403, 404, 401] },
+        Row {
+            method: M::POST,
+            path: "/api/v1/meetings/{meeting}/rsvp",
+            body: |_| Some(json!({ "response": "accepted" })),
+            expect: [403, 200, 403, 404, 401],
+        },
+        // Signed links and feed secrets are their own credentials: forged ones are not found.
+        Row { method: M::GET, path: "/api/v1/rsvp/{token}", body: none, expect: [404, 404, 404, 404, 404] },
+        Row {
+            method: M::POST,
+            path: "/api/v1/rsvp/{token}",
+            body: |_| Some(json!({ "response": "accepted" })),
+            expect: [404, 404, 404, 404, 404],
+        },
+        Row { method: M::GET, path: "/api/v1/me/calendar-feed", body: none, expect: [200, 200, 200, 200, 401] },
+        Row { method: M::POST, path: "/api/v1/me/calendar-feed/rotate", body: none, expect: [200, 200, 200, 200, 401] },
+        Row { method: M::GET, path: "/ics/{file}", body: none, expect: [404, 404, 404, 404, 404] },
         Row {
             method: M::GET,
             path: "/api/v1/me/agenda?from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z",
@@ -354,7 +379,10 @@ async fn every_route_for_every_role() {
                 server.post(&format!("/api/v1/rooms/{room}/messages"), &owner.token, json!({ "text": "hello" })).await;
             let message = message["id"].as_str().expect("message id").to_owned();
             let fresh_email = format!("fresh{counter}@example.org");
-            let sync = json!({ "title": "Fixture", "start": "2026-10-20T09:30", "end": "2026-10-20T10:00", "time_zone": "UTC" });
+            let sync = json!({
+                "title": "Fixture", "start": "2026-10-20T09:30", "end": "2026-10-20T10:00", "time_zone": "UTC",
+                "attendees": [editor.email]
+            });
             let (_, meeting) = server.post(&format!("/api/v1/workspaces/{ws}/meetings"), &owner.token, sync).await;
             let meeting = meeting["id"].as_str().expect("meeting id").to_owned();
             let fixture = Fixture {
@@ -394,7 +422,9 @@ async fn every_route_for_every_role() {
                 .replace("{message}", &fixture.message)
                 .replace("{meeting}", &fixture.meeting)
                 .replace("{user_id}", &fixture.target.id)
-                .replace("{email}", &fixture.invited_email);
+                .replace("{email}", &fixture.invited_email)
+                .replace("{token}", "v1.forged.link")
+                .replace("{file}", "no-such-secret.ics");
             let (status, body) = server.call(row.method.clone(), &path, token.as_deref(), (row.body)(&fixture)).await;
             let expected = StatusCode::from_u16(row.expect[index]).unwrap();
             if status != expected {

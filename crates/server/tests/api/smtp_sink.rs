@@ -21,6 +21,8 @@ pub struct ReceivedMail {
     pub subject: String,
     /// The text of the message with quoted-printable soft breaks and escapes undone.
     pub text: String,
+    /// The message as received.
+    pub raw: String,
 }
 
 impl ReceivedMail {
@@ -33,6 +35,32 @@ impl ReceivedMail {
             .unwrap_or_else(|| panic!("no {path} link in {}", self.text))
             .to_owned()
     }
+
+    /// The message's `text/calendar` part as read by an independent parser
+    /// (Python's `icalendar`, see `ical_summary.py`): method, time zones, events.
+    #[track_caller]
+    pub fn calendar(&self) -> serde_json::Value {
+        ical_summary(self.raw.as_bytes(), false)
+    }
+}
+
+/// What `ical_summary.py` makes of `input` (a mail, or with `feed` an .ics file).
+#[track_caller]
+pub fn ical_summary(input: &[u8], feed: bool) -> serde_json::Value {
+    use std::io::Write;
+    let python = python().expect("a Python with icalendar (see requirements-test.txt)");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/ical_summary.py");
+    let mut command = Command::new(python);
+    command.arg(script);
+    if feed {
+        command.arg("--feed");
+    }
+    let mut child =
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run python");
+    child.stdin.take().expect("stdin").write_all(input).expect("write to python");
+    let output = child.wait_with_output().expect("python output");
+    assert!(output.status.success(), "icalendar refused it: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON from ical_summary.py")
 }
 
 fn python() -> Option<PathBuf> {
@@ -97,6 +125,11 @@ impl SmtpSink {
         out
     }
 
+    /// Messages to `to` whose subject contains `subject`.
+    pub fn matching(&self, to: &str, subject: &str) -> Vec<ReceivedMail> {
+        self.messages().into_iter().filter(|m| m.to.contains(to) && m.subject.contains(subject)).collect()
+    }
+
     /// Waits (up to 10 s) for a message to `to` whose subject contains `subject`.
     pub async fn wait_for(&self, to: &str, subject: &str) -> ReceivedMail {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -127,7 +160,7 @@ fn parse(raw: &str) -> ReceivedMail {
             .unwrap_or_default()
             .to_owned()
     };
-    ReceivedMail { to: header("To"), subject: header("Subject"), text: decode_quoted_printable(body) }
+    ReceivedMail { to: header("To"), subject: header("Subject"), text: decode_quoted_printable(body), raw: raw.clone() }
 }
 
 /// Undoes quoted-printable (soft line breaks and `=XX`); plain 7-bit text passes unchanged.
