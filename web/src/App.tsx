@@ -15,6 +15,8 @@ import { WorkspaceLayout } from './pages/WorkspaceLayout'
 import { WorkspacesPage } from './pages/WorkspacesPage'
 import { ProfilePage } from './pages/ProfilePage'
 import { RoomPage } from './pages/RoomPage'
+import { CalendarPage } from './pages/CalendarPage'
+import { RsvpPage } from './pages/RsvpPage'
 import { MentionsPage, SearchPage } from './pages/ChatSearchPage'
 import { Loading } from './components/Feedback'
 
@@ -41,6 +43,7 @@ const Workspaces = signedIn(WorkspacesPage)
 const Workspace = signedIn(WorkspaceLayout)
 const Invite = signedIn(InvitePage)
 const Profile = signedIn(ProfilePage)
+const Calendar = signedIn(() => <CalendarPage />)
 
 export function App () {
   const auth = useAuth()
@@ -53,6 +56,8 @@ export function App () {
       <Route path="/invite/:token" component={Invite} />
       <Route path="/" component={Workspaces} />
       <Route path="/profile" component={Profile} />
+      <Route path="/calendar" component={Calendar} />
+      <Route path="/rsvp/:token" component={() => <RsvpPage />} />
       <Route path="/w/:workspaceId" component={Workspace}>
         <Route path="/" component={WorkspaceHomePage} />
         <Route path="/d/:docId" component={DocumentPage} />

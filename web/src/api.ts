@@ -6,18 +6,27 @@
 import type { IceServers } from './callTypes'
 import type {
   AddMemberResult,
+  AgendaOccurrence,
   AuthResponse,
   Branch,
+  CalendarFeed,
   ChatMessage,
   DiffResult,
   DocumentInfo,
   Invitation,
+  MeetingChange,
+  MeetingView,
   Member,
+  NewMeeting,
   ProfileChange,
   Role,
   Room,
   RoomChange,
   RoomUnread,
+  RsvpAnswer,
+  RsvpInvitation,
+  Slot,
+  SlotRequest,
   User,
   Version,
   VerifyEmailResult,
@@ -241,6 +250,37 @@ export const api = {
   rtc: {
     /** STUN/TURN servers (with time-limited TURN credentials) for the call's peer connections. */
     iceServers: () => request<IceServers>('GET', '/rtc/ice-servers')
+  },
+  meetings: {
+    /** Schedules a meeting (with a room of its own); the answer lists conflicts. */
+    create: (ws: string, meeting: NewMeeting) =>
+      request<MeetingView>('POST', `/workspaces/${enc(ws)}/meetings`, { body: { json: meeting } }),
+    get: (meeting: string) => request<MeetingView>('GET', `/meetings/${enc(meeting)}`),
+    /** Changes the series, one occurrence, or this and the following ones (then the answer is the new tail). */
+    update: (meeting: string, change: MeetingChange) =>
+      request<MeetingView>('PATCH', `/meetings/${enc(meeting)}`, { body: { json: change } }),
+    /** Cancels the meeting, or only the occurrence whose original local start is `occurrence`. */
+    cancel: (meeting: string, occurrence?: string) =>
+      request<void>('DELETE', `/meetings/${enc(meeting)}${query({ occurrence })}`),
+    rsvp: (meeting: string, response: RsvpAnswer) =>
+      request<MeetingView>('POST', `/meetings/${enc(meeting)}/rsvp`, { body: { json: { response } } })
+  },
+  schedule: {
+    /** The signed-in user's occurrences between two RFC 3339 instants, recurrences expanded. */
+    agenda: (from: string, to: string) => request<AgendaOccurrence[]>('GET', `/me/agenda${query({ from, to })}`),
+    /** Times that suit the signed-in user and `attendees`, best first. */
+    slots: (ask: SlotRequest) =>
+      request<{ slots: Slot[] }>('POST', '/scheduling/slots', { body: { json: ask } }).then((answer) => answer.slots),
+    /** The secret address of one's iCalendar feed. */
+    calendarFeed: () => request<CalendarFeed>('GET', '/me/calendar-feed'),
+    /** A new feed address; the old one stops working. */
+    rotateCalendarFeed: () => request<CalendarFeed>('POST', '/me/calendar-feed/rotate')
+  },
+  rsvp: {
+    /** The invitation of a signed link from an invitation mail (no sign-in needed). */
+    get: (token: string) => request<RsvpInvitation>('GET', `/rsvp/${enc(token)}`, { quiet401: true }),
+    answer: (token: string, response: RsvpAnswer) =>
+      request<RsvpInvitation>('POST', `/rsvp/${enc(token)}`, { body: { json: { response } }, quiet401: true })
   }
 }
 

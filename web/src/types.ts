@@ -179,3 +179,147 @@ export type LiveCommand =
   | { type: 'location', location: LiveLocation }
   | { type: 'typing', room_id: string }
   | { type: 'typing_stopped', room_id: string }
+
+// ---------------------------------------------------------------- meetings
+
+/** An invitee's answer; `needs_action` until they answer. */
+export type MeetingResponse = 'needs_action' | 'accepted' | 'declined' | 'tentative'
+
+/** What an invitee may answer. */
+export type RsvpAnswer = 'accepted' | 'tentative' | 'declined'
+
+/** Someone with an address and a name. */
+export interface Person {
+  email: string
+  name: string
+}
+
+export interface MeetingAttendee {
+  email: string
+  /** Their account, when the email has one. */
+  user_id: string | null
+  response: MeetingResponse
+}
+
+/** Where someone is already busy during a new or moved meeting (RFC 3339 instants). */
+export interface MeetingConflict {
+  email: string
+  start: string
+  end: string
+}
+
+/** A meeting, single or recurring. `start`/`end` are wall-clock `YYYY-MM-DDTHH:MM` in `time_zone`. */
+export interface MeetingView {
+  id: string
+  uid: string
+  workspace_id: string
+  /** The room (and call) the meeting happens in. */
+  room_id: string
+  organizer_id: string
+  organizer: Person
+  title: string
+  description: string
+  start: string
+  end: string
+  time_zone: string
+  /** An RFC 5545 `RRULE` value, or null for a single meeting. */
+  rrule: string | null
+  attendees: MeetingAttendee[]
+  reminders_minutes: number[]
+  sequence: number
+  cancelled: boolean
+  /** Answers to creating or changing a meeting: who is already busy then. */
+  conflicts: MeetingConflict[]
+}
+
+/** `POST /api/v1/workspaces/{ws}/meetings`. */
+export interface NewMeeting {
+  title: string
+  description?: string
+  /** `YYYY-MM-DDTHH:MM` in `time_zone`. */
+  start: string
+  end: string
+  time_zone: string
+  rrule?: string
+  /** Emails. */
+  attendees: string[]
+  reminders_minutes: number[]
+}
+
+/** Which occurrences a change applies to. */
+export type EditScope = 'all' | 'occurrence' | 'following'
+
+/** `PATCH /api/v1/meetings/{id}`: absent fields stay as they are. */
+export interface MeetingChange {
+  scope: EditScope
+  /** The occurrence's original local start (an agenda entry's `recurrence_id`); for `occurrence` and `following`. */
+  recurrence_id?: string
+  title?: string
+  description?: string
+  start?: string
+  end?: string
+  time_zone?: string
+  /** null makes the meeting a single one. */
+  rrule?: string | null
+  attendees?: string[]
+  reminders_minutes?: number[]
+}
+
+/** One occurrence in the signed-in user's agenda. */
+export interface AgendaOccurrence {
+  meeting_id: string
+  title: string
+  /** RFC 3339 with the offset of the user's zone. */
+  start: string
+  end: string
+  /** The occurrence's original local start in the meeting's zone (`YYYY-MM-DDTHH:MM`). */
+  recurrence_id: string
+  workspace_id: string
+  room_id: string
+  /** The meeting's zone. */
+  time_zone: string
+  organizer_id: string
+  /** The user's own answer; null when they organize it. */
+  response: MeetingResponse | null
+  reminders_minutes: number[]
+}
+
+/** `POST /api/v1/scheduling/slots`. */
+export interface SlotRequest {
+  /** Emails of the other attendees (accounts sharing a workspace with you). */
+  attendees: string[]
+  duration_minutes: number
+  /** RFC 3339 instants bounding the search. */
+  from: string
+  to: string
+}
+
+/** A proposed time, best first. */
+export interface Slot {
+  start: string
+  end: string
+  /** Lower is better. */
+  score: number
+  /** Each attendee's local time, in words. */
+  reasons: string[]
+}
+
+/** What a signed RSVP link (from an invitation mail) shows. */
+export interface RsvpInvitation {
+  meeting_id: string
+  title: string
+  /** Wall-clock `YYYY-MM-DDTHH:MM` in `time_zone`. */
+  start: string
+  end: string
+  time_zone: string
+  rrule?: string | null
+  organizer: Person
+  email: string
+  response: MeetingResponse
+  cancelled?: boolean
+}
+
+/** The secret address calendar apps subscribe to. */
+export interface CalendarFeed {
+  url: string
+}

@@ -103,6 +103,40 @@ describe('the API agent', () => {
     expect(w[2][1].keepalive).toBe(true)
   })
 
+  it('calls the meeting and scheduling endpoints of the contract', async () => {
+    const fetchMock = vi.fn(async (url: string) => new Response(url.includes('/scheduling/slots') ? '{"slots":[{"start":"a"}]}' : '{}', {
+      status: 200, headers: { 'content-type': 'application/json' }
+    }))
+    vi.stubGlobal('fetch', fetchMock)
+    await api.meetings.create('w1', { title: 'T', start: '2026-10-20T09:30', end: '2026-10-20T10:00', time_zone: 'UTC', attendees: [], reminders_minutes: [10] })
+    await api.meetings.get('m1')
+    await api.meetings.update('m1', { scope: 'occurrence', recurrence_id: '2026-10-20T09:30', title: 'U' })
+    await api.meetings.cancel('m1', '2026-10-20T09:30')
+    await api.meetings.cancel('m1')
+    await api.meetings.rsvp('m1', 'accepted')
+    await api.schedule.agenda('2026-10-19T00:00:00+01:00', '2026-10-26T00:00:00+00:00')
+    expect(await api.schedule.slots({ attendees: ['b@x.org'], duration_minutes: 30, from: 'f', to: 't' })).toEqual([{ start: 'a' }])
+    await api.schedule.calendarFeed()
+    await api.schedule.rotateCalendarFeed()
+    await api.rsvp.get('tok')
+    await api.rsvp.answer('tok', 'declined')
+    const calls = fetchMock.mock.calls as unknown as Array<[string, RequestInit]>
+    expect(calls.map(([url, init]) => `${init.method} ${url} ${init.body ?? ''}`.trim())).toEqual([
+      'POST /api/v1/workspaces/w1/meetings {"title":"T","start":"2026-10-20T09:30","end":"2026-10-20T10:00","time_zone":"UTC","attendees":[],"reminders_minutes":[10]}',
+      'GET /api/v1/meetings/m1',
+      'PATCH /api/v1/meetings/m1 {"scope":"occurrence","recurrence_id":"2026-10-20T09:30","title":"U"}',
+      'DELETE /api/v1/meetings/m1?occurrence=2026-10-20T09%3A30',
+      'DELETE /api/v1/meetings/m1',
+      'POST /api/v1/meetings/m1/rsvp {"response":"accepted"}',
+      'GET /api/v1/me/agenda?from=2026-10-19T00%3A00%3A00%2B01%3A00&to=2026-10-26T00%3A00%3A00%2B00%3A00',
+      'POST /api/v1/scheduling/slots {"attendees":["b@x.org"],"duration_minutes":30,"from":"f","to":"t"}',
+      'GET /api/v1/me/calendar-feed',
+      'POST /api/v1/me/calendar-feed/rotate',
+      'GET /api/v1/rsvp/tok',
+      'POST /api/v1/rsvp/tok {"response":"declined"}'
+    ])
+  })
+
   it('keeps a 429\'s Retry-After with the server\'s message', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'Slow down.' } }), {
       status: 429, headers: { 'content-type': 'application/json', 'retry-after': '4' }

@@ -10,7 +10,7 @@ export function fakeApi (): DeepMock<Api> & Api {
   const group = <T extends string>(...names: T[]) =>
     Object.fromEntries(names.map((n) => [n, vi.fn(() => Promise.reject(new Error(`unexpected call: ${n}`)))]))
   return {
-    auth: group('signup', 'login', 'logout', 'session', 'me', 'verifyEmail', 'resendVerification'),
+    auth: group('signup', 'login', 'logout', 'session', 'me', 'updateMe', 'verifyEmail', 'resendVerification'),
     invitations: group('accept'),
     workspaces: group('list', 'create', 'get', 'rename', 'remove'),
     members: group('list', 'add', 'changeRole', 'remove', 'invitations', 'cancelInvitation'),
@@ -18,7 +18,10 @@ export function fakeApi (): DeepMock<Api> & Api {
     history: group('versions', 'createVersion', 'versionContent', 'diff', 'restore', 'branches', 'createBranch', 'merge'),
     rooms: group('list', 'create', 'get', 'update', 'remove'),
     chat: group('messages', 'send', 'edit', 'remove', 'markRead', 'unread', 'mentions', 'search'),
-    rtc: group('iceServers')
+    rtc: group('iceServers'),
+    meetings: group('create', 'get', 'update', 'cancel', 'rsvp'),
+    schedule: group('agenda', 'slots', 'calendarFeed', 'rotateCalendarFeed'),
+    rsvp: group('get', 'answer')
   } as unknown as DeepMock<Api> & Api
 }
 

@@ -1,4 +1,5 @@
-// The frame of every page: skip link, top bar with the account, the page.
+// The frame of every page: skip link, top bar with the calendar and the
+// account, meeting reminders while signed in, the page.
 
 import { A, useNavigate, type RouteSectionProps } from '@solidjs/router'
 import { Show, createEffect, createSignal, on } from 'solid-js'
@@ -7,6 +8,7 @@ import { useAuth } from '../context'
 import { createVerification } from '../stores/verification'
 import { EmailVerificationNotice } from './EmailVerificationNotice'
 import { ErrorText } from './Feedback'
+import { MeetingReminders } from './MeetingReminders'
 
 export function Shell (props: RouteSectionProps) {
   const auth = useAuth()
@@ -40,6 +42,9 @@ export function Shell (props: RouteSectionProps) {
         <Show when={auth.user()}>
           {(user) => (
             <div class="account">
+              <nav aria-label="Main">
+                <A href="/calendar" class="nav-link" data-testid="calendar-link">Calendar</A>
+              </nav>
               <A href="/profile" class="muted account-name" title={`${user().email}: your profile`} data-testid="profile-link">{user().name}</A>
               <button type="button" class="secondary" onClick={logout}>Sign out</button>
             </div>
@@ -50,6 +55,9 @@ export function Shell (props: RouteSectionProps) {
         <EmailVerificationNotice email={auth.user()?.email ?? ''} onResend={verification.resend} />
       </Show>
       <ErrorText message={error()} prefix="Signing out failed" />
+      <Show when={auth.status() === 'signed-in' && auth.user()?.id} keyed>
+        <MeetingReminders />
+      </Show>
       <main id="main" tabindex="-1">{props.children}</main>
     </div>
   )

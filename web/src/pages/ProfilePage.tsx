@@ -1,9 +1,10 @@
 // `/profile`: one's time zone, working hours per weekday (the slot finder
-// proposes meetings inside them, in one's own zone) and whether meeting
-// follow-up mails are wanted.
+// proposes meetings inside them, in one's own zone), whether meeting
+// follow-up mails are wanted, and the calendar feed address.
 
 import { For, Show, createSignal, onMount } from 'solid-js'
 import { api, browserTimeZone, errorMessage } from '../api'
+import { CalendarFeedSection } from '../components/CalendarFeedSection'
 import { ErrorText } from '../components/Feedback'
 import { useAuth } from '../context'
 import {
@@ -127,6 +128,7 @@ export function ProfilePage () {
           <Show when={saved()}><span class="muted" role="status">Saved.</span></Show>
         </div>
       </form>
+      <CalendarFeedSection />
     </div>
   )
 }
