@@ -37,23 +37,38 @@ pub struct Followup {
     pub profile_link: String,
 }
 
-/// An invitation to a meeting, or with `update` the meeting as it now is,
-/// with the iCalendar REQUEST `ics` as its calendar part.
-#[expect(clippy::too_many_arguments, reason = "the signature the scheduling code calls")]
-pub fn invitation(
-    to: &str,
-    organizer_name: &str,
-    title: &str,
-    when: &str,
-    call_link: &str,
-    rsvp: Option<&RsvpLinks>,
-    ics: &str,
-    update: bool,
-) -> Mail {
-    let (subject, opening) = if update {
-        (format!("Updated invitation: {title}"), format!("{organizer_name} updated the meeting \"{title}\"."))
-    } else {
-        (format!("Invitation: {title}"), format!("{organizer_name} invited you to the meeting \"{title}\"."))
+/// Whether an invitation is the first about its meeting or an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationKind {
+    New,
+    Update,
+}
+
+/// What an invitation says.
+#[derive(Debug, Clone, Copy)]
+pub struct InvitationMail<'a> {
+    pub to: &'a str,
+    pub organizer_name: &'a str,
+    pub title: &'a str,
+    /// When, as people read it.
+    pub when: &'a str,
+    pub call_link: &'a str,
+    pub rsvp: Option<&'a RsvpLinks>,
+    /// The iCalendar REQUEST, the mail's calendar part.
+    pub ics: &'a str,
+    pub kind: InvitationKind,
+}
+
+/// An invitation to a meeting, or (an update) the meeting as it now is.
+pub fn invitation(mail: &InvitationMail<'_>) -> Mail {
+    let InvitationMail { to, organizer_name, title, when, call_link, rsvp, ics, kind } = *mail;
+    let (subject, opening) = match kind {
+        InvitationKind::Update => {
+            (format!("Updated invitation: {title}"), format!("{organizer_name} updated the meeting \"{title}\"."))
+        }
+        InvitationKind::New => {
+            (format!("Invitation: {title}"), format!("{organizer_name} invited you to the meeting \"{title}\"."))
+        }
     };
     let mut text = format!(
         "Hello,\n\n\
@@ -174,7 +189,16 @@ mod tests {
     fn invitations_carry_when_the_links_and_a_request() {
         let when = "Tuesday 20 October 2026, 09:30–10:00 (Europe/Paris)";
         let links = links();
-        let mail = invitation("bob@example.org", "Ada", "Weekly sync", when, CALL, Some(&links), ICS_REQUEST, false);
+        let mail = invitation(&InvitationMail {
+            to: "bob@example.org",
+            organizer_name: "Ada",
+            title: "Weekly sync",
+            when,
+            call_link: CALL,
+            rsvp: Some(&links),
+            ics: ICS_REQUEST,
+            kind: InvitationKind::New,
+        });
         assert_eq!(mail.to, "bob@example.org");
         assert_eq!(mail.subject, "Invitation: Weekly sync");
         for line in [when, CALL, &links.accept, &links.tentative, &links.decline] {
@@ -187,7 +211,16 @@ mod tests {
         let from = crate::message::parse_mailbox("Reynard <reynard@localhost>").unwrap();
         assert!(mail.to_message(&from).is_ok(), "the calendar part's content type is one lettre accepts");
 
-        let update = invitation("bob@example.org", "Ada", "Weekly sync", when, CALL, None, ICS_REQUEST, true);
+        let update = invitation(&InvitationMail {
+            to: "bob@example.org",
+            organizer_name: "Ada",
+            title: "Weekly sync",
+            when,
+            call_link: CALL,
+            rsvp: None,
+            ics: ICS_REQUEST,
+            kind: InvitationKind::Update,
+        });
         assert_eq!(update.subject, "Updated invitation: Weekly sync");
         assert!(update.text.contains("Ada updated"), "{}", update.text);
         assert!(!update.text.contains("rsvp"), "no RSVP links without them: {}", update.text);

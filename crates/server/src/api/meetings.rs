@@ -12,6 +12,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use jiff::SignedDuration;
+use reynard_mail::meeting_templates::InvitationKind;
 use reynard_proto::schedule::{
     AttendeeView, ConflictView, EditScope, MeetingChangeRequest, MeetingView, NewMeetingRequest, PersonView,
     RsvpRequest, RsvpView,
@@ -150,7 +151,7 @@ pub async fn create(
     };
     let row = state.store.create_meeting(&meeting, &attendees).await?;
     tracing::info!(meeting = %row.id, room = %row.room_id, "meeting scheduled");
-    invitations::send_requests(&state, &row, &invitees(&row, &current.user.email), false).await;
+    invitations::send_requests(&state, &row, &invitees(&row, &current.user.email), InvitationKind::New).await;
     Ok((StatusCode::CREATED, Json(view(&state, &row, conflicts).await?)))
 }
 
@@ -334,7 +335,13 @@ pub async fn update(
                         .split_meeting(&row.id, &head, &tail_row)
                         .await?
                         .ok_or_else(|| ApiError::not_found("meeting"))?;
-                    invitations::send_requests(&state, &head_row, &invitees(&head_row, &organizer_email), true).await;
+                    invitations::send_requests(
+                        &state,
+                        &head_row,
+                        &invitees(&head_row, &organizer_email),
+                        InvitationKind::Update,
+                    )
+                    .await;
                     let tail_row = match attendees.as_deref() {
                         Some(list) => state
                             .store
@@ -352,7 +359,8 @@ pub async fn update(
     let now_invited = invitees(&changed, &organizer_email);
     let removed: Vec<String> =
         invitees(&row, &organizer_email).into_iter().filter(|e| !now_invited.contains(e)).collect();
-    invitations::send_requests(&state, &changed, &now_invited, !new_series).await;
+    let kind = if new_series { InvitationKind::New } else { InvitationKind::Update };
+    invitations::send_requests(&state, &changed, &now_invited, kind).await;
     invitations::send_cancellations(&state, &row, &removed, None).await;
     let changed_series = series_of(&changed).map_err(ApiError::internal)?;
     let emails: Vec<String> = changed.attendees.iter().map(|a| a.email.clone()).collect();

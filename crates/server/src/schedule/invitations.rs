@@ -6,7 +6,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::DateTime;
-use reynard_mail::meeting_templates::{self, RsvpLinks};
+use reynard_mail::meeting_templates::{self, InvitationKind, InvitationMail, RsvpLinks};
 use reynard_mail::{Mail, Mailer};
 use reynard_schedule::{Invitation, Invitee, Method, PartStat, Person, Series};
 use reynard_store::MeetingRow;
@@ -101,13 +101,13 @@ fn ics(
 }
 
 /// Mails a REQUEST to each of `emails` (attendees of `row`): a new invitation,
-/// or with `update` the meeting as it now is.
-pub async fn send_requests(state: &AppState, row: &MeetingRow, emails: &[String], update: bool) {
+/// or an update (the meeting as it now is).
+pub async fn send_requests(state: &AppState, row: &MeetingRow, emails: &[String], kind: InvitationKind) {
     let Some(mailer) = state.config.mailer.clone() else { return };
     if emails.is_empty() {
         return;
     }
-    let mails = match request_mails(state, row, emails, update).await {
+    let mails = match request_mails(state, row, emails, kind).await {
         Ok(mails) => mails,
         Err(err) => {
             tracing::error!(meeting = %row.id, %err, "cannot write the invitations");
@@ -121,7 +121,7 @@ async fn request_mails(
     state: &AppState,
     row: &MeetingRow,
     emails: &[String],
-    update: bool,
+    kind: InvitationKind,
 ) -> anyhow::Result<Vec<Mail>> {
     let series = super::stored::series_of(row)?;
     let parties = parties(state, row).await?;
@@ -138,7 +138,16 @@ async fn request_mails(
                 tentative: format!("{link}?response=tentative"),
                 decline: format!("{link}?response=declined"),
             };
-            meeting_templates::invitation(email, &organizer, &row.title, &when, &call, Some(&links), &body, update)
+            meeting_templates::invitation(&InvitationMail {
+                to: email,
+                organizer_name: &organizer,
+                title: &row.title,
+                when: &when,
+                call_link: &call,
+                rsvp: Some(&links),
+                ics: &body,
+                kind,
+            })
         })
         .collect())
 }
