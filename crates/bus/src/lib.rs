@@ -1,8 +1,9 @@
 //! The bus every real-time service publishes on and listens to: documents,
-//! and each workspace's chat, typing and presence (calls are next). Each event is published on a
+//! each workspace's chat, typing and presence, and the control events every
+//! process acts on (access changes, sign-outs). Each event is published on a
 //! [`Topic`]; every process serving that topic hears it, so the services of
-//! several processes act as one. The in-process transport lives in
-//! `reynard-fanout` (with Redis to come); services only see [`Bus`].
+//! several processes act as one. The transports (in-process, Redis) live in
+//! `reynard-fanout`; services only see [`Bus`].
 //!
 //! A bus is a fast path, not the source of truth: documents number their
 //! updates and catch up from the log on a gap; chat is stored before it is
@@ -25,6 +26,9 @@ pub enum Topic {
     /// What every tab of a workspace hears: chat in all its rooms (each tab
     /// counts unread messages everywhere), typing, presence, the room list.
     Workspace(WorkspaceId),
+    /// What every process acts on: access changes, sign-outs, deleted
+    /// workspaces (JSON), so that access ends on every process at once.
+    Control,
 }
 
 /// What is published.
@@ -36,6 +40,10 @@ pub enum Payload {
     Awareness { message: Arc<[u8]> },
     /// A JSON message, ready to send to the live clients of the topic.
     Json(Arc<str>),
+    /// Not published by services: the transport tells its subscribers that
+    /// events may have been lost (its connection dropped and came back), so
+    /// that they catch up from the store.
+    Resync,
 }
 
 /// One published event.
@@ -66,4 +74,29 @@ pub trait Bus: Send + Sync + fmt::Debug {
     /// Whether anyone besides `subscribed` (the asker's own subscription) may
     /// hear `topic`'s events; when not, the asker may skip publishing them.
     fn has_peers(&self, topic: &Topic, subscribed: SubscriptionId) -> bool;
+    /// Whether other processes may publish on this bus (then subscribers check
+    /// the store now and then for what the bus lost).
+    fn distributed(&self) -> bool {
+        false
+    }
+    /// Counters of the transport, for `/metrics`.
+    fn stats(&self) -> BusStats {
+        BusStats::default()
+    }
+}
+
+/// What a transport has done so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BusStats {
+    /// Whether the transport reaches the other processes now (always for in-process).
+    pub connected: bool,
+    /// How many times the connection to the other processes came back.
+    pub reconnects: u64,
+    /// Events sent to other processes, and those heard from them.
+    pub sent: u64,
+    pub received: u64,
+    /// Sum of the delays (publish to delivery here) of the events heard, in seconds.
+    pub lag_seconds_sum: f64,
+    /// The longest of those delays.
+    pub lag_seconds_max: f64,
 }

@@ -5,6 +5,12 @@
 //!   process there is nobody else to tell, so services only hear themselves;
 //!   tests run two servers on one store over one `InProcessFanout` to exercise
 //!   the cross-process path.
+//! - [`RedisFanout`] (`redis_fanout`): the bus across processes, over Redis
+//!   pub/sub, with resynchronisation when events may have been missed.
+
+mod redis_fanout;
+
+pub use redis_fanout::RedisFanout;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
