@@ -8,7 +8,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use reynard_bus::Bus;
-use reynard_fanout::InProcessFanout;
+use reynard_fanout::{InProcessFanout, RedisFanout};
 use reynard_proto::chat::LiveEvent;
 use reynard_store::Store;
 use tokio::net::TcpListener;
@@ -22,6 +22,9 @@ use crate::routes;
 use crate::security::{self, BrowserPolicy};
 use crate::state::AppState;
 use crate::tls::{CertStore, TlsListener};
+
+/// How long a start waits for Redis before serving anyway (it keeps retrying).
+const REDIS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The HTTP application: every route of [`routes::all`], JSON errors for unknown
 /// paths and methods, metrics on every request.
@@ -60,6 +63,18 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    if let Some(url) = config.redis_url.clone() {
+        // Scale-out: the processes of the database hear each other over Redis.
+        let fanout =
+            RedisFanout::connect(&url, &config.redis_prefix).map_err(|e| anyhow::anyhow!("--redis-url {url}: {e}"))?;
+        if !fanout.wait_connected(REDIS_WAIT).await {
+            tracing::warn!(%url, "Redis is not reachable yet; serving, and retrying in the background");
+        }
+        tracing::info!(prefix = %config.redis_prefix, "fan-out over Redis: other processes may share this database");
+        let served = serve_until(config, store.clone(), listener, shutdown, Arc::new(fanout)).await;
+        store.close().await;
+        return served;
+    }
     // The in-process fan-out reaches no other process: serve the database alone.
     let lease = Arc::new(DatabaseLease::acquire(&store).await?);
     // Alone on the database: call connections still open there were left so by

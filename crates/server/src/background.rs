@@ -20,6 +20,7 @@ impl BackgroundTasks {
             crate::housekeeping::start(state.clone()),
             close_expired_connections(state.clone()),
             crate::schedule::start(state.clone()),
+            crate::control::listen(state.clone()),
         ];
         if let Some(addr) = state.config.metrics_listen {
             let listener = TcpListener::bind(addr)

@@ -134,6 +134,15 @@ pub struct ServeArgs {
     /// credentials as `smtps://USER:PASSWORD@HOST`. Without it, no mail is sent.
     #[arg(long, env = "REYNARD_SMTP_URL")]
     pub smtp_url: Option<String>,
+    /// `redis://HOST:PORT/DB`: the fan-out between several `reynard serve`
+    /// processes on one PostgreSQL database (scale-out). Without it, one
+    /// process serves the database alone.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// The prefix of this deployment's Redis channels (deployments sharing one
+    /// Redis need different prefixes).
+    #[arg(long, env = "REYNARD_REDIS_PREFIX", default_value = "reynard")]
+    pub redis_prefix: String,
     /// Sender of outgoing mail.
     #[arg(long, env = "REYNARD_MAIL_FROM", default_value = "Reynard <reynard@localhost>")]
     pub mail_from: String,
@@ -170,6 +179,9 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The Redis of a scaled-out deployment, and its channel prefix.
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
     /// The URL people open, without a trailing slash.
     pub public_url: String,
     /// Whether `public_url` was derived from `listen` (then it follows the bound
@@ -229,6 +241,13 @@ impl Config {
             anyhow::ensure!(
                 url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:"),
                 "--database-url must start with postgres://, postgresql:// or sqlite: (got {url:?})"
+            );
+        }
+        if let Some(url) = &args.redis_url {
+            anyhow::ensure!(url.starts_with("redis://"), "--redis-url must start with redis:// (got {url:?})");
+            anyhow::ensure!(
+                args.database.database_url.as_deref().is_some_and(|u| u.starts_with("postgres")),
+                "--redis-url is for several processes on one PostgreSQL database: set --database-url postgres://…"
             );
         }
         anyhow::ensure!(args.session_days >= 1, "--session-days must be at least 1");
@@ -343,6 +362,8 @@ impl Config {
             verification_mails_per_hour: 5,
             listen: args.listen,
             database_url: args.database.url(),
+            redis_url: args.redis_url.clone(),
+            redis_prefix: args.redis_prefix.clone(),
             data_dir: args.database.data_dir,
             secure_cookies: public_url.starts_with("https://"),
             public_url,

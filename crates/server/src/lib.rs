@@ -15,6 +15,8 @@
 //!   registry, message rates, close codes.
 //! - [`collab`]: live documents: the y-websocket endpoint and per-document room tasks.
 //! - [`live`]: the workspace's live socket: chat delivery, typing and presence.
+//! - [`control`]: access changes (roles, removals, sign-outs, deleted workspaces) acted on
+//!   by every process.
 //! - [`background`]: tasks beside the main listener (the purge, the scheduling loop, the
 //!   metrics listener).
 //! - [`client_ip`]: the client address behind trusted proxies, and rate-limit keys.
@@ -37,6 +39,7 @@ pub mod background;
 pub mod client_ip;
 pub mod collab;
 pub mod config;
+pub mod control;
 pub mod error;
 pub mod extract;
 pub mod history_work;

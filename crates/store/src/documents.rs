@@ -176,6 +176,19 @@ impl Store {
         self.group_append(id, updates).await
     }
 
+    /// The last position of a document's log (its last entry, or the snapshot
+    /// that folded it); 0 for a document without any.
+    pub async fn document_head(&self, id: &DocumentId) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(seq), 0) AS head FROM (SELECT MAX(seq) AS seq FROM doc_updates WHERE doc_id = $1 \
+             UNION ALL SELECT seq FROM doc_snapshots WHERE doc_id = $1) AS positions",
+        )
+        .bind(id.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("head")?)
+    }
+
     /// Log entries of a document after `after_seq`, in order (to catch up).
     pub async fn updates_since(&self, id: &DocumentId, after_seq: i64) -> Result<Vec<(i64, Vec<u8>)>> {
         let rows = sqlx::query("SELECT seq, data FROM doc_updates WHERE doc_id = $1 AND seq > $2 ORDER BY seq")

@@ -92,7 +92,7 @@ fn invalid_credentials() -> ApiError {
 pub async fn logout(State(state): State<AppState>, current: CurrentUser) -> ApiResult<Response> {
     state.store.delete_session(&current.token_hash).await?;
     // Document connections opened with this session end with it.
-    state.connections.close_session(&current.token_hash, crate::ws::close_code::POLICY, crate::ws::SIGNED_OUT);
+    crate::control::signed_out(&state, &current.token_hash).await;
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, session_cookie(&state, "", 0)?);
     Ok((StatusCode::NO_CONTENT, headers).into_response())

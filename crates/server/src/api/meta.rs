@@ -71,6 +71,7 @@ fn exposition(state: &AppState) -> Response {
     text.push_str("# HELP reynard_document_rooms Documents in memory (one room task each).\n");
     text.push_str("# TYPE reynard_document_rooms gauge\n");
     text.push_str(&format!("reynard_document_rooms {}\n", state.collab.running_rooms()));
+    text.push_str(&fanout_metrics(&state.bus.stats(), state.bus.distributed(), state.collab.catch_ups()));
     text.push_str(&crate::rtc::metrics(&state.rtc.calls.stats()));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
@@ -78,4 +79,50 @@ fn exposition(state: &AppState) -> Response {
 /// `GET /api/v1/openapi.json`.
 pub async fn openapi() -> Json<serde_json::Value> {
     Json(crate::openapi::document())
+}
+
+/// The fan-out between processes and the catch-ups it caused.
+fn fanout_metrics(stats: &reynard_bus::BusStats, distributed: bool, catch_ups: u64) -> String {
+    let mut text = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, value: String| {
+        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
+    };
+    metric(
+        "reynard_fanout_connected",
+        "gauge",
+        "1 when the fan-out reaches the other processes (always 1 without Redis).",
+        u8::from(stats.connected || !distributed).to_string(),
+    );
+    metric(
+        "reynard_fanout_reconnects_total",
+        "counter",
+        "Times the Redis connection came back.",
+        stats.reconnects.to_string(),
+    );
+    metric("reynard_fanout_sent_total", "counter", "Events sent to other processes.", stats.sent.to_string());
+    metric(
+        "reynard_fanout_received_total",
+        "counter",
+        "Events heard from other processes.",
+        stats.received.to_string(),
+    );
+    metric(
+        "reynard_fanout_lag_seconds_sum",
+        "counter",
+        "Sum of the delays from publishing to hearing, of the events heard (divide by received_total).",
+        stats.lag_seconds_sum.to_string(),
+    );
+    metric(
+        "reynard_fanout_lag_seconds_max",
+        "gauge",
+        "The longest of those delays.",
+        stats.lag_seconds_max.to_string(),
+    );
+    metric(
+        "reynard_document_catch_ups_total",
+        "counter",
+        "Times a document caught up from the log (a gap, a resynchronisation, a check).",
+        catch_ups.to_string(),
+    );
+    text
 }

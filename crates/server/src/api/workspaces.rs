@@ -82,7 +82,7 @@ pub async fn delete(
     authorize(&state, &ws, &current.user.id, Role::can_delete_workspace, "delete it").await?;
     let documents: Vec<DocumentId> = state.store.documents(&ws).await?.into_iter().map(|d| d.id).collect();
     state.store.delete_workspace(&ws).await?;
-    state.collab.close_workspace(&ws, &documents).await;
+    crate::control::workspace_deleted(&state, &ws, documents).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -160,8 +160,7 @@ pub async fn change_role(
 ) -> ApiResult<Json<MemberView>> {
     authorize(&state, &ws, &current.user.id, Role::can_manage_members, "change roles").await?;
     let member = state.store.change_role(&ws, &user_id, body.role).await?;
-    state.collab.access_changed(&ws, &user_id, Some(member.role)).await;
-    state.rtc.calls.role_changed(ws.clone(), user_id.clone(), Some(member.role));
+    crate::control::member_changed(&state, &ws, &user_id, Some(member.role)).await;
     Ok(Json(member))
 }
 
@@ -178,8 +177,7 @@ pub async fn remove_member(
         authorize(&state, &ws, &current.user.id, Role::can_manage_members, "remove members").await?;
     }
     state.store.remove_member(&ws, &user_id).await?;
-    state.collab.access_changed(&ws, &user_id, None).await;
-    state.rtc.calls.role_changed(ws.clone(), user_id.clone(), None);
+    crate::control::member_changed(&state, &ws, &user_id, None).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

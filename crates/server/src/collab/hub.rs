@@ -43,6 +43,8 @@ pub struct DocHub {
     /// Room tasks still running (they finish after their final snapshot).
     running: AtomicUsize,
     stopped: tokio::sync::Notify,
+    /// Catch-ups from the log of this process's rooms.
+    catch_ups: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl DocHub {
@@ -64,8 +66,15 @@ impl DocHub {
             connections,
             running: AtomicUsize::new(0),
             stopped: tokio::sync::Notify::new(),
+            catch_ups: Arc::default(),
             config,
         })
+    }
+
+    /// How many times this process's rooms caught up from the log (a gap, a
+    /// resynchronisation, a check that found the log ahead).
+    pub fn catch_ups(&self) -> u64 {
+        self.catch_ups.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The live connections of this process.
@@ -152,6 +161,7 @@ impl DocHub {
             bus: self.bus.clone(),
             process: self.process,
             registry: self.clone(),
+            catch_ups: self.catch_ups.clone(),
         }
     }
 

@@ -18,6 +18,7 @@ mod meetings;
 mod meta;
 mod openapi;
 mod permissions;
+mod redis_scale_out;
 mod scale_out;
 mod smtp_sink;
 mod support;

@@ -77,6 +77,8 @@ struct Collected {
     relayed: Vec<Vec<u8>>,
     /// Other processes' awareness, for local clients only.
     remote_awareness: Vec<Bytes>,
+    /// The bus may have lost events (or the log is ahead of this room): catch up.
+    resync: bool,
 }
 
 /// What the commit made durable.
@@ -184,6 +186,7 @@ impl RoomTask {
                 RoomEvent::Remote(published) => match published.payload {
                     Payload::Update { seq, update } => batch.remote_updates.push((seq, update)),
                     Payload::Awareness { message } => batch.remote_awareness.push(Bytes::from(message.to_vec())),
+                    Payload::Resync => batch.resync = true,
                     // Documents publish nothing else on their topic.
                     Payload::Json(_) => {}
                 },
@@ -249,7 +252,20 @@ impl RoomTask {
     /// only when a stored update does not apply (the room is broken); other
     /// failures leave the gap to be caught up later.
     async fn collect_remote(&mut self, batch: &mut Collected) -> Result<(), HubError> {
-        match self.apply_remote(std::mem::take(&mut batch.remote_updates)).await {
+        let remote = std::mem::take(&mut batch.remote_updates);
+        let applied = if batch.resync {
+            self.catch_ups.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            match self.catch_up().await {
+                Ok(mut relayed) => self.apply_remote(remote).await.map(|more| {
+                    relayed.extend(more);
+                    relayed
+                }),
+                Err(err) => Err(err),
+            }
+        } else {
+            self.apply_remote(remote).await
+        };
+        match applied {
             Ok(relayed) => batch.relayed = relayed,
             Err(err) if self.broken => return Err(err),
             Err(err) => tracing::warn!(%err, "could not catch up from the log"),

@@ -42,4 +42,6 @@ pub struct RoomContext {
     pub process: ProcessId,
     /// The registry the task leaves when it stops.
     pub registry: Arc<dyn RoomRegistry>,
+    /// Catch-ups from the log of every room of this process (for `/metrics`).
+    pub catch_ups: Arc<std::sync::atomic::AtomicU64>,
 }

@@ -84,6 +84,8 @@ impl RoomTask {
             log,
             versions: Versions::loaded(version_seq, authors, seq),
             broken: false,
+            catch_ups: context.catch_ups.clone(),
+            next_check: super::bus_check_after(&context.bus),
         })
     }
 }

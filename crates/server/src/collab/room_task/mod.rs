@@ -81,6 +81,19 @@ struct RoomTask {
     /// A stored update did not apply: the room stops without writing a
     /// snapshot (which would delete the log entries it folds).
     broken: bool,
+    /// Catch-ups from the log of every room of this process (for `/metrics`).
+    catch_ups: Arc<std::sync::atomic::AtomicU64>,
+    /// On a bus shared with other processes: when to check that the log holds
+    /// nothing this room has not heard (an event the bus lost for good).
+    next_check: Option<Instant>,
+}
+
+/// How often a room on a bus shared with other processes checks the log.
+const LOG_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The first check of a room, if its bus is shared with other processes.
+fn bus_check_after(bus: &Arc<dyn Bus>) -> Option<Instant> {
+    bus.distributed().then(|| Instant::now() + LOG_CHECK_EVERY)
 }
 
 /// Runs the room of `doc` until it is idle past the grace period, shut down, or
@@ -106,7 +119,7 @@ pub async fn run(
         loop {
             // Wake for the next automatic version, or for eviction when idle.
             let evict_at = idle_since.map(|since| since + task.config.idle_grace);
-            let wake = [task.auto_version_due(), evict_at].into_iter().flatten().min();
+            let wake = [task.auto_version_due(), evict_at, task.next_check].into_iter().flatten().min();
             let next = match wake {
                 Some(at) => tokio::time::timeout_at(at.into(), rx.recv()).await.ok(),
                 None => Some(rx.recv().await),
@@ -115,6 +128,20 @@ pub async fn run(
                 Some(Some(event)) => event,
                 Some(None) => break,
                 None => {
+                    if task.next_check.is_some_and(|at| at <= Instant::now()) {
+                        task.next_check = Some(Instant::now() + LOG_CHECK_EVERY);
+                        if task.log_is_ahead().await {
+                            let resync = reynard_bus::Published {
+                                origin: task.process,
+                                topic: task.topic.clone(),
+                                payload: reynard_bus::Payload::Resync,
+                            };
+                            if task.handle_batch(vec![RoomEvent::Remote(resync)]).await.is_break() {
+                                context.registry.forget(&doc, &mut rx);
+                                break;
+                            }
+                        }
+                    }
                     if task.auto_version_due().is_some_and(|due| due <= Instant::now()) {
                         task.auto_version().await;
                     }

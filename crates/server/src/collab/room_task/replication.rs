@@ -75,6 +75,18 @@ impl RoomTask {
         Ok(changed)
     }
 
+    /// Whether the log has entries past this room's position (a check for
+    /// what the bus lost; failures are logged and say no).
+    pub(super) async fn log_is_ahead(&self) -> bool {
+        match self.store.document_head(&self.doc).await {
+            Ok(head) => head > self.seq,
+            Err(err) => {
+                tracing::warn!(%err, "could not read the log's head");
+                false
+            }
+        }
+    }
+
     /// Reads what other processes appended after `self.seq` (or folded into a
     /// newer snapshot) and applies it. Returns the updates that changed the document.
     pub(super) async fn catch_up(&mut self) -> Result<Vec<Vec<u8>>, HubError> {

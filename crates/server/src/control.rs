@@ -1,0 +1,119 @@
+//! Access that ends on every process at once: a role change or a removal, a
+//! sign-out, a deleted workspace. The process that makes the change acts on
+//! its own connections, then publishes the change on the bus's control topic;
+//! every other process hears it and acts on its connections the same way
+//! (closing or downgrading document, live and call sockets). The database
+//! already holds the change, so a process that misses the event still refuses
+//! the next request; this closes what is open.
+
+use std::sync::Arc;
+
+use reynard_bus::{Payload, Published, Topic};
+use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::state::AppState;
+use crate::ws::{SIGNED_OUT, close_code};
+
+/// A change of access, as published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum AccessEvent {
+    /// A member's role changed (`role`), or they left or were removed (`None`).
+    Member { workspace: WorkspaceId, user: UserId, role: Option<Role> },
+    /// A session ended (by its token hash).
+    SignedOut { session: String },
+    /// A workspace was deleted, with its documents.
+    WorkspaceDeleted { workspace: WorkspaceId, documents: Vec<DocumentId> },
+}
+
+/// `user`'s role in `workspace` changed (or ended, `None`): their open
+/// connections here and on every other process follow.
+pub async fn member_changed(state: &AppState, workspace: &WorkspaceId, user: &UserId, role: Option<Role>) {
+    let event = AccessEvent::Member { workspace: workspace.clone(), user: user.clone(), role };
+    apply(state, &event).await;
+    publish(state, &event);
+}
+
+/// A session ended: its connections close here and on every other process.
+pub async fn signed_out(state: &AppState, token_hash: &str) {
+    let event = AccessEvent::SignedOut { session: token_hash.to_owned() };
+    apply(state, &event).await;
+    publish(state, &event);
+}
+
+/// A workspace was deleted: its connections and rooms close everywhere.
+pub async fn workspace_deleted(state: &AppState, workspace: &WorkspaceId, documents: Vec<DocumentId>) {
+    let event = AccessEvent::WorkspaceDeleted { workspace: workspace.clone(), documents };
+    apply(state, &event).await;
+    publish(state, &event);
+}
+
+fn publish(state: &AppState, event: &AccessEvent) {
+    match serde_json::to_string(event) {
+        Ok(json) => state.bus.publish(Published {
+            origin: state.process,
+            topic: Topic::Control,
+            payload: Payload::Json(Arc::from(json)),
+        }),
+        Err(err) => tracing::error!(%err, "an access change could not be written for the other processes"),
+    }
+}
+
+async fn apply(state: &AppState, event: &AccessEvent) {
+    match event {
+        AccessEvent::Member { workspace, user, role } => {
+            state.collab.access_changed(workspace, user, *role).await;
+            state.rtc.calls.role_changed(workspace.clone(), user.clone(), *role);
+        }
+        AccessEvent::SignedOut { session } => {
+            state.connections.close_session(session, close_code::POLICY, SIGNED_OUT);
+        }
+        AccessEvent::WorkspaceDeleted { workspace, documents } => {
+            state.collab.close_workspace(workspace, documents).await;
+        }
+    }
+}
+
+/// Starts acting on the access changes other processes publish.
+pub fn listen(state: AppState) -> JoinHandle<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Arc<str>>();
+    let process = state.process;
+    state.bus.subscribe(
+        &Topic::Control,
+        Arc::new(move |event: Published| {
+            if let (true, Payload::Json(json)) = (event.origin != process, &event.payload) {
+                let _ = tx.send(json.clone());
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        while let Some(json) = rx.recv().await {
+            match serde_json::from_str::<AccessEvent>(&json) {
+                Ok(event) => apply(&state, &event).await,
+                Err(err) => tracing::warn!(%err, "an unreadable access change from another process"),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_events_read_back() {
+        let events = [
+            AccessEvent::Member { workspace: WorkspaceId::new("w"), user: UserId::new("u"), role: Some(Role::Viewer) },
+            AccessEvent::Member { workspace: WorkspaceId::new("w"), user: UserId::new("u"), role: None },
+            AccessEvent::SignedOut { session: "abc".to_owned() },
+            AccessEvent::WorkspaceDeleted { workspace: WorkspaceId::new("w"), documents: vec![DocumentId::new("d")] },
+        ];
+        for event in events {
+            let json = serde_json::to_string(&event).unwrap();
+            assert_eq!(serde_json::from_str::<AccessEvent>(&json).unwrap(), event, "{json}");
+        }
+    }
+}
