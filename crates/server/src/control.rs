@@ -27,6 +27,8 @@ enum AccessEvent {
     SignedOut { session: String },
     /// A workspace was deleted, with its documents.
     WorkspaceDeleted { workspace: WorkspaceId, documents: Vec<DocumentId> },
+    /// The publishing process is alive (see `crate::liveness`).
+    Alive,
 }
 
 /// `user`'s role in `workspace` changed (or ended, `None`): their open
@@ -74,26 +76,39 @@ async fn apply(state: &AppState, event: &AccessEvent) {
         AccessEvent::WorkspaceDeleted { workspace, documents } => {
             state.collab.close_workspace(workspace, documents).await;
         }
+        AccessEvent::Alive => {}
     }
 }
 
-/// Starts acting on the access changes other processes publish.
+/// Starts acting on the access changes other processes publish, noting who
+/// is alive, and (on a bus shared with other processes) saying that this
+/// process is.
 pub fn listen(state: AppState) -> JoinHandle<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Arc<str>>();
     let process = state.process;
+    let liveness = state.liveness.clone();
     state.bus.subscribe(
         &Topic::Control,
         Arc::new(move |event: Published| {
             if let (true, Payload::Json(json)) = (event.origin != process, &event.payload) {
+                liveness.heard(event.origin);
                 let _ = tx.send(json.clone());
             }
         }),
     );
     tokio::spawn(async move {
-        while let Some(json) = rx.recv().await {
-            match serde_json::from_str::<AccessEvent>(&json) {
-                Ok(event) => apply(&state, &event).await,
-                Err(err) => tracing::warn!(%err, "an unreadable access change from another process"),
+        let distributed = state.bus.distributed();
+        let mut heartbeat = tokio::time::interval(crate::liveness::HEARTBEAT_EVERY);
+        loop {
+            tokio::select! {
+                json = rx.recv() => {
+                    let Some(json) = json else { return };
+                    match serde_json::from_str::<AccessEvent>(&json) {
+                        Ok(event) => apply(&state, &event).await,
+                        Err(err) => tracing::warn!(%err, "an unreadable access change from another process"),
+                    }
+                }
+                _ = heartbeat.tick(), if distributed => publish(&state, &AccessEvent::Alive),
             }
         }
     })

@@ -15,6 +15,7 @@
 //!   registry, message rates, close codes.
 //! - [`collab`]: live documents: the y-websocket endpoint and per-document room tasks.
 //! - [`live`]: the workspace's live socket: chat delivery, typing and presence.
+//! - [`liveness`]: which other processes are alive (heartbeats on the control topic).
 //! - [`control`]: access changes (roles, removals, sign-outs, deleted workspaces) acted on
 //!   by every process.
 //! - [`background`]: tasks beside the main listener (the purge, the scheduling loop, the
@@ -46,6 +47,7 @@ pub mod history_work;
 pub mod housekeeping;
 pub mod lease;
 pub mod live;
+pub mod liveness;
 pub mod mail;
 pub mod metrics;
 pub mod net;

@@ -29,6 +29,8 @@ pub struct Inner {
     pub process: ProcessId,
     /// Carries the live services' events to this process's and other processes' subscribers.
     pub bus: Arc<dyn Bus>,
+    /// When the other processes of the deployment were last heard.
+    pub liveness: Arc<crate::liveness::Liveness>,
     /// Every live connection of this process (documents and workspace sockets).
     pub connections: Arc<Connections>,
     /// Open documents and their live connections.
@@ -65,6 +67,7 @@ impl AppState {
     ) -> AppState {
         let process = ProcessId(random_u64());
         let connections = Connections::new(config.collab.max_connections_per_user);
+        let liveness = Arc::new(crate::liveness::Liveness::default());
         AppState(Arc::new(Inner {
             logins_per_ip: RateLimiter::new(config.login_limit_per_ip, config.login_window_per_ip),
             login_throttle: LoginThrottle::new(config.login_throttle),
@@ -85,7 +88,15 @@ impl AppState {
                 config.chat_messages_per_minute,
                 std::time::Duration::from_secs(60),
             ),
-            collab: DocHub::new(store.clone(), config.collab.clone(), bus.clone(), process, connections.clone()),
+            collab: DocHub::new(
+                store.clone(),
+                config.collab.clone(),
+                bus.clone(),
+                process,
+                connections.clone(),
+                liveness.clone(),
+            ),
+            liveness,
             process,
             bus,
             connections,

@@ -18,6 +18,7 @@ use reynard_store::history::VersionRecord;
 use super::CollabConfig;
 use super::events::{Export, HubError, RoomEvent, VersionKind};
 use super::room_task::{self, RoomContext, RoomRegistry};
+use crate::liveness::Liveness;
 use crate::ws::connections::Connections;
 use crate::ws::{ACCESS_REMOVED, Outbox, close_code};
 
@@ -45,6 +46,8 @@ pub struct DocHub {
     stopped: tokio::sync::Notify,
     /// Catch-ups from the log of this process's rooms.
     catch_ups: Arc<std::sync::atomic::AtomicU64>,
+    /// Which other processes are alive (their clients' awareness goes when they die).
+    liveness: Arc<Liveness>,
 }
 
 impl DocHub {
@@ -57,6 +60,7 @@ impl DocHub {
         bus: Arc<dyn Bus>,
         process: ProcessId,
         connections: Arc<Connections>,
+        liveness: Arc<Liveness>,
     ) -> Arc<DocHub> {
         Arc::new(DocHub {
             store,
@@ -67,6 +71,7 @@ impl DocHub {
             running: AtomicUsize::new(0),
             stopped: tokio::sync::Notify::new(),
             catch_ups: Arc::default(),
+            liveness,
             config,
         })
     }
@@ -162,6 +167,7 @@ impl DocHub {
             process: self.process,
             registry: self.clone(),
             catch_ups: self.catch_ups.clone(),
+            liveness: self.liveness.clone(),
         }
     }
 

@@ -185,7 +185,10 @@ impl RoomTask {
                 }
                 RoomEvent::Remote(published) => match published.payload {
                     Payload::Update { seq, update } => batch.remote_updates.push((seq, update)),
-                    Payload::Awareness { message } => batch.remote_awareness.push(Bytes::from(message.to_vec())),
+                    Payload::Awareness { message } => {
+                        self.remote_clients.relayed(published.origin, &message);
+                        batch.remote_awareness.push(Bytes::from(message.to_vec()));
+                    }
                     Payload::Resync => batch.resync = true,
                     // Documents publish nothing else on their topic.
                     Payload::Json(_) => {}
@@ -418,6 +421,16 @@ impl RoomTask {
     }
 
     /// Queues a message for every client (the same bytes for all).
+    /// Removes, from this room's clients, the awareness of clients of
+    /// processes that went silent.
+    pub(super) fn remove_ghosts(&mut self) {
+        if let Some(removal) = self.remote_clients.remove_ghosts(&self.liveness) {
+            let mut closing = Vec::new();
+            self.broadcast(&removal, &mut closing);
+            self.close_connections(closing);
+        }
+    }
+
     fn broadcast(&self, message: &Bytes, closing: &mut Vec<(ConnId, u16, String)>) {
         for (conn, client) in &self.clients {
             if client.outbox.push(message.clone()).is_err() && !closing.iter().any(|(c, ..)| c == conn) {

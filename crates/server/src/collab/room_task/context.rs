@@ -44,4 +44,6 @@ pub struct RoomContext {
     pub registry: Arc<dyn RoomRegistry>,
     /// Catch-ups from the log of every room of this process (for `/metrics`).
     pub catch_ups: Arc<std::sync::atomic::AtomicU64>,
+    /// Which other processes are alive.
+    pub liveness: Arc<crate::liveness::Liveness>,
 }

@@ -86,6 +86,8 @@ impl RoomTask {
             broken: false,
             catch_ups: context.catch_ups.clone(),
             next_check: super::bus_check_after(&context.bus),
+            remote_clients: super::ghosts::RemoteClients::default(),
+            liveness: context.liveness.clone(),
         })
     }
 }

@@ -17,12 +17,14 @@
 //!   then send and publish.
 //! - `replication`: other processes' updates from the bus, gaps and catch-up
 //!   from the log, publishing this room's events.
+//! - `ghosts`: other processes' awareness clients, removed when their process dies.
 //! - `versions`: when an automatic version is due, and recording versions.
 //! - `snapshot`: folding the log into a snapshot, when
 //!   [`reynard_collab::update_log::LogSize`] says it is worth it.
 
 mod batch;
 mod context;
+mod ghosts;
 mod load;
 mod replication;
 mod snapshot;
@@ -84,8 +86,13 @@ struct RoomTask {
     /// Catch-ups from the log of every room of this process (for `/metrics`).
     catch_ups: Arc<std::sync::atomic::AtomicU64>,
     /// On a bus shared with other processes: when to check that the log holds
-    /// nothing this room has not heard (an event the bus lost for good).
+    /// nothing this room has not heard (an event the bus lost for good), and
+    /// that the processes whose clients' awareness it relayed are alive.
     next_check: Option<Instant>,
+    /// Other processes' awareness clients, by the process they came from.
+    remote_clients: ghosts::RemoteClients,
+    /// Which other processes are alive.
+    liveness: Arc<crate::liveness::Liveness>,
 }
 
 /// How often a room on a bus shared with other processes checks the log.
@@ -130,6 +137,7 @@ pub async fn run(
                 None => {
                     if task.next_check.is_some_and(|at| at <= Instant::now()) {
                         task.next_check = Some(Instant::now() + LOG_CHECK_EVERY);
+                        task.remove_ghosts();
                         if task.log_is_ahead().await {
                             let resync = reynard_bus::Published {
                                 origin: task.process,
