@@ -261,3 +261,35 @@ async fn reminders_go_out_once_with_two_processes() {
         assert_eq!(sink.matching(to, subject).len(), 1, "{subject} to {to} once, whichever process sent it");
     }
 }
+
+#[tokio::test]
+async fn a_document_open_on_two_processes_gets_each_automatic_version_once() {
+    let Some(deployment) = deployment().await else { return };
+    let quick = |config: &mut Config| config.collab.version_after_idle = Duration::from_millis(300);
+    let (a, b) = (deployment.process(quick).await, deployment.process(quick).await);
+    let owner = a.signup("owner@example.org").await;
+    let (_, doc) = shared_document(&a, &owner).await;
+    let mut on_a = Client::connect(&a, &doc, &owner.token).await;
+    let mut on_b = Client::connect(&b, &doc, &owner.token).await;
+    on_b.until("the initial sync", |c| c.text().is_empty()).await;
+    on_a.insert(0, "from a;").await;
+    on_b.until("a's edit", |c| c.text() == "from a;").await;
+    let end = on_b.text().len() as u32;
+    on_b.insert(end, "from b;").await;
+    on_a.until("b's edit", |c| c.text().matches(';').count() == 2).await;
+    // Both rooms' idle timers run out.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (status, versions) = a.get(&format!("/api/v1/documents/{doc}/versions"), &owner.token).await;
+    assert_eq!(status, StatusCode::OK, "{versions}");
+    let seqs: Vec<i64> = versions.as_array().unwrap().iter().map(|v| v["seq"].as_i64().unwrap()).collect();
+    let mut distinct = seqs.clone();
+    distinct.dedup();
+    assert_eq!(seqs, distinct, "no state is versioned twice: {versions}");
+    assert!(!seqs.is_empty(), "{versions}");
+    // The latest version holds both edits.
+    let latest = versions.as_array().unwrap().iter().max_by_key(|v| v["seq"].as_i64()).unwrap();
+    let (_, text) = a
+        .get(&format!("/api/v1/documents/{doc}/versions/{}/content", latest["id"].as_str().unwrap()), &owner.token)
+        .await;
+    assert!(text.to_string().contains("from a;") && text.to_string().contains("from b;"), "{text}");
+}

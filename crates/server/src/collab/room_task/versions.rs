@@ -75,6 +75,19 @@ impl RoomTask {
         if self.seq <= self.versions.seq {
             return;
         }
+        // With the document open on several processes, another may have
+        // recorded this state already: once is enough.
+        if self.bus.distributed()
+            && let Ok(Some(base)) = self.store.version_base(&self.doc).await
+            && base.seq >= self.seq
+        {
+            self.versions.seq = self.seq;
+            self.versions.recorded_at = Instant::now();
+            self.versions.edited_at = None;
+            self.versions.text = None;
+            self.versions.deletions = None;
+            return;
+        }
         if let Err(err) = self.create_version(VersionKind::Auto, None).await {
             tracing::warn!(%err, "could not record an automatic version");
             // Try again after the next interval rather than in a loop.
@@ -92,6 +105,12 @@ impl RoomTask {
     ) -> Result<Option<VersionRecord>, HubError> {
         let storage = |e: reynard_store::Error| HubError::Storage(e.to_string());
         let base = self.store.version_base(&self.doc).await.map_err(storage)?;
+        // The last version is not this room's (another process recorded one
+        // since): what this room remembers of it is stale.
+        if base.as_ref().is_some_and(|base| base.seq != self.versions.seq) {
+            self.versions.text = None;
+            self.versions.deletions = None;
+        }
         let text = self.room.text();
         let failed = |e: history_work::JobFailed| HubError::Storage(e.to_string());
         if let (None, Some(base)) = (&self.versions.text, &base) {
