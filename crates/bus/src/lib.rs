@@ -15,7 +15,7 @@ use std::sync::Arc;
 use reynard_proto::{DocumentId, WorkspaceId};
 
 /// Identifies one server process on the bus (random per process).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProcessId(pub u64);
 
 /// What an event is about: the subscribers of a topic hear its events.
@@ -29,6 +29,9 @@ pub enum Topic {
     /// What every process acts on: access changes, sign-outs, deleted
     /// workspaces (JSON), so that access ends on every process at once.
     Control,
+    /// What is addressed to one process: call signaling relayed between the
+    /// process a participant is connected to and the one serving the call.
+    Process(ProcessId),
 }
 
 /// What is published.

@@ -347,6 +347,7 @@ fn channel(prefix: &str, topic: &Topic) -> String {
         Topic::Document(doc) => format!("{prefix}:doc:{doc}"),
         Topic::Workspace(ws) => format!("{prefix}:ws:{ws}"),
         Topic::Control => format!("{prefix}:control"),
+        Topic::Process(process) => format!("{prefix}:proc:{}", process.0),
     }
 }
 
@@ -357,10 +358,15 @@ fn now_micros() -> u64 {
 /// `FORMAT, instance u64, origin u64, sent_at µs u64, topic kind u8, topic id
 /// (u16 length + bytes), payload kind u8, payload` (integers big-endian).
 fn encode(instance: u64, event: &Published) -> Option<Vec<u8>> {
+    let process_id;
     let (topic_kind, topic_id): (u8, &str) = match &event.topic {
         Topic::Document(doc) => (0, doc.as_str()),
         Topic::Workspace(ws) => (1, ws.as_str()),
         Topic::Control => (2, ""),
+        Topic::Process(process) => {
+            process_id = process.0.to_string();
+            (3, process_id.as_str())
+        }
     };
     let mut out = Vec::with_capacity(64);
     out.push(FORMAT);
@@ -412,6 +418,7 @@ fn decode(body: &[u8]) -> Option<(u64, u64, Published)> {
         0 => Topic::Document(DocumentId::new(id)),
         1 => Topic::Workspace(WorkspaceId::new(id)),
         2 => Topic::Control,
+        3 => Topic::Process(ProcessId(id.parse().ok()?)),
         _ => return None,
     };
     let payload_kind = take(1)?[0];
@@ -449,6 +456,11 @@ mod tests {
                 topic: Topic::Control,
                 payload: Payload::Awareness { message: Arc::from(&[][..]) },
             },
+            Published {
+                origin: ProcessId(10),
+                topic: Topic::Process(ProcessId(u64::MAX)),
+                payload: Payload::Json(Arc::from("{}")),
+            },
         ];
         for event in events {
             let body = encode(5, &event).unwrap();
@@ -469,5 +481,6 @@ mod tests {
         assert_eq!(channel("rnd", &Topic::Document(DocumentId::new("d"))), "rnd:doc:d");
         assert_eq!(channel("rnd", &Topic::Workspace(WorkspaceId::new("w"))), "rnd:ws:w");
         assert_eq!(channel("rnd", &Topic::Control), "rnd:control");
+        assert_eq!(channel("rnd", &Topic::Process(ProcessId(12))), "rnd:proc:12");
     }
 }

@@ -21,6 +21,7 @@ impl BackgroundTasks {
             close_expired_connections(state.clone()),
             crate::schedule::start(state.clone()),
             crate::control::listen(state.clone()),
+            crate::rtc::relay::listen(state.clone()),
         ];
         if let Some(addr) = state.config.metrics_listen {
             let listener = TcpListener::bind(addr)

@@ -17,12 +17,25 @@ pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 pub const DEAD_AFTER: Duration = Duration::from_secs(15);
 
 /// When each other process was last heard.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Liveness {
     heard: Mutex<HashMap<ProcessId, Instant>>,
+    started: Instant,
+}
+
+impl Default for Liveness {
+    fn default() -> Self {
+        Liveness { heard: Mutex::default(), started: Instant::now() }
+    }
 }
 
 impl Liveness {
+    /// When this process started listening (a process never heard since is
+    /// counted from then).
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
     /// `process` spoke now.
     pub fn heard(&self, process: ProcessId) {
         self.lock().insert(process, Instant::now());

@@ -4,7 +4,7 @@ use reynard_proto::RoomId;
 use reynard_proto::call::CallSummaryView;
 use sqlx::Row;
 
-use crate::{Result, Store, new_id};
+use crate::{Error, Result, Store, new_id};
 
 /// A finished call, as the call engine reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,5 +66,57 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// Call ownership across processes (scale-out): one process's SFU serves a
+/// room's call at a time, under a lease in `call_owners`.
+impl Store {
+    /// The process that serves `room`'s call: `process` takes it when nobody
+    /// holds it, when the lease expired at `now`, when it holds it already, or
+    /// when its holder is `dead_owner` (known to have stopped); the lease then
+    /// runs until `expires_at`. Returns the owner after the claim.
+    pub async fn claim_call_owner(
+        &self,
+        room: &RoomId,
+        process: &str,
+        now: i64,
+        expires_at: i64,
+        dead_owner: Option<&str>,
+    ) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO call_owners (room_id, process, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (room_id) DO UPDATE SET process = excluded.process, expires_at = excluded.expires_at \
+             WHERE call_owners.expires_at < $4 OR call_owners.process = excluded.process OR call_owners.process = $5",
+        )
+        .bind(room.as_str())
+        .bind(process)
+        .bind(expires_at)
+        .bind(now)
+        .bind(dead_owner.unwrap_or(""))
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query("SELECT process FROM call_owners WHERE room_id = $1")
+            .bind(room.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => Ok(row.try_get("process")?),
+            // The room was deleted meanwhile.
+            None => Err(Error::NotFound("room")),
+        }
+    }
+
+    /// Extends the leases `process` holds on `rooms`' calls to `expires_at`.
+    pub async fn renew_call_owner(&self, rooms: &[RoomId], process: &str, expires_at: i64) -> Result<()> {
+        for room in rooms {
+            sqlx::query("UPDATE call_owners SET expires_at = $1 WHERE room_id = $2 AND process = $3")
+                .bind(expires_at)
+                .bind(room.as_str())
+                .bind(process)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -173,6 +173,12 @@ impl Calls {
             .unwrap_or_default()
     }
 
+    /// The rooms whose call has participants here.
+    pub fn active_rooms(&self) -> Vec<RoomId> {
+        let rosters = self.rosters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        rosters.values().flat_map(|rooms| rooms.keys().cloned()).collect()
+    }
+
     /// Where browsers send media.
     pub fn media_addr(&self) -> SocketAddr {
         self.media_addr

@@ -1,10 +1,12 @@
 //! Calls: the engine thread that owns the media port, the SFU and every call's
-//! signaling ([`engine`]); the call socket ([`socket`]); ICE servers with
+//! signaling ([`engine`]); the call socket ([`socket`]); calls across
+//! processes ([`relay`]); ICE servers with
 //! time-limited TURN credentials and the built-in TURN server; finished calls'
 //! summaries ([`summary`]).
 
 pub mod attendance;
 pub mod engine;
+pub mod relay;
 pub mod socket;
 pub mod summary;
 
@@ -77,6 +79,8 @@ pub struct RtcServices {
     pub turn_addr: Option<SocketAddr>,
     /// The secret TURN credentials are signed with.
     pub turn_secret: String,
+    /// Sockets of this process relayed to calls other processes serve.
+    pub relay: relay::CallRelay,
 }
 
 /// The name of the stored secret the built-in TURN server checks credentials with.
@@ -91,10 +95,20 @@ pub async fn start(config: &RtcConfig, listen: IpAddr, store: &reynard_store::St
         Calls::start(SocketAddr::new(bind_ip, config.udp_port), advertised, config.participant_limit, summaries)
             .await?;
     match &config.turn {
-        TurnMode::Off => Ok(RtcServices { calls, turn: None, turn_addr: None, turn_secret: String::new() }),
-        TurnMode::External { secret, .. } => {
-            Ok(RtcServices { calls, turn: None, turn_addr: None, turn_secret: secret.clone() })
-        }
+        TurnMode::Off => Ok(RtcServices {
+            calls,
+            turn: None,
+            turn_addr: None,
+            turn_secret: String::new(),
+            relay: relay::CallRelay::default(),
+        }),
+        TurnMode::External { secret, .. } => Ok(RtcServices {
+            calls,
+            turn: None,
+            turn_addr: None,
+            turn_secret: secret.clone(),
+            relay: relay::CallRelay::default(),
+        }),
         TurnMode::BuiltIn { port } => {
             let secret = store.server_secret(TURN_SECRET, random_secret).await?;
             let turn = reynard_turn::TurnServer::start(reynard_turn::TurnConfig {
@@ -107,7 +121,13 @@ pub async fn start(config: &RtcConfig, listen: IpAddr, store: &reynard_store::St
             .map_err(|e| anyhow::anyhow!("cannot start the TURN server on UDP port {port} (--turn-port): {e}"))?;
             let turn_addr = SocketAddr::new(advertised, turn.local_addr().port());
             tracing::info!(%turn_addr, "calls: built-in TURN server");
-            Ok(RtcServices { calls, turn: Some(turn), turn_addr: Some(turn_addr), turn_secret: secret })
+            Ok(RtcServices {
+                calls,
+                turn: Some(turn),
+                turn_addr: Some(turn_addr),
+                turn_secret: secret,
+                relay: relay::CallRelay::default(),
+            })
         }
     }
 }

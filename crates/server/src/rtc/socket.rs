@@ -22,7 +22,7 @@ use reynard_rtc::call::Joining;
 use super::attendance::Attendance;
 use super::engine::{Calls, JoinError};
 use crate::api::rooms::room_access;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::ws::close_code;
 use crate::ws::connection::{self, Flow, FrameHandler};
@@ -36,9 +36,9 @@ pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Frames a participant may send per second (ICE candidates come in bursts).
 const FRAMES_PER_SECOND: u32 = 30;
 /// Frames queued for a participant before it counts as too slow.
-const SEND_QUEUE_FRAMES: usize = 1024;
+pub(crate) const SEND_QUEUE_FRAMES: usize = 1024;
 /// Bytes queued for a participant before it counts as too slow.
-const SEND_QUEUE_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const SEND_QUEUE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The upgrade handler.
 pub async fn call_socket(
@@ -51,6 +51,9 @@ pub async fn call_socket(
     let (user, session) = ws_upgrade::session_user(&state, &params, &parts).await?;
     let (room_view, role) = room_access(&state, &room, &user.id, Role::can_join_calls, "join calls").await?;
     let upgrade = ws_upgrade::websocket_required(upgrade)?;
+    // The process serving this room's call (this one, unless the call is
+    // served by another process of a scaled-out deployment).
+    let owner = super::relay::owner_of(&state, &room).await.map_err(ApiError::internal)?;
     let (outbox, inbox) = outbox::queue(SEND_QUEUE_FRAMES, SEND_QUEUE_BYTES);
     let conn = state.connections.next_conn();
     let workspace = room_view.workspace_id.clone();
@@ -63,8 +66,19 @@ pub async fn call_socket(
     let store = state.store.clone();
     let attendee = user.id.clone();
     let joining = Joining { participant: participant.clone(), user: user.id, name: user.name, role };
+    let relay_state = state.clone();
     Ok(upgrade.on_upgrade(move |mut socket| async move {
         metrics.websocket_opened();
+        if owner != relay_state.process {
+            super::relay::join(&relay_state, owner, &room, &workspace, joining, outbox);
+            let attendance = Attendance::joined(&store, &room, &attendee).await;
+            let handler = RelayedFrames { state: &relay_state, owner, room: room.clone(), participant };
+            connection::run(&mut socket, &inbox, FRAMES_PER_SECOND, handler).await;
+            attendance.left().await;
+            drop(registration);
+            metrics.websocket_closed();
+            return;
+        }
         let joined = calls.join(room.clone(), workspace.clone(), joining, outbox).await;
         match joined {
             Ok(()) => {
@@ -93,6 +107,29 @@ async fn run_participant(
     // (the call ended at once) is written in its turn.
     let handler = ParticipantFrames { calls, room, participant };
     connection::run(socket, inbox, FRAMES_PER_SECOND, handler).await;
+}
+
+/// The frames of a participant whose call another process serves go there.
+struct RelayedFrames<'a> {
+    state: &'a AppState,
+    owner: reynard_bus::ProcessId,
+    room: RoomId,
+    participant: ParticipantId,
+}
+
+impl FrameHandler for RelayedFrames<'_> {
+    const FRAMES: FrameKind = FrameKind::Text;
+    const WRONG_FRAME_REASON: &'static str = "the call socket speaks JSON text frames";
+
+    async fn on_frame(&mut self, payload: Bytes) -> Flow {
+        let text = String::from_utf8_lossy(&payload).into_owned();
+        super::relay::command(self.state, self.owner, &self.room, &self.participant, text);
+        Flow::Continue
+    }
+
+    async fn on_end(&mut self) {
+        super::relay::closed(self.state, self.owner, &self.room, &self.participant);
+    }
 }
 
 /// A participant's frames are call commands; its socket ending is leaving.

@@ -18,28 +18,28 @@ use crate::support::{TestServer, TestUser};
 pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// One participation in a call.
-struct Participant {
-    socket: Socket,
-    joined: Value,
+pub(crate) struct Participant {
+    pub(crate) socket: Socket,
+    pub(crate) joined: Value,
 }
 
 impl Participant {
-    async fn join(server: &TestServer, room: &str, user: &TestUser) -> Participant {
+    pub(crate) async fn join(server: &TestServer, room: &str, user: &TestUser) -> Participant {
         let mut socket = connect(server, room, user).await;
         let joined = next(&mut socket).await;
         assert_eq!(joined["type"], "joined", "{joined}");
         Participant { socket, joined }
     }
 
-    fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         self.joined["participant_id"].as_str().unwrap()
     }
 
-    async fn send(&mut self, command: Value) {
+    pub(crate) async fn send(&mut self, command: Value) {
         self.socket.send(Message::Text(command.to_string().into())).await.unwrap();
     }
 
-    async fn next_of(&mut self, kind: &str) -> Value {
+    pub(crate) async fn next_of(&mut self, kind: &str) -> Value {
         loop {
             let event = next(&mut self.socket).await;
             if event["type"] == kind {
@@ -113,7 +113,7 @@ async fn team_with(tune: impl FnOnce(&mut reynard_server::config::Config)) -> Te
 }
 
 /// An SDP offer a browser would make to publish a camera and a microphone.
-fn publish_offer() -> (String, Vec<Value>) {
+pub(crate) fn publish_offer() -> (String, Vec<Value>) {
     let mut rtc = Rtc::builder().build(Instant::now());
     let mut api = rtc.sdp_api();
     let video = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);

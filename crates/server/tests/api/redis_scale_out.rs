@@ -293,3 +293,61 @@ async fn a_document_open_on_two_processes_gets_each_automatic_version_once() {
         .await;
     assert!(text.to_string().contains("from a;") && text.to_string().contains("from b;"), "{text}");
 }
+
+/// Joins `room`'s call on `server` until it is joined (a relayed socket whose
+/// call's server stopped is closed, and joining again takes the call over).
+async fn join_until_served(server: &TestServer, room: &str, user: &TestUser) -> crate::calls::Participant {
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let url = format!("ws://{}/api/v1/rooms/{room}/call?token={}", server.addr, user.token);
+        let mut socket = tokio_tungstenite::connect_async(url).await.expect("call socket").0;
+        let first = tokio::time::timeout(Duration::from_secs(30), socket.next()).await;
+        if let Ok(Some(Ok(Message::Text(text)))) = first {
+            let joined: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(joined["type"], "joined", "{joined}");
+            return crate::calls::Participant { socket, joined };
+        }
+        assert!(std::time::Instant::now() < deadline, "never joined: last answer {first:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_call_is_served_by_one_process_and_reached_from_another() {
+    let Some(deployment) = deployment().await else { return };
+    let (a, b) = (deployment.process(|_| {}).await, deployment.process(|_| {}).await);
+    let owner = a.signup("owner@example.org").await;
+    let member = a.signup("member@example.org").await;
+    let ws = a.workspace(&owner, "Team").await;
+    a.add(&owner, &ws, &member, "editor").await;
+    let (_, rooms) = a.get(&format!("/api/v1/workspaces/{ws}/rooms"), &owner.token).await;
+    let room = rooms[0]["id"].as_str().unwrap().to_owned();
+
+    // The owner's socket on A makes A serve the call; the member's on B is relayed there.
+    let mut on_a = crate::calls::Participant::join(&a, &room, &owner).await;
+    let mut on_b = crate::calls::Participant::join(&b, &room, &member).await;
+    assert_eq!(on_b.joined["participants"].as_array().unwrap().len(), 2, "{}", on_b.joined);
+    let joined = on_a.next_of("participant_joined").await;
+    assert_eq!(joined["participant"]["id"], on_b.id());
+
+    // The member publishes through B and gets the answer of A's SFU.
+    let (sdp, tracks) = crate::calls::publish_offer();
+    on_b.send(json!({ "type": "publish_offer", "sdp": sdp, "tracks": tracks })).await;
+    let answer = on_b.next_of("publish_answer").await;
+    assert!(answer["sdp"].as_str().unwrap().contains("a=candidate"), "{answer}");
+    // A bad frame gets the owner's error back.
+    on_b.send(json!({ "type": "no_such_command" })).await;
+    assert_eq!(on_b.next_of("error").await["code"], "invalid_command");
+    // Leaving on B is heard on A.
+    drop(on_b);
+    assert_eq!(on_a.next_of("participant_left").await["reason"], "disconnected");
+
+    // A stops: the member joins again through B, which takes the call over.
+    let again = crate::calls::Participant::join(&b, &room, &member).await;
+    assert_eq!(again.joined["participants"].as_array().unwrap().len(), 2);
+    drop(on_a);
+    a.stop().await.unwrap();
+    drop(again);
+    let served = join_until_served(&b, &room, &member).await;
+    assert_eq!(served.joined["participants"].as_array().unwrap().len(), 1, "{}", served.joined);
+}
