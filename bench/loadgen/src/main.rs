@@ -5,7 +5,10 @@
 //!         [--label NAME] [--server-pid PID] [--clk-tck 100] [--timeout 300] [scenario options]
 //! loadgen report <results.jsonl> [--out latest.json]
 //! ```
-//! Scenarios: latency, fanout, throughput, idle, join, scale (see bench/README.md).
+//! Scenarios: latency, latency-cross, fanout, throughput, idle, join, scale (see bench/README.md).
+//! `latency` / `latency-cross` take `--reader-url http://127.0.0.1:PORT2 [--reader-pid PID2]`:
+//! the room's readers connect to that second Reynard process of the same
+//! deployment (one database), its writers to `--reynard`.
 //! Each prints one JSON line. Only loopback addresses are accepted; every loop
 //! is bounded in count and time (`--timeout` bounds the whole scenario).
 //!
@@ -73,12 +76,14 @@ impl Args {
     }
 }
 
-const SCENARIOS: &[&str] = &["latency", "fanout", "throughput", "idle", "join", "scale"];
+const SCENARIOS: &[&str] = &["latency", "latency-cross", "fanout", "throughput", "idle", "join", "scale"];
 
 fn usage() -> ! {
     eprintln!(
         "usage: loadgen <{}> (--reynard http://127.0.0.1:PORT | --url-template 'ws://127.0.0.1:PORT/{{room}}') \
-         [--label NAME] [--server-pid PID] [--clk-tck N] [--timeout S] [options]\n       loadgen report RESULTS.jsonl [--out FILE]",
+         [--label NAME] [--server-pid PID] [--clk-tck N] [--timeout S] [options]\n       \
+         loadgen latency-cross --reynard http://127.0.0.1:PORT_A [--reader-url http://127.0.0.1:PORT_B --reader-pid PID_B] [options]\n       \
+         loadgen report RESULTS.jsonl [--out FILE]",
         SCENARIOS.join("|")
     );
     std::process::exit(2);
@@ -132,6 +137,9 @@ fn main() {
 }
 
 async fn run(scenario: &str, args: &Args) -> Result<serde_json::Value, String> {
+    if (args.opt("reader-url").is_some() || args.opt("reader-pid").is_some()) && !scenario.starts_with("latency") {
+        return Err("--reader-url and --reader-pid are for latency and latency-cross".into());
+    }
     let target = match (args.opt("reynard"), args.opt("url-template")) {
         (Some(base), None) => target::Target::reynard(base).await?,
         (None, Some(template)) => target::Target::template(template)?,
@@ -139,10 +147,14 @@ async fn run(scenario: &str, args: &Args) -> Result<serde_json::Value, String> {
     };
     let server = stats::Server {
         pid: args.opt("server-pid").and_then(|p| p.parse().ok()),
+        reader_pid: args.opt("reader-pid").and_then(|p| p.parse().ok()),
         clk_tck: args.f64("clk-tck", 100.0),
     };
     match scenario {
-        "latency" => scenarios::latency(&target, args, server).await,
+        // `latency-cross` is `latency` recorded under its own name (the runner
+        // compares deployments with it); `--reader-url` puts the readers on a
+        // second process.
+        "latency" | "latency-cross" => scenarios::latency(&target, args, server).await,
         "fanout" => scenarios::fanout(&target, args, server).await,
         "throughput" => scenarios::throughput(&target, args, server).await,
         "idle" => scenarios::idle(&target, args, server).await,

@@ -157,3 +157,72 @@ pub fn aggregate(results: &[(Plan, ClientResult)]) -> Value {
         "auth_denied": results.iter().map(|(_, r)| r.denied).sum::<u64>(),
     })
 }
+
+/// Deliveries to the clients `which` picks (e.g. the readers): pairs received
+/// / (updates the other clients of their room sent), and the latency of those
+/// pairs. `aggregate` counts every receiving client; this splits them (in
+/// `latency --reader-url`, readers and writers are on different processes).
+pub fn receivers(results: &[(Plan, ClientResult)], which: impl Fn(&Plan) -> bool) -> Value {
+    let rooms = results.iter().map(|(p, _)| p.room + 1).max().unwrap_or(0);
+    let mut sent_per_room = vec![0u64; rooms];
+    for (plan, r) in results {
+        sent_per_room[plan.room] += r.sent;
+    }
+    let picked: Vec<&(Plan, ClientResult)> = results.iter().filter(|(p, _)| which(p)).collect();
+    let expected: u64 = picked.iter().map(|(p, r)| sent_per_room[p.room] - r.sent).sum();
+    let received: u64 = picked.iter().map(|(_, r)| r.receipts_others).sum();
+    let mut latency: Vec<u32> = picked.iter().flat_map(|(_, r)| r.latency_us.iter().copied()).collect();
+    json!({
+        "clients": picked.len(),
+        "synced": picked.iter().filter(|(_, r)| r.synced).count(),
+        "deliveries_expected": expected,
+        "deliveries_received": received,
+        "delivered_ratio": if expected == 0 { Value::Null } else { json!(stats::round3(received as f64 / expected as f64)) },
+        "latency": stats::summary_ms(&mut latency),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Track;
+
+    #[test]
+    fn receivers_count_only_the_picked_clients() {
+        let track = Track::new(Instant::now(), 2, 10);
+        let plan = |id: usize, writer: Option<usize>| Plan {
+            url: String::new(),
+            source: None,
+            track: track.clone(),
+            writer,
+            awareness: false,
+            echo: false,
+            cursor: false,
+            id,
+            room: 0,
+        };
+        let result = |sent: u64, got: &[u32]| ClientResult {
+            sent,
+            receipts_others: got.len() as u64,
+            latency_us: got.to_vec(),
+            synced: true,
+            ..Default::default()
+        };
+        // Two writers (3 and 2 updates), two readers; one reader missed one update.
+        let results = vec![
+            (plan(0, Some(0)), result(3, &[1000, 1000])),
+            (plan(1, Some(1)), result(2, &[1000, 1000, 1000])),
+            (plan(2, None), result(0, &[2000, 2000, 2000, 2000, 2000])),
+            (plan(3, None), result(0, &[3000, 3000, 3000, 3000])),
+        ];
+        let readers = receivers(&results, |p| p.writer.is_none());
+        assert_eq!(readers["deliveries_expected"], 10);
+        assert_eq!(readers["deliveries_received"], 9);
+        assert_eq!(readers["delivered_ratio"], 0.9);
+        assert_eq!(readers["latency"]["p50_ms"], 2.0);
+        let writers = receivers(&results, |p| p.writer.is_some());
+        assert_eq!(writers["deliveries_expected"], 5);
+        assert_eq!(writers["delivered_ratio"], 1.0);
+        assert_eq!(aggregate(&results)["deliveries_expected"], 15);
+    }
+}

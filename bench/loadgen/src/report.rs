@@ -61,6 +61,28 @@ fn metrics(scenario: &str) -> Vec<(&'static str, &'static str)> {
             ("fill (doc-kb inserts of 1 KB), s", "/fill_s"),
         ],
         "scale" => vec![("largest N with p99 <= 50 ms", "/max_ok_connections")],
+        "latency-cross" => vec![
+            ("clients", "/params/topology"),
+            ("readers: p50 ms (writer's insert -> reader)", "/readers/latency/p50_ms"),
+            ("readers: p99 ms", "/readers/latency/p99_ms"),
+            ("readers: max ms", "/readers/latency/max_ms"),
+            ("readers: delivered ratio", "/readers/delivered_ratio"),
+            ("all pairs: p50 ms (the `latency` figure)", "/group/latency/p50_ms"),
+            ("all pairs: p99 ms", "/group/latency/p99_ms"),
+            ("all pairs: delivered ratio", "/group/delivered_ratio"),
+            ("writers -> other writers: p99 ms", "/writers/latency/p99_ms"),
+            ("echo p99 ms (back to the writer)", "/group/echo_latency/p99_ms"),
+            ("server CPU s in window (all processes)", "/server_cpu_s"),
+            ("  of which process A (writers)", "/server_a_cpu_s"),
+            ("  of which process B (readers)", "/server_b_cpu_s"),
+            ("loadgen CPU s in window", "/loadgen_cpu_s"),
+            ("other CPU s in window (PostgreSQL, Redis, rest)", "/other_cpu_s"),
+            ("B: events heard over Redis", "/fanout_metrics/b/reynard_fanout_received_total"),
+            ("B: mean Redis lag ms (publish -> heard)", "/fanout_lag_mean_ms"),
+            ("B: max Redis lag ms", "/fanout_lag_max_ms"),
+            ("B: catch-ups from the database", "/fanout_metrics/b/reynard_document_catch_ups_total"),
+            ("A: catch-ups from the database", "/fanout_metrics/a/reynard_document_catch_ups_total"),
+        ],
         _ => vec![],
     }
 }
@@ -111,6 +133,26 @@ fn problems(line: &Value) -> String {
     if parts.is_empty() { "none".into() } else { parts.join("; ") }
 }
 
+/// The scenario that compares Reynard deployments (no stock server).
+const CROSS: &str = "latency-cross";
+/// Its runs, in column order: two processes on PostgreSQL + Redis (writers on
+/// one, readers on the other), one process on PostgreSQL, one on SQLite.
+const CROSS_LABELS: [&str; 3] = ["pg-redis-cross", "pg-single", "sqlite-single"];
+
+fn print_table(header: &[String], rows: &[Vec<String>]) {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count().min(60)).chain([header[i].chars().count()]).max().unwrap_or(0))
+        .collect();
+    let fmt = |r: &[String]| {
+        r.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect::<Vec<_>>().join(" | ")
+    };
+    println!("{}", fmt(header));
+    println!("{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("-|-"));
+    for r in rows {
+        println!("{}", fmt(r));
+    }
+}
+
 pub fn run(path: &str, out: Option<&str>) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     let mut runs: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
@@ -129,9 +171,10 @@ pub fn run(path: &str, out: Option<&str>) -> Result<(), String> {
         }
         runs.entry(scenario).or_default().insert(server, v);
     }
+    // The stock-server comparison (every scenario but latency-cross).
     let servers = ["reynard", "baseline"];
     let mut rows: Vec<[String; 4]> = Vec::new();
-    for scenario in &order {
+    for scenario in order.iter().filter(|s| *s != CROSS) {
         let by_server = &runs[scenario];
         let get = |s: &str| by_server.get(s).cloned().unwrap_or(Value::Null);
         for (name, pointer) in metrics(scenario) {
@@ -167,6 +210,24 @@ pub fn run(path: &str, out: Option<&str>) -> Result<(), String> {
         let p: Vec<String> = servers.iter().map(|s| problems(&get(s))).collect();
         rows.push([scenario.clone(), "errors / server closes".into(), p[0].clone(), p[1].clone()]);
     }
+
+    // latency-cross: Reynard deployments side by side, one column per label.
+    let mut cross_labels: Vec<String> = CROSS_LABELS.iter().map(|s| (*s).to_owned()).collect();
+    let mut cross_rows: Vec<Vec<String>> = Vec::new();
+    if let Some(by_server) = runs.get(CROSS) {
+        cross_labels.retain(|l| by_server.contains_key(l));
+        cross_labels.extend(by_server.keys().filter(|k| !CROSS_LABELS.contains(&k.as_str())).cloned());
+        let get = |s: &str| by_server.get(s).cloned().unwrap_or(Value::Null);
+        for (name, pointer) in metrics(CROSS) {
+            let mut row = vec![name.to_owned()];
+            row.extend(cross_labels.iter().map(|s| show(&get(s)["result"], pointer).trim_matches('"').to_owned()));
+            cross_rows.push(row);
+        }
+        let mut row = vec!["errors / server closes".to_owned()];
+        row.extend(cross_labels.iter().map(|s| problems(&get(s))));
+        cross_rows.push(row);
+    }
+
     if !meta.is_null() {
         println!(
             "reynard at {} ({} uncommitted files) | {} cores | open-file limit {} | machine busy before: {}% (loadavg {})",
@@ -178,26 +239,39 @@ pub fn run(path: &str, out: Option<&str>) -> Result<(), String> {
             meta["loadavg_before"].as_str().unwrap_or("?"),
         );
     }
-    let header = ["scenario", "metric", "reynard", "baseline"];
-    let widths: Vec<usize> = (0..4)
-        .map(|i| rows.iter().map(|r| r[i].chars().count().min(60)).chain([header[i].len()]).max().unwrap_or(0))
-        .collect();
-    let fmt = |r: &[String]| {
-        r.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect::<Vec<_>>().join(" | ")
-    };
-    println!("{}", fmt(&header.map(str::to_owned)));
-    println!("{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("-|-"));
-    for r in &rows {
-        println!("{}", fmt(r));
+    if !rows.is_empty() {
+        let rows: Vec<Vec<String>> = rows.iter().map(|r| r.to_vec()).collect();
+        print_table(&["scenario", "metric", "reynard", "baseline"].map(str::to_owned), &rows);
+    }
+    if !cross_rows.is_empty() {
+        if !rows.is_empty() {
+            println!();
+        }
+        let mut header = vec!["latency-cross".to_owned()];
+        header.extend(cross_labels.iter().cloned());
+        print_table(&header, &cross_rows);
     }
     if let Some(out) = out {
         let generated = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let doc = json!({
+        let mut doc = json!({
             "generated_unix": generated,
             "meta": meta,
             "table": rows.iter().map(|r| json!({ "scenario": r[0], "metric": r[1], "reynard": r[2], "baseline": r[3] })).collect::<Vec<_>>(),
             "runs": runs,
         });
+        if !cross_rows.is_empty() {
+            doc["latency_cross_table"] = cross_rows
+                .iter()
+                .map(|r| {
+                    let mut o = serde_json::Map::new();
+                    o.insert("metric".into(), json!(r[0]));
+                    for (label, cell) in cross_labels.iter().zip(&r[1..]) {
+                        o.insert(label.clone(), json!(cell));
+                    }
+                    Value::Object(o)
+                })
+                .collect();
+        }
         std::fs::write(out, serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n").map_err(|e| format!("{out}: {e}"))?;
     }
     Ok(())

@@ -49,30 +49,74 @@ fn cap_for(rate: f64, duration: Duration) -> usize {
 }
 
 /// `latency`: 1 room × 20 clients, 4 writers × 20 updates/s.
+///
+/// With `--reader-url` (a second Reynard process of the same deployment), the
+/// writers connect to `--reynard` and the readers to the second process: an
+/// update reaches them through the database and Redis. `readers` and
+/// `writers` split the deliveries by receiving client.
 pub async fn latency(target: &Target, args: &Args, server: Server) -> Result<Value, String> {
     let clients = args.usize("clients", 20);
     let writers = args.usize("writers", 4).min(clients);
     let rate = args.f64("rate", 20.0);
     let duration = seconds(args, "duration", 10.0);
     let urls = target.rooms("latency", 1).await?;
+    let reader_urls = match args.opt("reader-url") {
+        Some(base) => Some(target.on_other_process(&urls, base)?),
+        None => None,
+    };
     let track = Track::new(Instant::now(), writers, cap_for(rate, duration));
     let mut pool = Pool::new(SMALL_PAD.into(), Pacing::Rate(rate));
-    let added = pool.add(room_plans(&urls[0], 0, clients, writers, &track, false, false, false, 0), 64).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut plans = room_plans(&urls[0], 0, clients, writers, &track, false, false, false, 0);
+    if let Some(reader_urls) = &reader_urls {
+        for plan in plans.iter_mut().filter(|p| p.writer.is_none()) {
+            plan.url = reader_urls[0].clone();
+        }
+    }
+    let added = pool.add(plans, 64).await;
+    // Two processes: leave the readers' process time to subscribe to the room's channel.
+    tokio::time::sleep(Duration::from_millis(if reader_urls.is_some() { 1000 } else { 500 })).await;
     let mark = CpuMark::now(&server);
+    let (a0, b0) = (server.pid_cpu_seconds(server.pid), server.pid_cpu_seconds(server.reader_pid));
     let phase = pool.start(duration, Duration::from_secs(2));
     tokio::time::sleep_until(phase.stop.into()).await;
     let cpu = mark.since(&server);
+    let (a1, b1) = (server.pid_cpu_seconds(server.pid), server.pid_cpu_seconds(server.reader_pid));
     tokio::time::sleep_until(phase.end.into()).await;
     let results = pool.finish().await;
+    // The fan-out counters of each process (the runner passes --metrics-token
+    // to its servers): events heard over Redis, catch-ups from the database.
+    let mut fanout = serde_json::Map::new();
+    if let Some(token) = args.opt("metrics-token") {
+        for (name, base) in [("a", target.base()), ("b", args.opt("reader-url"))] {
+            if let Some(base) = base {
+                fanout.insert(name.into(), target::fanout_metrics(base, token).await.unwrap_or_else(|e| json!({ "error": e })));
+            }
+        }
+    }
+    let b = fanout.get("b").cloned().unwrap_or(Value::Null);
+    let lag_mean_ms = match (b["reynard_fanout_lag_seconds_sum"].as_f64(), b["reynard_fanout_received_total"].as_f64()) {
+        (Some(sum), Some(n)) if n > 0.0 => Some(round3(sum * 1000.0 / n)),
+        _ => None,
+    };
+    let lag_max_ms = b["reynard_fanout_lag_seconds_max"].as_f64().map(|s| round3(s * 1000.0));
+    let topology = if reader_urls.is_some() { "writers on A, readers on B" } else { "all on one process" };
     Ok(json!({
-        "params": { "rooms": 1, "clients": clients, "writers": writers, "rate_per_writer": rate, "duration_s": duration.as_secs_f64() },
+        "params": { "rooms": 1, "clients": clients, "writers": writers, "rate_per_writer": rate, "duration_s": duration.as_secs_f64(),
+                    "topology": topology },
         "connect_s": added.seconds,
         "server_cpu_s": cpu["server_cpu_s"],
+        "server_a_cpu_s": cpu_delta(a0, a1),
+        "server_b_cpu_s": cpu_delta(b0, b1),
         "loadgen_cpu_s": cpu["loadgen_cpu_s"],
         "other_cpu_s": cpu["other_cpu_s"],
         "server_rss_kb": server.rss_kb(),
+        "reader_server_rss_kb": server.reader_pid.and_then(|p| stats::status_kb(&p.to_string(), "VmRSS")),
         "group": pool::aggregate(&results),
+        "readers": pool::receivers(&results, |p| p.writer.is_none()),
+        "writers": pool::receivers(&results, |p| p.writer.is_some()),
+        "fanout_metrics": fanout,
+        "fanout_lag_mean_ms": lag_mean_ms,
+        "fanout_lag_max_ms": lag_max_ms,
     }))
 }
 

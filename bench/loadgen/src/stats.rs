@@ -95,16 +95,27 @@ impl CpuMark {
     }
 }
 
-/// The server process, when the runner passed its PID.
+/// The server process, when the runner passed its PID, and the second process
+/// of a two-process deployment (`--reader-pid`, `latency-cross`).
 #[derive(Debug, Clone, Copy)]
 pub struct Server {
     pub pid: Option<u32>,
+    pub reader_pid: Option<u32>,
     pub clk_tck: f64,
 }
 
 impl Server {
+    /// CPU seconds of the server: both processes when there are two.
     pub fn cpu_seconds(&self) -> Option<f64> {
-        self.pid.and_then(|p| cpu_ticks(&p.to_string())).map(|t| t as f64 / self.clk_tck)
+        match self.reader_pid {
+            None => self.pid_cpu_seconds(self.pid),
+            Some(_) => Some(self.pid_cpu_seconds(self.pid)? + self.pid_cpu_seconds(self.reader_pid)?),
+        }
+    }
+
+    /// CPU seconds of one process.
+    pub fn pid_cpu_seconds(&self, pid: Option<u32>) -> Option<f64> {
+        pid.and_then(|p| cpu_ticks(&p.to_string())).map(|t| t as f64 / self.clk_tck)
     }
 
     /// CPU seconds of this load generator (to show it is not the bottleneck).

@@ -115,6 +115,59 @@ impl Target {
             }
         }
     }
+
+    /// The `http://` base of a Reynard target.
+    pub fn base(&self) -> Option<&str> {
+        match self {
+            Target::Reynard { base, .. } => Some(base),
+            Target::Template { .. } => None,
+        }
+    }
+
+    /// The URLs of `urls` (rooms of this Reynard) on another process of the
+    /// same deployment (one database): `reader_base` is its `http://` base.
+    /// The documents and the token live in the shared database, so they are
+    /// valid there too.
+    pub fn on_other_process(&self, urls: &[String], reader_base: &str) -> Result<Vec<String>, String> {
+        let Target::Reynard { ws_base, .. } = self else {
+            return Err("--reader-url needs --reynard (two processes of one Reynard deployment)".into());
+        };
+        loopback_addr(reader_base)?;
+        let reader_ws = reader_base.trim_end_matches('/').replacen("http://", "ws://", 1);
+        if reader_ws == *ws_base {
+            return Err("--reader-url is the same server as --reynard".into());
+        }
+        urls.iter()
+            .map(|url| {
+                url.strip_prefix(ws_base.as_str())
+                    .map(|rest| format!("{reader_ws}{rest}"))
+                    .ok_or_else(|| format!("{url} is not under {ws_base}"))
+            })
+            .collect()
+    }
+}
+
+/// The fan-out figures of a Reynard process (`/metrics` with `--metrics-token`):
+/// `reynard_fanout_*` and `reynard_document_catch_ups_total`, by name.
+pub async fn fanout_metrics(base: &str, token: &str) -> Result<Value, String> {
+    loopback_addr(base)?;
+    let url = format!("{}/metrics", base.trim_end_matches('/'));
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).no_proxy().build().map_err(|e| e.to_string())?;
+    let response = http.get(&url).bearer_auth(token).send().await.map_err(|e| format!("GET {url}: {e}"))?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| format!("GET {url}: {e}"))?;
+    if !status.is_success() {
+        return Err(format!("GET {url}: {status}"));
+    }
+    let mut figures = serde_json::Map::new();
+    for line in text.lines().filter(|l| l.starts_with("reynard_fanout_") || l.starts_with("reynard_document_catch_ups_total")) {
+        if let Some((name, value)) = line.rsplit_once(' ')
+            && let Ok(v) = value.parse::<f64>()
+        {
+            figures.insert(name.to_owned(), json!(v));
+        }
+    }
+    Ok(Value::Object(figures))
 }
 
 async fn post(http: &reqwest::Client, url: &str, token: Option<&str>, body: Value) -> Result<Value, String> {
@@ -151,5 +204,24 @@ mod tests {
         assert!(loopback_addr("ws://10.0.0.1:1234/x").is_err());
         assert!(loopback_addr("ws://example.com:80/x").is_err());
         assert!(loopback_addr("wss://127.0.0.1:80/x").is_err());
+    }
+
+    #[test]
+    fn rooms_on_the_other_process() {
+        let target = Target::Reynard {
+            base: "http://127.0.0.1:1000".into(),
+            ws_base: "ws://127.0.0.1:1000".into(),
+            token: "t".into(),
+            workspace: "w".into(),
+            http: reqwest::Client::new(),
+        };
+        let urls = vec!["ws://127.0.0.1:1000/collab/d1?token=t".to_owned()];
+        assert_eq!(
+            target.on_other_process(&urls, "http://127.0.0.1:2000/").unwrap(),
+            vec!["ws://127.0.0.1:2000/collab/d1?token=t".to_owned()]
+        );
+        assert!(target.on_other_process(&urls, "http://127.0.0.1:1000").is_err());
+        assert!(target.on_other_process(&urls, "http://10.0.0.1:2000").is_err());
+        assert!(Target::template("ws://127.0.0.1:1/{room}").unwrap().on_other_process(&urls, "http://127.0.0.1:2000").is_err());
     }
 }
