@@ -1,7 +1,7 @@
-// Scale-out with stock clients: two `reynard serve` processes on one
+// Scale-out with stock clients: three `reynard serve` processes on one
 // PostgreSQL schema with Redis between them (REYNARD_TEST_DATABASE_URL and
 // REYNARD_TEST_REDIS_URL; skipped without them). y-websocket clients spread
-// over both edit concurrently and converge, with every edit stored; awareness
+// over them edit concurrently and converge, with every edit stored; awareness
 // crosses processes; one process is killed with SIGKILL: its clients
 // reconnect to the other and lose nothing, and the awareness of a client that
 // does not come back disappears from the survivors.
@@ -36,11 +36,12 @@ function freshSchema () {
   return `${DATABASE}${sep}options=-c%20search_path%3D${schema}`
 }
 
-test('stock clients on two processes converge, survive a SIGKILL, and lose the ghost', { skip: !(DATABASE && REDIS) && 'needs REYNARD_TEST_DATABASE_URL and REYNARD_TEST_REDIS_URL' }, async () => {
+test('stock clients on three processes converge, survive a SIGKILL, and lose the ghost', { skip: !(DATABASE && REDIS) && 'needs REYNARD_TEST_DATABASE_URL and REYNARD_TEST_REDIS_URL' }, async () => {
   const databaseUrl = freshSchema()
   const args = ['--database-url', databaseUrl, '--redis-url', REDIS, '--redis-prefix', `interop-${process.pid}-${Date.now()}`]
   const a = await startServer({ args })
   const b = await startServer({ args })
+  const c = await startServer({ args })
 
   const owner = await signup(a, 'Owner')
   const workspace = await createWorkspace(a, owner)
@@ -48,7 +49,8 @@ test('stock clients on two processes converge, survive a SIGKILL, and lose the g
 
   const onA = [await connectClient(a, doc.id, owner, { label: 'a1' }), await connectClient(a, doc.id, owner, { label: 'a2' })]
   const onB = [await connectClient(b, doc.id, owner, { label: 'b1' }), await connectClient(b, doc.id, owner, { label: 'b2' })]
-  const everyone = [...onA, ...onB]
+  const onC = [await connectClient(c, doc.id, owner, { label: 'c1' })]
+  const everyone = [...onA, ...onB, ...onC]
 
   // Concurrent edits from both processes.
   for (let round = 0; round < 10; round++) {
@@ -56,9 +58,8 @@ test('stock clients on two processes converge, survive a SIGKILL, and lose the g
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
   const text = await waitConverged(everyone, { timeout: 15_000 })
-  assert.equal(text.split(';').length - 1, 40)
-  assert.equal(await getContent(a, owner, doc.id), text)
-  assert.equal(await getContent(b, owner, doc.id), text)
+  assert.equal(text.split(';').length - 1, 50)
+  for (const server of [a, b, c]) assert.equal(await getContent(server, owner, doc.id), text)
 
   // Awareness crosses processes: b1 sees a2's cursor state.
   const ghost = onA[1]
@@ -74,7 +75,7 @@ test('stock clients on two processes converge, survive a SIGKILL, and lose the g
   onA[0].provider.destroy()
   const back = openClient(b, doc.id, owner, { label: 'a1-again', doc: onA[0].doc })
   await back.synced()
-  const final = await waitConverged([back, ...onB], { timeout: 15_000 })
+  const final = await waitConverged([back, ...onB, ...onC], { timeout: 15_000 })
   for (const marker of ['last-on-a;', 'while-down;', ...text.split(';').filter(Boolean).map((m) => m + ';')]) {
     assert.ok(final.includes(marker), `${marker} is kept`)
   }

@@ -52,6 +52,9 @@ fn tag_state(state: &str, user: Option<&str>) -> String {
     format!("{{{body}{separator}\"{USER_ID_FIELD}\":{user}}}")
 }
 
+/// The owner of the states relayed from other processes (no connection has this number).
+pub const REMOTE: ConnId = ConnId(u64::MAX);
+
 /// One connection to a room, as numbered by the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConnId(pub u64);
@@ -213,7 +216,21 @@ impl AwarenessRegistry {
     /// Whether `conn` may set or remove `client`'s state: it owns it, or the owner is
     /// another connection of the same signed-in user.
     fn may_announce(&self, conn: ConnId, client: &ClientState) -> bool {
-        client.owner == conn || client.user.as_ref().is_some_and(|user| self.users.get(&conn) == Some(user))
+        // A state relayed from another process may be taken over by a connection
+        // here (its client reconnected to this process); echoes are still
+        // recognised by their clock.
+        client.owner == conn
+            || client.owner == REMOTE
+            || client.user.as_ref().is_some_and(|user| self.users.get(&conn) == Some(user))
+    }
+
+    /// Records an awareness update relayed from another process (already
+    /// checked and tagged there) and returns the news for this process's
+    /// connections. Echoes of states this registry holds are dropped, and a
+    /// relayed entry never moves the state of a connection of this process.
+    pub fn record_remote(&mut self, payload: &[u8]) -> Result<Option<Vec<u8>>> {
+        let entries = decode_awareness_update(payload)?;
+        Ok(self.record(REMOTE, &entries).broadcast)
     }
 
     /// Applies an awareness update payload sent by `conn`.
@@ -445,6 +462,36 @@ mod tests {
 
     fn triple(client_id: u64, clock: u64, state: &str) -> (u64, u64, String) {
         (client_id, clock, state.to_owned())
+    }
+
+    #[test]
+    fn states_relayed_from_other_processes_are_deduplicated_and_never_move_local_ones() {
+        let mut registry = AwarenessRegistry::new();
+        registry.identify(ALICE, Arc::from("alice"));
+        registry.identify(BOB, Arc::from("bob"));
+        let remote = |registry: &mut AwarenessRegistry, items: &[(u64, u64, &str)]| {
+            let news = registry.record_remote(&payload(items)).unwrap();
+            registry.check_invariants();
+            news.as_deref().map(entries).unwrap_or_default()
+        };
+        // A state from another process is news once; its echo is not.
+        let state = r#"{"user":"carol","reynard_user_id":"carol"}"#;
+        assert_eq!(remote(&mut registry, &[(30, 1, state)]), [triple(30, 1, state)]);
+        assert_eq!(remote(&mut registry, &[(30, 1, state)]), []);
+        // A local connection echoing it is not news, nor does it take it over.
+        assert!(broadcast(&apply(&mut registry, BOB, &[(30, 1, state)])).is_empty());
+        assert_eq!(registry.owner(30), Some(REMOTE));
+        // Another process echoing a local state never moves it.
+        apply(&mut registry, ALICE, &[(10, 2, r#"{"x":1}"#)]);
+        assert_eq!(remote(&mut registry, &[(10, 3, r#"{"x":"moved"}"#)]), []);
+        assert_eq!(registry.owner(10), Some(ALICE));
+        // The client reconnects to this process: its new clock takes it over here.
+        let change = apply(&mut registry, BOB, &[(30, 2, r#"{"user":"carol"}"#)]);
+        assert_eq!(broadcast(&change).len(), 1);
+        assert_eq!(registry.owner(30), Some(BOB));
+        // A removal relayed for a client another process holds is news.
+        remote(&mut registry, &[(40, 1, "{}")]);
+        assert_eq!(remote(&mut registry, &[(40, 2, "null")]), [triple(40, 2, "null")]);
     }
 
     #[test]

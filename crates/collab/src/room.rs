@@ -439,6 +439,20 @@ impl DocRoom {
         &self.awareness
     }
 
+    /// Records an awareness message relayed from another process (see
+    /// [`AwarenessRegistry::record_remote`]); returns what this room's
+    /// connections should hear (nothing for echoes). Malformed messages are dropped.
+    pub fn receive_remote_awareness(&mut self, message: &[u8]) -> Vec<Vec<u8>> {
+        let Ok(messages) = crate::protocol::decode_frame(message) else { return Vec::new() };
+        messages
+            .into_iter()
+            .filter_map(|message| match message {
+                crate::protocol::Message::Awareness(payload) => self.awareness.record_remote(payload).ok().flatten(),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Number of updates waiting for what they build on.
     pub fn waiting_updates(&self) -> usize {
         self.waiting.len()

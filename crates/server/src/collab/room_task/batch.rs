@@ -187,7 +187,9 @@ impl RoomTask {
                     Payload::Update { seq, update } => batch.remote_updates.push((seq, update)),
                     Payload::Awareness { message } => {
                         self.remote_clients.relayed(published.origin, &message);
-                        batch.remote_awareness.push(Bytes::from(message.to_vec()));
+                        for news in self.room.receive_remote_awareness(&message) {
+                            batch.remote_awareness.push(Bytes::from(news));
+                        }
                     }
                     Payload::Resync => batch.resync = true,
                     // Documents publish nothing else on their topic.
@@ -426,7 +428,9 @@ impl RoomTask {
     pub(super) fn remove_ghosts(&mut self) {
         if let Some(removal) = self.remote_clients.remove_ghosts(&self.liveness) {
             let mut closing = Vec::new();
-            self.broadcast(&removal, &mut closing);
+            for news in self.room.receive_remote_awareness(&removal) {
+                self.broadcast(&Bytes::from(news), &mut closing);
+            }
             self.close_connections(closing);
         }
     }
