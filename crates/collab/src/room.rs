@@ -114,6 +114,10 @@ struct Connection {
 struct Document {
     doc: Doc,
     text: TextRef,
+    /// The whole document encoded for a peer that has nothing (an empty
+    /// state vector: every fresh joiner), kept until the document changes, so
+    /// that joiners of an unchanged document share one encoding.
+    full_state: std::sync::Mutex<Option<Vec<u8>>>,
 }
 
 impl Document {
@@ -121,7 +125,16 @@ impl Document {
         // Default options: GC on, text offsets in UTF-8 bytes (`OffsetKind::Bytes`).
         let doc = Doc::new();
         let text = doc.get_or_insert_text(TEXT_NAME);
-        Self { doc, text }
+        Self { doc, text, full_state: std::sync::Mutex::new(None) }
+    }
+
+    /// The document changed: the cached full encoding is stale.
+    fn changed(&self) {
+        self.cached_full_state().take();
+    }
+
+    fn cached_full_state(&self) -> std::sync::MutexGuard<'_, Option<Vec<u8>>> {
+        self.full_state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Decodes and applies one complete v1 update in its own transaction (an update that
@@ -147,6 +160,8 @@ impl Document {
     /// pending anyway is an `Err`. On `Err` the document may have been changed half-way and
     /// must be thrown away.
     fn integrate(&self, update: Update) -> Result<bool, String> {
+        // Even a failed integration may have changed the document half-way.
+        self.changed();
         let doc = &self.doc;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let mut txn = doc.transact_mut();
@@ -693,12 +708,21 @@ impl DocRoom {
 
     /// What a peer with `state_vector` lacks, as one v1 update.
     fn missing_updates(&self, state_vector: &StateVector) -> Result<Vec<u8>> {
+        if state_vector.is_empty()
+            && let Some(full) = self.document.cached_full_state().as_ref()
+        {
+            return Ok(full.clone());
+        }
         let doc = &self.document.doc;
         let encoded = catch_unwind(AssertUnwindSafe(|| doc.transact().encode_state_as_update_v1(state_vector)));
         // The caller rolls back this frame's earlier updates as the frame is refused.
-        encoded.map_err(|panic| {
+        let encoded = encoded.map_err(|panic| {
             ProtocolError::MalformedStateVector(format!("yrs panicked: {}", panic_message(panic.as_ref())))
-        })
+        })?;
+        if state_vector.is_empty() {
+            *self.document.cached_full_state() = Some(encoded.clone());
+        }
+        Ok(encoded)
     }
 
     /// The v1-encoded delete set of the document (everything deleted so far).
@@ -765,6 +789,7 @@ impl DocRoom {
             text.insert(&mut txn, start, inserted);
             txn.encode_update_v1()
         };
+        self.document.changed();
         self.recovery.push(update.clone());
         self.renew_recovery_point_if_due();
         Ok(Some(update))
@@ -1082,6 +1107,28 @@ mod tests {
         assert_eq!(late.handle(&effects.reply[0]), None);
         assert_eq!(late.text(), "line\nsecond line 😀\n");
         assert_eq!(late.text(), room.text());
+    }
+
+    #[test]
+    fn joiners_of_an_unchanged_document_share_one_encoding_and_changes_renew_it() {
+        let (mut room, alice) = room_with_text("first\n");
+        let fresh_join = |room: &mut DocRoom, conn: u64| {
+            let peer = Peer::new(ConnId(conn), true);
+            room.connect(peer.conn, true);
+            let effects = room.receive(peer.conn, &peer.step1()).unwrap();
+            peer.handle(&effects.reply[0]);
+            (peer.text(), effects.reply[0].clone())
+        };
+        let (first, reply) = fresh_join(&mut room, 20);
+        assert_eq!(first, "first\n");
+        assert!(room.document.cached_full_state().is_some(), "kept for the next joiner");
+        assert_eq!(fresh_join(&mut room, 21).1, reply, "the same bytes");
+        // An update from a client, a replaced text: the next joiner sees each.
+        send(&mut room, ALICE, &alice.insert(6, "second\n"), &[&alice]);
+        assert_eq!(fresh_join(&mut room, 22).0, "first\nsecond\n");
+        room.replace_text("third\n").unwrap();
+        assert_eq!(fresh_join(&mut room, 23).0, "third\n");
+        assert_eq!(fresh_join(&mut room, 24).0, room.text());
     }
 
     #[test]
