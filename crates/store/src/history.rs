@@ -120,6 +120,19 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let ordinal: i64 = row.try_get::<i64, _>("n")? + 1;
+        if new.kind == "auto" {
+            // Another process with the document open may have versioned this
+            // state since the caller looked: once is enough. (Two inserts at
+            // once collide on the ordinal; the loser retries and lands here.)
+            let row = sqlx::query("SELECT COALESCE(MAX(seq), -1) AS seq FROM doc_versions WHERE doc_id = $1")
+                .bind(new.doc_id.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            if row.try_get::<i64, _>("seq")? >= new.seq {
+                tx.rollback().await?;
+                return Err(Error::Conflict("this state has an automatic version already".to_owned()));
+            }
+        }
         sqlx::query(
             "INSERT INTO doc_versions (id, doc_id, ordinal, seq, kind, name, created_at, author_ids, added, removed, \
              state_vector, is_checkpoint, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",

@@ -171,6 +171,16 @@ impl RoomTask {
             .await;
         let record = match record {
             Ok(record) => record,
+            // Another process versioned this state meanwhile (see `auto_version`).
+            Err(reynard_store::Error::Conflict(_)) if kind == VersionKind::Auto => {
+                self.versions.authors.extend(authors);
+                self.versions.seq = self.seq;
+                self.versions.recorded_at = Instant::now();
+                self.versions.edited_at = None;
+                self.versions.text = None;
+                self.versions.deletions = None;
+                return Ok(None);
+            }
             Err(err) => {
                 self.versions.authors.extend(authors);
                 return Err(storage(err));
