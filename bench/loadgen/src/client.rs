@@ -174,10 +174,23 @@ impl State {
             (doc, text)
         });
         // Yjs clientIDs are random uint32s.
-        let aw_id = doc.as_ref().map_or_else(|| pseudo_random(plan.id as u64) & 0xffff_ffff, |(d, _)| d.client_id().get());
+        let aw_id =
+            doc.as_ref().map_or_else(|| pseudo_random(plan.id as u64) & 0xffff_ffff, |(d, _)| d.client_id().get());
         let seen = vec![Vec::new(); plan.track.writers()];
         let aw_name = format!("bench-{}", plan.id);
-        State { plan, doc, seq: 0, in_flight: 0, seen, stop: None, known: HashMap::new(), aw_id, aw_clock: 0, aw_name, r: ClientResult::default() }
+        State {
+            plan,
+            doc,
+            seq: 0,
+            in_flight: 0,
+            seen,
+            stop: None,
+            known: HashMap::new(),
+            aw_id,
+            aw_clock: 0,
+            aw_name,
+            r: ClientResult::default(),
+        }
     }
 
     fn awareness_state(&self) -> String {

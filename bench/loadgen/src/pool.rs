@@ -59,8 +59,7 @@ impl Pool {
         let base = self.settled();
         let target = base + plans.len();
         let deadline = t0 + Duration::from_secs(60) + Duration::from_millis(5 * plans.len() as u64);
-        let mut started = 0usize;
-        for plan in plans {
+        for (started, plan) in plans.into_iter().enumerate() {
             while started.saturating_sub(self.settled().saturating_sub(base)) >= concurrency.max(1) {
                 if Instant::now() > deadline {
                     break;
@@ -69,7 +68,6 @@ impl Pool {
             }
             let handle = tokio::spawn(client::run(plan.clone(), self.shared.clone()));
             self.handles.push((plan, handle));
-            started += 1;
         }
         while self.settled() < target && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -102,7 +100,9 @@ impl Pool {
             let abort = handle.abort_handle();
             match tokio::time::timeout(Duration::from_secs(15), handle).await {
                 Ok(Ok(result)) => out.push((plan, result)),
-                Ok(Err(e)) => out.push((plan, ClientResult { error: Some(format!("task: {e}")), ..Default::default() })),
+                Ok(Err(e)) => {
+                    out.push((plan, ClientResult { error: Some(format!("task: {e}")), ..Default::default() }))
+                }
                 Err(_) => {
                     abort.abort();
                     out.push((plan, ClientResult { error: Some("did not end in time".into()), ..Default::default() }));

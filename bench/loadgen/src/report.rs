@@ -94,7 +94,13 @@ fn show(v: &Value, pointer: &str) -> String {
         Some(Value::Number(n)) if mb => format!("{:.1}", n.as_f64().unwrap_or(0.0) / 1024.0),
         Some(Value::Number(n)) => {
             let x = n.as_f64().unwrap_or(0.0);
-            if n.is_u64() || n.is_i64() { format!("{n}") } else if x.abs() >= 100.0 { format!("{x:.0}") } else { format!("{x:.3}").trim_end_matches('0').trim_end_matches('.').to_owned() }
+            if n.is_u64() || n.is_i64() {
+                format!("{n}")
+            } else if x.abs() >= 100.0 {
+                format!("{x:.0}")
+            } else {
+                format!("{x:.3}").trim_end_matches('0').trim_end_matches('.').to_owned()
+            }
         }
         Some(other) => other.to_string(),
     }
@@ -107,7 +113,16 @@ fn problems(line: &Value) -> String {
     }
     let r = &line["result"];
     let mut parts = Vec::new();
-    for pointer in ["/group/errors", "/group/closed_by_server", "/errors", "/closed_by_server", "/idle_errors", "/idle_closed_by_server", "/writer/errors", "/writer/closed_by_server"] {
+    for pointer in [
+        "/group/errors",
+        "/group/closed_by_server",
+        "/errors",
+        "/closed_by_server",
+        "/idle_errors",
+        "/idle_closed_by_server",
+        "/writer/errors",
+        "/writer/closed_by_server",
+    ] {
         if let Some(Value::Object(map)) = r.pointer(pointer) {
             for (k, v) in map {
                 parts.push(format!("{v}x {k}"));
@@ -133,6 +148,26 @@ fn problems(line: &Value) -> String {
     if parts.is_empty() { "none".into() } else { parts.join("; ") }
 }
 
+/// The servers in column order; each is measured by the Rust generator
+/// (`server`) and by the npm clients (`server/npm`).
+const SERVERS: [&str; 4] = ["reynard", "baseline", "y-sweet", "hocuspocus"];
+
+/// The table column of a result line: its server, plus `/npm` when the npm
+/// `yjs` clients (bench/clients) produced it.
+fn column(line: &Value) -> String {
+    let server = line["server"].as_str().unwrap_or("?");
+    match line["client"].as_str() {
+        Some("npm-yjs") => format!("{server}/npm"),
+        _ => server.to_owned(),
+    }
+}
+
+/// Rust-generator columns first, then the npm ones, servers in [`SERVERS`] order.
+fn column_rank(column: &str) -> (bool, usize, String) {
+    let (server, npm) = column.strip_suffix("/npm").map_or((column, false), |s| (s, true));
+    (npm, SERVERS.iter().position(|s| *s == server).unwrap_or(SERVERS.len()), column.to_owned())
+}
+
 /// The scenario that compares Reynard deployments (no stock server).
 const CROSS: &str = "latency-cross";
 /// Its runs, in column order: two processes on PostgreSQL + Redis (writers on
@@ -141,7 +176,9 @@ const CROSS_LABELS: [&str; 3] = ["pg-redis-cross", "pg-single", "sqlite-single"]
 
 fn print_table(header: &[String], rows: &[Vec<String>]) {
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count().min(60)).chain([header[i].chars().count()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter().map(|r| r[i].chars().count().min(60)).chain([header[i].chars().count()]).max().unwrap_or(0)
+        })
         .collect();
     let fmt = |r: &[String]| {
         r.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect::<Vec<_>>().join(" | ")
@@ -165,26 +202,32 @@ pub fn run(path: &str, out: Option<&str>) -> Result<(), String> {
             continue;
         }
         let scenario = v["scenario"].as_str().unwrap_or("?").to_owned();
-        let server = v["server"].as_str().unwrap_or("?").to_owned();
         if !order.contains(&scenario) {
             order.push(scenario.clone());
         }
-        runs.entry(scenario).or_default().insert(server, v);
+        runs.entry(scenario).or_default().insert(column(&v), v);
     }
-    // The stock-server comparison (every scenario but latency-cross).
-    let servers = ["reynard", "baseline"];
-    let mut rows: Vec<[String; 4]> = Vec::new();
+    // Every server and client against each other (every scenario but latency-cross).
+    let mut columns: Vec<String> = Vec::new();
+    for (scenario, by_column) in &runs {
+        if scenario != CROSS {
+            columns.extend(by_column.keys().filter(|c| !columns.contains(c)).cloned().collect::<Vec<_>>());
+        }
+    }
+    columns.sort_by_key(|c| column_rank(c));
+    let mut rows: Vec<Vec<String>> = Vec::new();
     for scenario in order.iter().filter(|s| *s != CROSS) {
-        let by_server = &runs[scenario];
-        let get = |s: &str| by_server.get(s).cloned().unwrap_or(Value::Null);
+        let by_column = &runs[scenario];
+        let get = |c: &str| by_column.get(c).cloned().unwrap_or(Value::Null);
         for (name, pointer) in metrics(scenario) {
-            let cells: Vec<String> = servers.iter().map(|s| show(&get(s)["result"], pointer)).collect();
-            rows.push([scenario.clone(), name.to_owned(), cells[0].clone(), cells[1].clone()]);
+            let mut row = vec![scenario.clone(), name.to_owned()];
+            row.extend(columns.iter().map(|c| show(&get(c)["result"], pointer)));
+            rows.push(row);
         }
         if scenario == "scale" {
-            // p99 at each step both servers reached.
-            for s in servers {
-                if let Some(Value::Array(steps)) = get(s).pointer("/result/steps") {
+            // p99 at each step the servers reached.
+            for (idx, c) in columns.iter().enumerate() {
+                if let Some(Value::Array(steps)) = get(c).pointer("/result/steps") {
                     for step in steps {
                         let cell = format!(
                             "{} ms{}{}",
@@ -193,22 +236,21 @@ pub fn run(path: &str, out: Option<&str>) -> Result<(), String> {
                             if step["ok"] == true { "" } else { " (fail)" }
                         );
                         let name = format!("p99 ms at {} idle", step["idle_connections"]);
-                        let row = rows.iter_mut().find(|r| r[0] == "scale" && r[1] == name);
-                        let idx = if s == "reynard" { 2 } else { 3 };
-                        match row {
-                            Some(r) => r[idx] = cell,
-                            None => {
-                                let mut r = ["scale".to_owned(), name, "-".into(), "-".into()];
-                                r[idx] = cell;
-                                rows.push(r);
-                            }
+                        if let Some(r) = rows.iter_mut().find(|r| r[0] == "scale" && r[1] == name) {
+                            r[idx + 2] = cell;
+                        } else {
+                            let mut r = vec!["scale".to_owned(), name];
+                            r.extend(columns.iter().map(|_| "-".to_owned()));
+                            r[idx + 2] = cell;
+                            rows.push(r);
                         }
                     }
                 }
             }
         }
-        let p: Vec<String> = servers.iter().map(|s| problems(&get(s))).collect();
-        rows.push([scenario.clone(), "errors / server closes".into(), p[0].clone(), p[1].clone()]);
+        let mut row = vec![scenario.clone(), "errors / server closes".into()];
+        row.extend(columns.iter().map(|c| if by_column.contains_key(c) { problems(&get(c)) } else { "-".into() }));
+        rows.push(row);
     }
 
     // latency-cross: Reynard deployments side by side, one column per label.
@@ -240,8 +282,9 @@ pub fn run(path: &str, out: Option<&str>) -> Result<(), String> {
         );
     }
     if !rows.is_empty() {
-        let rows: Vec<Vec<String>> = rows.iter().map(|r| r.to_vec()).collect();
-        print_table(&["scenario", "metric", "reynard", "baseline"].map(str::to_owned), &rows);
+        let mut header = vec!["scenario".to_owned(), "metric".to_owned()];
+        header.extend(columns.iter().cloned());
+        print_table(&header, &rows);
     }
     if !cross_rows.is_empty() {
         if !rows.is_empty() {
@@ -256,7 +299,19 @@ pub fn run(path: &str, out: Option<&str>) -> Result<(), String> {
         let mut doc = json!({
             "generated_unix": generated,
             "meta": meta,
-            "table": rows.iter().map(|r| json!({ "scenario": r[0], "metric": r[1], "reynard": r[2], "baseline": r[3] })).collect::<Vec<_>>(),
+            "columns": columns,
+            "table": rows
+                .iter()
+                .map(|r| {
+                    let mut o = serde_json::Map::new();
+                    o.insert("scenario".into(), json!(r[0]));
+                    o.insert("metric".into(), json!(r[1]));
+                    for (c, cell) in columns.iter().zip(&r[2..]) {
+                        o.insert(c.clone(), json!(cell));
+                    }
+                    Value::Object(o)
+                })
+                .collect::<Vec<_>>(),
             "runs": runs,
         });
         if !cross_rows.is_empty() {
@@ -272,7 +327,8 @@ pub fn run(path: &str, out: Option<&str>) -> Result<(), String> {
                 })
                 .collect();
         }
-        std::fs::write(out, serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n").map_err(|e| format!("{out}: {e}"))?;
+        std::fs::write(out, serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n")
+            .map_err(|e| format!("{out}: {e}"))?;
     }
     Ok(())
 }

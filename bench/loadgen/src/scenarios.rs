@@ -23,7 +23,17 @@ const SMALL_PAD: &str = "abcdefghijk";
 
 /// Clients of one room: the first `writers` write.
 #[allow(clippy::too_many_arguments)]
-fn room_plans(url: &str, room: usize, clients: usize, writers: usize, track: &Arc<Track>, awareness: bool, echo: bool, cursor: bool, first_id: usize) -> Vec<Plan> {
+fn room_plans(
+    url: &str,
+    room: usize,
+    clients: usize,
+    writers: usize,
+    track: &Arc<Track>,
+    awareness: bool,
+    echo: bool,
+    cursor: bool,
+    first_id: usize,
+) -> Vec<Plan> {
     (0..clients)
         .map(|i| Plan {
             url: url.to_owned(),
@@ -89,12 +99,16 @@ pub async fn latency(target: &Target, args: &Args, server: Server) -> Result<Val
     if let Some(token) = args.opt("metrics-token") {
         for (name, base) in [("a", target.base()), ("b", args.opt("reader-url"))] {
             if let Some(base) = base {
-                fanout.insert(name.into(), target::fanout_metrics(base, token).await.unwrap_or_else(|e| json!({ "error": e })));
+                fanout.insert(
+                    name.into(),
+                    target::fanout_metrics(base, token).await.unwrap_or_else(|e| json!({ "error": e })),
+                );
             }
         }
     }
     let b = fanout.get("b").cloned().unwrap_or(Value::Null);
-    let lag_mean_ms = match (b["reynard_fanout_lag_seconds_sum"].as_f64(), b["reynard_fanout_received_total"].as_f64()) {
+    let lag_mean_ms = match (b["reynard_fanout_lag_seconds_sum"].as_f64(), b["reynard_fanout_received_total"].as_f64())
+    {
         (Some(sum), Some(n)) if n > 0.0 => Some(round3(sum * 1000.0 / n)),
         _ => None,
     };
@@ -262,10 +276,11 @@ pub async fn idle(target: &Target, args: &Args, server: Server) -> Result<Value,
     }))
 }
 
-/// `join`: a ~500 KB document, then J sequential joins (step 1 -> step 2 -> close).
+/// `join`: a ~500 KB document, then J joins (step 1 -> step 2 -> close), `--at-once` N at a time.
 pub async fn join(target: &Target, args: &Args, server: Server) -> Result<Value, String> {
     let doc_kb = args.usize("doc-kb", 500).max(1);
     let joins = args.usize("joins", 50).max(1);
+    let at_once = args.usize("at-once", 1).clamp(1, 1000);
     let urls = target.rooms("join", 1).await?;
     let url = &urls[0];
 
@@ -296,18 +311,28 @@ pub async fn join(target: &Target, args: &Args, server: Server) -> Result<Value,
     let mut text_len = None;
     let mut errors = Vec::new();
     let t_joins = Instant::now();
-    for j in 0..joins {
-        match tokio::time::timeout(Duration::from_secs(30), one_join(url)).await {
-            Ok(Ok((us, update))) => {
-                latencies.push(us);
-                step2_bytes = update.len();
-                if j == 0 {
-                    text_len = Some(text_length(&update)?);
+    let mut done = 0;
+    while done < joins {
+        // A wave of `at_once` joins in parallel (1: one after the other).
+        let wave = at_once.min(joins - done);
+        let outcomes = futures_util::future::join_all(
+            (0..wave).map(|_| tokio::time::timeout(Duration::from_secs(30), one_join(url))),
+        )
+        .await;
+        for outcome in outcomes {
+            match outcome {
+                Ok(Ok((us, update))) => {
+                    latencies.push(us);
+                    step2_bytes = update.len();
+                    if text_len.is_none() {
+                        text_len = Some(text_length(&update)?);
+                    }
                 }
+                Ok(Err(e)) => errors.push(e),
+                Err(_) => errors.push("join timed out".into()),
             }
-            Ok(Err(e)) => errors.push(e),
-            Err(_) => errors.push("join timed out".into()),
         }
+        done += wave;
     }
     let joins_wall = t_joins.elapsed().as_secs_f64();
     let cpu1 = server.cpu_seconds();
@@ -316,7 +341,7 @@ pub async fn join(target: &Target, args: &Args, server: Server) -> Result<Value,
     let writer = pool.finish().await;
     let ok = latencies.len();
     Ok(json!({
-        "params": { "doc_kb": doc_kb, "joins": joins },
+        "params": { "doc_kb": doc_kb, "joins": joins, "at_once": at_once },
         "fill_s": fill_s,
         "fill_updates_echoed": echoed,
         "text_chars": text_len,
@@ -415,7 +440,17 @@ pub async fn scale(target: &Target, args: &Args, server: Server) -> Result<Value
         for attempt in 0..2 {
             let track = Track::new(Instant::now(), 2, cap_for(rate, step_duration));
             let mut measure = Pool::new(SMALL_PAD.into(), Pacing::Rate(rate));
-            let plans = room_plans(&measure_urls[2 * k + attempt], 0, 4, 2, &track, false, false, false, 1_000_000 + 10 * (2 * k + attempt));
+            let plans = room_plans(
+                &measure_urls[2 * k + attempt],
+                0,
+                4,
+                2,
+                &track,
+                false,
+                false,
+                false,
+                1_000_000 + 10 * (2 * k + attempt),
+            );
             let m_added = measure.add(plans, 4).await;
             let mark = CpuMark::now(&server);
             let phase = measure.start(step_duration, Duration::from_secs(1));

@@ -81,12 +81,18 @@ impl Target {
             .build()
             .map_err(|e| e.to_string())?;
         let email = format!("bench-{}-{}@bench.test", std::process::id(), unix_millis());
-        let signup = post(&http, &format!("{base}/api/v1/auth/signup"), None, json!({
-            "email": email, "password": "correct horse 1", "name": "Bench"
-        }))
+        let signup = post(
+            &http,
+            &format!("{base}/api/v1/auth/signup"),
+            None,
+            json!({
+                "email": email, "password": "correct horse 1", "name": "Bench"
+            }),
+        )
         .await?;
         let token = str_field(&signup, "token")?;
-        let ws = post(&http, &format!("{base}/api/v1/workspaces"), Some(&token), json!({ "name": "Benchmark" })).await?;
+        let ws =
+            post(&http, &format!("{base}/api/v1/workspaces"), Some(&token), json!({ "name": "Benchmark" })).await?;
         let workspace = str_field(&ws, "id")?;
         Ok(Target::Reynard { base, ws_base, token, workspace, http })
     }
@@ -152,7 +158,8 @@ impl Target {
 pub async fn fanout_metrics(base: &str, token: &str) -> Result<Value, String> {
     loopback_addr(base)?;
     let url = format!("{}/metrics", base.trim_end_matches('/'));
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).no_proxy().build().map_err(|e| e.to_string())?;
+    let http =
+        reqwest::Client::builder().timeout(Duration::from_secs(10)).no_proxy().build().map_err(|e| e.to_string())?;
     let response = http.get(&url).bearer_auth(token).send().await.map_err(|e| format!("GET {url}: {e}"))?;
     let status = response.status();
     let text = response.text().await.map_err(|e| format!("GET {url}: {e}"))?;
@@ -160,7 +167,9 @@ pub async fn fanout_metrics(base: &str, token: &str) -> Result<Value, String> {
         return Err(format!("GET {url}: {status}"));
     }
     let mut figures = serde_json::Map::new();
-    for line in text.lines().filter(|l| l.starts_with("reynard_fanout_") || l.starts_with("reynard_document_catch_ups_total")) {
+    for line in
+        text.lines().filter(|l| l.starts_with("reynard_fanout_") || l.starts_with("reynard_document_catch_ups_total"))
+    {
         if let Some((name, value)) = line.rsplit_once(' ')
             && let Ok(v) = value.parse::<f64>()
         {
@@ -222,6 +231,11 @@ mod tests {
         );
         assert!(target.on_other_process(&urls, "http://127.0.0.1:1000").is_err());
         assert!(target.on_other_process(&urls, "http://10.0.0.1:2000").is_err());
-        assert!(Target::template("ws://127.0.0.1:1/{room}").unwrap().on_other_process(&urls, "http://127.0.0.1:2000").is_err());
+        assert!(
+            Target::template("ws://127.0.0.1:1/{room}")
+                .unwrap()
+                .on_other_process(&urls, "http://127.0.0.1:2000")
+                .is_err()
+        );
     }
 }

@@ -246,8 +246,8 @@ impl AwarenessRegistry {
     /// Checks that recording `entries` would not make `conn` own too many clients.
     ///
     /// Counts what [`record`](Self::record) would make `conn` own: clients nobody holds (unless
-    /// the entry is older than their removal) and clients of another connection of the same
-    /// user (a reconnecting tab). Echoes of other users' clients, which stock clients send for
+    /// the entry is older than their removal) and newer states of clients of another
+    /// connection of the same user (a reconnecting tab). Echoes of other users' clients, which stock clients send for
     /// every state they receive, are dropped by `record` and count for nothing here: a room of
     /// more than this many people must not close its members' connections.
     pub fn check_ownership(&self, conn: ConnId, entries: &[AwarenessEntry<'_>]) -> Result<()> {
@@ -257,7 +257,11 @@ impl AwarenessRegistry {
             .filter(|entry| {
                 !entry.is_removal()
                     && match self.clients.get(&entry.client_id) {
-                        Some(client) => client.owner != conn && self.may_announce(conn, client),
+                        // Only news takes a client over: an echo (same clock) of a state of
+                        // another connection, even of the same user, is dropped by `record`.
+                        Some(client) => {
+                            client.owner != conn && entry.clock > client.clock && self.may_announce(conn, client)
+                        }
                         None => self.removed.get(&entry.client_id).is_none_or(|gone| entry.clock > gone.clock),
                     }
             })
@@ -714,6 +718,28 @@ mod tests {
             registry.apply(ALICE, &payload(&[(20_000, 0, "{}")])),
             Err(ProtocolError::TooManyAwarenessClients { max: MAX_CLIENTS_PER_CONNECTION })
         );
+    }
+
+    #[test]
+    fn echoes_of_the_same_users_other_connections_never_count_as_owned() {
+        // One account in many tabs (or a bot's many connections): each tab echoes
+        // the states of all the others, which are the same user's.
+        let mut registry = AwarenessRegistry::new();
+        let tabs = MAX_CLIENTS_PER_CONNECTION as u64 * 3;
+        for tab in 0..=tabs {
+            registry.identify(ConnId(100 + tab), Arc::from("alice"));
+        }
+        for tab in 0..tabs {
+            apply(&mut registry, ConnId(100 + tab), &[(tab, 1, "{}")]);
+        }
+        let echo: Vec<(u64, u64, &str)> = (0..tabs).map(|id| (id, 1, "{}")).collect();
+        let last = ConnId(100 + tabs);
+        let change = apply(&mut registry, last, &echo);
+        assert!(broadcast(&change).is_empty(), "an echo is no news");
+        assert_eq!(registry.owner(1), Some(ConnId(101)), "and takes nothing over");
+        // A newer state of the same user's client is a takeover (a reconnecting tab).
+        apply(&mut registry, last, &[(1, 2, r#"{"tab":"moved"}"#)]);
+        assert_eq!(registry.owner(1), Some(last));
     }
 
     #[test]

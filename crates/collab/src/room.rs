@@ -32,6 +32,8 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, GetString, ReadTxn, StateVector, Text, TextRef, Transact, Update};
@@ -87,8 +89,9 @@ impl Default for Limits {
 /// What a frame from a connection produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Effects {
-    /// Frames for the sending connection only, in order, one message each.
-    pub reply: Vec<Vec<u8>>,
+    /// Frames for the sending connection only, in order, one message each. Shared
+    /// bytes: every fresh joiner of an unchanged document gets the same sync step 2.
+    pub reply: Vec<Bytes>,
     /// Accepted document updates (v1), byte for byte as the client sent them (or, for a run of
     /// frames [`DocRoom::receive_all`] applied as one, their join): persist them, then
     /// broadcast each to the room with [`encode_update`] (see [`Effects::update_frames`]).
@@ -114,10 +117,30 @@ struct Connection {
 struct Document {
     doc: Doc,
     text: TextRef,
-    /// The whole document encoded for a peer that has nothing (an empty
-    /// state vector: every fresh joiner), kept until the document changes, so
-    /// that joiners of an unchanged document share one encoding.
-    full_state: std::sync::Mutex<Option<Vec<u8>>>,
+    /// The whole document as a sync step 2 frame for a peer that has nothing
+    /// (an empty state vector: every fresh joiner), kept until the document
+    /// changes, so that joiners of an unchanged document share one encoding
+    /// and one buffer: each gets a reference to the same bytes.
+    full_state: std::sync::Mutex<Option<FullState>>,
+}
+
+/// The cached whole-document sync step 2 frame and where its update starts.
+#[derive(Clone)]
+struct FullState {
+    frame: Bytes,
+    update_offset: usize,
+}
+
+impl FullState {
+    fn new(update: &[u8]) -> Self {
+        let frame = encode_sync_step2(update);
+        let update_offset = frame.len() - update.len();
+        Self { frame: Bytes::from(frame), update_offset }
+    }
+
+    fn update(&self) -> &[u8] {
+        &self.frame[self.update_offset..]
+    }
 }
 
 impl Document {
@@ -133,7 +156,7 @@ impl Document {
         self.cached_full_state().take();
     }
 
-    fn cached_full_state(&self) -> std::sync::MutexGuard<'_, Option<Vec<u8>>> {
+    fn cached_full_state(&self) -> std::sync::MutexGuard<'_, Option<FullState>> {
         self.full_state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -504,7 +527,7 @@ impl DocRoom {
 
         let change = self.awareness.record(conn, &awareness);
         effects.awareness = change.broadcast;
-        effects.reply.extend(change.reply);
+        effects.reply.extend(change.reply.map(Bytes::from));
         Ok(effects)
     }
 
@@ -611,9 +634,7 @@ impl DocRoom {
     ) -> Result<()> {
         for step in steps {
             match step {
-                Step::SendMissing(state_vector) => {
-                    effects.reply.push(encode_sync_step2(&self.missing_updates(&state_vector)?));
-                }
+                Step::SendMissing(state_vector) => effects.reply.push(self.step2_frame(&state_vector)?),
                 Step::Apply(update, shape, bytes) => {
                     if shape.is_complete_for(&self.document.state()) {
                         *document_touched = true;
@@ -625,10 +646,10 @@ impl DocRoom {
                         self.wait(conn, bytes.to_vec(), shape)?;
                     }
                 }
-                Step::DenyWrite => effects.reply.push(encode_auth_denied(READ_ONLY_REASON)),
-                Step::SendAwareness => effects
-                    .reply
-                    .push(self.awareness.full_message().unwrap_or_else(|| encode_awareness(&EMPTY_AWARENESS_UPDATE))),
+                Step::DenyWrite => effects.reply.push(encode_auth_denied(READ_ONLY_REASON).into()),
+                Step::SendAwareness => effects.reply.push(
+                    self.awareness.full_message().unwrap_or_else(|| encode_awareness(&EMPTY_AWARENESS_UPDATE)).into(),
+                ),
             }
         }
         Ok(())
@@ -706,23 +727,41 @@ impl DocRoom {
         Ok((steps, awareness))
     }
 
+    /// What a peer with `state_vector` lacks, as a sync step 2 frame. A peer
+    /// that has nothing shares the document's cached frame (no copy).
+    fn step2_frame(&self, state_vector: &StateVector) -> Result<Bytes> {
+        if state_vector.is_empty() {
+            return Ok(self.full_state()?.frame);
+        }
+        Ok(Bytes::from(encode_sync_step2(&self.encode_missing(state_vector)?)))
+    }
+
     /// What a peer with `state_vector` lacks, as one v1 update.
     fn missing_updates(&self, state_vector: &StateVector) -> Result<Vec<u8>> {
-        if state_vector.is_empty()
-            && let Some(full) = self.document.cached_full_state().as_ref()
-        {
+        if state_vector.is_empty() {
+            return Ok(self.full_state()?.update().to_vec());
+        }
+        self.encode_missing(state_vector)
+    }
+
+    /// The whole document as a step 2 frame, encoded once per version of the document.
+    fn full_state(&self) -> Result<FullState> {
+        if let Some(full) = self.document.cached_full_state().as_ref() {
             return Ok(full.clone());
         }
+        let full = FullState::new(&self.encode_missing(&StateVector::default())?);
+        *self.document.cached_full_state() = Some(full.clone());
+        Ok(full)
+    }
+
+    /// Encodes what a peer with `state_vector` lacks.
+    fn encode_missing(&self, state_vector: &StateVector) -> Result<Vec<u8>> {
         let doc = &self.document.doc;
         let encoded = catch_unwind(AssertUnwindSafe(|| doc.transact().encode_state_as_update_v1(state_vector)));
         // The caller rolls back this frame's earlier updates as the frame is refused.
-        let encoded = encoded.map_err(|panic| {
+        encoded.map_err(|panic| {
             ProtocolError::MalformedStateVector(format!("yrs panicked: {}", panic_message(panic.as_ref())))
-        })?;
-        if state_vector.is_empty() {
-            *self.document.cached_full_state() = Some(encoded.clone());
-        }
-        Ok(encoded)
+        })
     }
 
     /// The v1-encoded delete set of the document (everything deleted so far).
@@ -1122,7 +1161,9 @@ mod tests {
         let (first, reply) = fresh_join(&mut room, 20);
         assert_eq!(first, "first\n");
         assert!(room.document.cached_full_state().is_some(), "kept for the next joiner");
-        assert_eq!(fresh_join(&mut room, 21).1, reply, "the same bytes");
+        let again = fresh_join(&mut room, 21).1;
+        assert_eq!(again, reply, "the same bytes");
+        assert_eq!(again.as_ptr(), reply.as_ptr(), "in the same buffer, not a copy");
         // An update from a client, a replaced text: the next joiner sees each.
         send(&mut room, ALICE, &alice.insert(6, "second\n"), &[&alice]);
         assert_eq!(fresh_join(&mut room, 22).0, "first\nsecond\n");
@@ -1871,7 +1912,7 @@ mod tests {
 
         /// Passes a frame's effects on: replies to the sender, updates to everyone.
         fn deliver(&mut self, peer: usize, effects: &Effects) {
-            self.to_peer[peer].extend(effects.reply.iter().cloned());
+            self.to_peer[peer].extend(effects.reply.iter().map(|frame| frame.to_vec()));
             for update in &effects.updates {
                 self.reference.apply(update);
                 for queue in &mut self.to_peer {

@@ -212,7 +212,7 @@ impl RoomTask {
         for result in self.room.receive_all(conn, &frames) {
             match result {
                 Ok(effects) => {
-                    batch.direct.extend(effects.reply.into_iter().map(|m| (conn, Bytes::from(m))));
+                    batch.direct.extend(effects.reply.into_iter().map(|m| (conn, m)));
                     batch.accepted.extend(effects.updates.into_iter().map(|u| (u, author.clone())));
                     batch.awareness.extend(effects.awareness);
                 }
