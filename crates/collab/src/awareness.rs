@@ -247,9 +247,10 @@ impl AwarenessRegistry {
     ///
     /// Counts what [`record`](Self::record) would make `conn` own: clients nobody holds (unless
     /// the entry is older than their removal) and newer states of clients of another
-    /// connection of the same user (a reconnecting tab). Echoes of other users' clients, which stock clients send for
-    /// every state they receive, are dropped by `record` and count for nothing here: a room of
-    /// more than this many people must not close its members' connections.
+    /// connection of the same user (a reconnecting tab). Echoes, which stock clients send for
+    /// every state they receive, are dropped by `record` and count for nothing here, whoever
+    /// owns the client: a room of more than this many people (or one account's many
+    /// connections) must not close its members' connections.
     pub fn check_ownership(&self, conn: ConnId, entries: &[AwarenessEntry<'_>]) -> Result<()> {
         let owned = self.owned.get(&conn).map_or(0, BTreeSet::len);
         let claimed: BTreeSet<u64> = entries
