@@ -4,7 +4,10 @@
 //! every other process hears it and acts on its connections the same way
 //! (closing or downgrading document, live and call sockets). The database
 //! already holds the change, so a process that misses the event still refuses
-//! the next request; this closes what is open.
+//! the next request; this closes what is open. Events can be missed while the
+//! bus's connection is down: when the bus says so (a resync of the control
+//! topic), the process checks every connection it holds against the database
+//! and acts on what changed meanwhile.
 
 use std::sync::Arc;
 
@@ -67,6 +70,9 @@ fn publish(state: &AppState, event: &AccessEvent) {
 async fn apply(state: &AppState, event: &AccessEvent) {
     match event {
         AccessEvent::Member { workspace, user, role } => {
+            if let Some(role) = role {
+                state.connections.set_role(workspace, user, *role);
+            }
             state.collab.access_changed(workspace, user, *role).await;
             state.rtc.calls.role_changed(workspace.clone(), user.clone(), *role);
         }
@@ -80,20 +86,74 @@ async fn apply(state: &AppState, event: &AccessEvent) {
     }
 }
 
-/// Starts acting on the access changes other processes publish, noting who
-/// is alive, and (on a bus shared with other processes) saying that this
-/// process is.
+/// Checks the connections this process holds against the database, after
+/// changes of access may have been missed: those whose session or membership
+/// ended close, those whose role changed follow the new role.
+async fn reconcile(state: &AppState) {
+    let snapshot = state.connections.snapshot();
+    if snapshot.is_empty() {
+        return;
+    }
+    // Read after the snapshot: whatever it holds was authorized before.
+    let truth = async {
+        let sessions = state.store.unexpired_session_hashes().await?;
+        let members = state.store.all_memberships().await?;
+        Ok::<_, reynard_store::Error>((sessions, members))
+    };
+    let (sessions, members) = match truth.await {
+        Ok(truth) => truth,
+        Err(err) => {
+            tracing::warn!(%err, "connections could not be checked against the database after missed access changes");
+            return;
+        }
+    };
+    let connections = state.connections.clone();
+    let reconciled =
+        match tokio::task::spawn_blocking(move || connections.reconcile(&snapshot, &sessions, &members)).await {
+            Ok(reconciled) => reconciled,
+            Err(err) => {
+                tracing::error!(%err, "checking connections against the database failed");
+                return;
+            }
+        };
+    if reconciled.closed > 0 || !reconciled.changed_roles.is_empty() {
+        tracing::info!(
+            closed = reconciled.closed,
+            roles = reconciled.changed_roles.len(),
+            "access changes missed while the bus was away were applied"
+        );
+    }
+    for (workspace, user, role) in reconciled.changed_roles {
+        apply(state, &AccessEvent::Member { workspace, user, role: Some(role) }).await;
+    }
+}
+
+/// What the listener hears on the control topic.
+enum Heard {
+    /// An access change published by another process.
+    Event(Arc<str>),
+    /// Events may have been missed.
+    Resync,
+}
+
+/// Starts acting on the access changes other processes publish (and checking
+/// every connection when some may have been missed), noting who is alive, and
+/// (on a bus shared with other processes) saying that this process is.
 pub fn listen(state: AppState) -> JoinHandle<()> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Arc<str>>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Heard>();
     let process = state.process;
     let liveness = state.liveness.clone();
     state.bus.subscribe(
         &Topic::Control,
-        Arc::new(move |event: Published| {
-            if let (true, Payload::Json(json)) = (event.origin != process, &event.payload) {
+        Arc::new(move |event: Published| match &event.payload {
+            Payload::Json(json) if event.origin != process => {
                 liveness.heard(event.origin);
-                let _ = tx.send(json.clone());
+                let _ = tx.send(Heard::Event(json.clone()));
             }
+            Payload::Resync => {
+                let _ = tx.send(Heard::Resync);
+            }
+            _ => {}
         }),
     );
     tokio::spawn(async move {
@@ -101,13 +161,14 @@ pub fn listen(state: AppState) -> JoinHandle<()> {
         let mut heartbeat = tokio::time::interval(crate::liveness::HEARTBEAT_EVERY);
         loop {
             tokio::select! {
-                json = rx.recv() => {
-                    let Some(json) = json else { return };
-                    match serde_json::from_str::<AccessEvent>(&json) {
+                heard = rx.recv() => match heard {
+                    None => return,
+                    Some(Heard::Event(json)) => match serde_json::from_str::<AccessEvent>(&json) {
                         Ok(event) => apply(&state, &event).await,
                         Err(err) => tracing::warn!(%err, "an unreadable access change from another process"),
-                    }
-                }
+                    },
+                    Some(Heard::Resync) => reconcile(&state).await,
+                },
                 _ = heartbeat.tick(), if distributed => publish(&state, &AccessEvent::Alive),
             }
         }

@@ -286,6 +286,16 @@ impl Store {
         Ok(row.map(|row| row.get::<i64, _>(0)))
     }
 
+    /// The token hashes of every unexpired session (to check the connections
+    /// a process holds against, after it may have missed a sign-out).
+    pub async fn unexpired_session_hashes(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT token_hash FROM sessions WHERE expires_at > $1")
+            .bind(now_millis())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| Ok(row.try_get::<String, _>(0)?)).collect()
+    }
+
     /// Revokes a session. Returns whether it existed.
     pub async fn delete_session(&self, token_hash: &str) -> Result<bool> {
         let done =

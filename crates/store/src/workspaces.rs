@@ -187,6 +187,23 @@ impl Store {
         rows.iter().map(member_from_row).collect()
     }
 
+    /// Every membership of every workspace, as (workspace, user, role): what
+    /// the connections a process holds are checked against after it may have
+    /// missed a change of access.
+    pub async fn all_memberships(&self) -> Result<Vec<(WorkspaceId, UserId, Role)>> {
+        let rows =
+            sqlx::query("SELECT workspace_id, user_id, role FROM workspace_members").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    WorkspaceId::new(row.try_get::<String, _>("workspace_id")?),
+                    UserId::new(row.try_get::<String, _>("user_id")?),
+                    role_from_row(row, "role")?,
+                ))
+            })
+            .collect()
+    }
+
     /// One member of a workspace.
     pub async fn member(&self, workspace: &WorkspaceId, user: &UserId) -> Result<MemberView> {
         let row = sqlx::query(

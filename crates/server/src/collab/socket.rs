@@ -53,7 +53,7 @@ pub async fn collab_socket(
     let (outbox, inbox) = outbox::queue(config.send_queue, config.send_queue_bytes);
     let conn = hub.next_conn();
     let holder = Holder { user: user.id.clone(), session: session_key(&session), workspace: document.workspace_id };
-    let registration = ws_upgrade::register(&state, conn, &holder, &session, &outbox).await?;
+    let registration = ws_upgrade::register(&state, conn, &holder, role, &session, &outbox).await?;
     let limit = config.limits.max_message_bytes;
     let metrics = state.metrics.clone();
     let upgrade = upgrade.max_message_size(limit).max_frame_size(limit).read_buffer_size(READ_BUFFER_BYTES);

@@ -49,12 +49,12 @@ pub async fn live_socket(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     let (user, session) = ws_upgrade::session_user(&state, &params, &parts).await?;
-    authorize(&state, &ws, &user.id, Role::can_chat, "open its live socket").await?;
+    let role = authorize(&state, &ws, &user.id, Role::can_chat, "open its live socket").await?;
     let upgrade = ws_upgrade::websocket_required(upgrade)?;
     let (outbox, inbox) = outbox::queue(SEND_QUEUE_FRAMES, state.config.collab.send_queue_bytes);
     let conn = state.connections.next_conn();
     let holder = Holder { user: user.id.clone(), session: session_key(&session), workspace: ws.clone() };
-    let registration = ws_upgrade::register(&state, conn, &holder, &session, &outbox).await?;
+    let registration = ws_upgrade::register(&state, conn, &holder, role, &session, &outbox).await?;
     let metrics = state.metrics.clone();
     let upgrade = upgrade
         .max_message_size(MAX_COMMAND_BYTES)

@@ -58,7 +58,7 @@ pub async fn call_socket(
     let conn = state.connections.next_conn();
     let workspace = room_view.workspace_id.clone();
     let holder = Holder { user: user.id.clone(), session: session_key(&session), workspace: workspace.clone() };
-    let registration = ws_upgrade::register(&state, conn, &holder, &session, &outbox).await?;
+    let registration = ws_upgrade::register(&state, conn, &holder, role, &session, &outbox).await?;
     let upgrade = upgrade.max_message_size(MAX_FRAME_BYTES).max_frame_size(MAX_FRAME_BYTES);
     let calls = state.rtc.calls.clone();
     let metrics = state.metrics.clone();

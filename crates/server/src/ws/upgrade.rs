@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use reynard_auth::hash_token;
 use reynard_collab::ConnId;
+use reynard_proto::Role;
 use reynard_store::User;
 
 use super::connections::{Holder, Registration};
@@ -43,17 +44,19 @@ pub fn websocket_required(upgrade: Result<WebSocketUpgrade, WebSocketUpgradeReje
     })
 }
 
-/// Registers connection `conn` of `holder` until its session expires; 429
-/// `too_many_connections` past the user's cap.
+/// Registers connection `conn` of `holder` (whose role in the workspace is
+/// `role`) until its session expires; 429 `too_many_connections` past the
+/// user's cap.
 pub async fn register(
     state: &AppState,
     conn: ConnId,
     holder: &Holder,
+    role: Role,
     session: &str,
     outbox: &Outbox,
 ) -> ApiResult<Registration> {
     let expires_at = state.store.session_expires_at(session).await?.ok_or_else(ApiError::unauthenticated)?;
-    state.connections.register(conn, holder, expires_at, outbox.closer()).map_err(|limit| {
+    state.connections.register(conn, holder, role, expires_at, outbox.closer()).map_err(|limit| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_connections",

@@ -18,6 +18,18 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::collab::Client;
 use crate::support::{TestServer, TestUser};
 
+/// `CLIENT KILL` drops the subscriber connections of every test on the Redis
+/// server, not only its own: the test that sends it runs while no other test
+/// of this file does.
+static REDIS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// A test's hold on the Redis server: shared, or alone.
+#[allow(dead_code)] // held for its drop
+enum RedisHold {
+    Shared(tokio::sync::RwLockReadGuard<'static, ()>),
+    Alone(tokio::sync::RwLockWriteGuard<'static, ()>),
+}
+
 /// A deployment's shared parts: the database URL (a schema of its own) and
 /// the Redis URL with a channel prefix of its own.
 #[derive(Clone)]
@@ -25,9 +37,15 @@ struct Deployment {
     database_url: String,
     redis_url: String,
     prefix: String,
+    _hold: Arc<RedisHold>,
 }
 
+/// A deployment sharing the Redis server with the other tests.
 async fn deployment() -> Option<Deployment> {
+    deployment_holding(false).await
+}
+
+async fn deployment_holding(alone: bool) -> Option<Deployment> {
     let (Ok(database), Ok(redis_url)) =
         (std::env::var("REYNARD_TEST_DATABASE_URL"), std::env::var("REYNARD_TEST_REDIS_URL"))
     else {
@@ -45,7 +63,8 @@ async fn deployment() -> Option<Deployment> {
     admin.close().await;
     let sep = if database.contains('?') { '&' } else { '?' };
     let database_url = format!("{database}{sep}options=-c%20search_path%3D{schema}");
-    Some(Deployment { database_url, redis_url, prefix: format!("test-{unique}") })
+    let hold = if alone { RedisHold::Alone(REDIS.write().await) } else { RedisHold::Shared(REDIS.read().await) };
+    Some(Deployment { database_url, redis_url, prefix: format!("test-{unique}"), _hold: Arc::new(hold) })
 }
 
 impl Deployment {
@@ -106,7 +125,7 @@ async fn edits_on_three_processes_converge_and_are_all_stored() {
 
 #[tokio::test]
 async fn redis_dropping_its_connections_loses_nothing() {
-    let Some(deployment) = deployment().await else { return };
+    let Some(deployment) = deployment_holding(true).await else { return };
     let (a, b) = (deployment.process(|_| {}).await, deployment.process(|_| {}).await);
     let owner = a.signup("owner@example.org").await;
     let (_, doc) = shared_document(&a, &owner).await;

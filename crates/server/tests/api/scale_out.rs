@@ -1,13 +1,15 @@
 //! Two servers on one database and one fan-out, as two processes of a
 //! scaled-out deployment: clients on either converge, sequence conflicts are
-//! resolved by catching up from the log, and lost fan-out messages are filled
-//! from the log.
+//! resolved by catching up from the log, lost fan-out messages are filled
+//! from the log, and access changes missed while the bus was cut are applied
+//! when it comes back.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reynard_bus::{Bus, Delivery, Payload, Published, SubscriptionId, Topic};
+use reqwest::{Method, StatusCode};
+use reynard_bus::{Bus, Delivery, Payload, ProcessId, Published, SubscriptionId, Topic};
 use reynard_fanout::InProcessFanout;
 use reynard_proto::DocumentId;
 use serde_json::json;
@@ -31,6 +33,47 @@ impl Bus for LossyFanout {
                 self.dropped.lock().unwrap().push(*seq);
                 return;
             }
+        }
+        self.inner.publish(event);
+    }
+
+    fn subscribe(&self, topic: &Topic, deliver: Delivery) -> SubscriptionId {
+        self.inner.subscribe(topic, deliver)
+    }
+
+    fn unsubscribe(&self, topic: &Topic, id: SubscriptionId) {
+        self.inner.unsubscribe(topic, id)
+    }
+
+    fn has_peers(&self, topic: &Topic, subscribed: SubscriptionId) -> bool {
+        self.inner.has_peers(topic, subscribed)
+    }
+}
+
+/// A fan-out that loses every access change while it is cut, as a bus does
+/// while its connection to the other processes is down, and says that events
+/// may have been missed when it heals.
+#[derive(Debug, Default)]
+struct CuttableControl {
+    inner: InProcessFanout,
+    cut: AtomicBool,
+}
+
+impl CuttableControl {
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+    }
+
+    fn heal(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+        self.inner.publish(Published { origin: ProcessId(0), topic: Topic::Control, payload: Payload::Resync });
+    }
+}
+
+impl Bus for CuttableControl {
+    fn publish(&self, event: Published) {
+        if event.topic == Topic::Control && self.cut.load(Ordering::SeqCst) {
+            return;
         }
         self.inner.publish(event);
     }
@@ -171,4 +214,52 @@ async fn an_update_that_does_not_apply_closes_the_room_and_stays_in_the_log() {
     assert!(logged_seqs(&store, &other).await.contains(&2), "the entry that does not apply is kept");
     server.stop().await.unwrap();
     assert!(logged_seqs(&store, &other).await.contains(&2), "not folded away at shutdown either");
+}
+
+#[tokio::test]
+async fn access_changes_missed_while_the_bus_was_cut_apply_when_it_heals() {
+    let bus = Arc::new(CuttableControl::default());
+    let (a, b, _dir) = pair(bus.clone()).await;
+    let owner = a.signup("owner@example.org").await;
+    let ws = a.workspace(&owner, "Team").await;
+    let (_, doc) =
+        a.post(&format!("/api/v1/workspaces/{ws}/documents"), &owner.token, json!({ "path": "a.txt" })).await;
+    let doc = doc["id"].as_str().unwrap().to_owned();
+    let (leaving, demoted) = (a.signup("leaving@example.org").await, a.signup("demoted@example.org").await);
+    a.add(&owner, &ws, &leaving, "editor").await;
+    a.add(&owner, &ws, &demoted, "editor").await;
+    let synced = |user: &crate::support::TestUser| {
+        let token = user.token.clone();
+        let (b, doc) = (&b, &doc);
+        async move {
+            let mut client = Client::connect(b, doc, &token).await;
+            client.until("the initial sync", |c| c.text().is_empty()).await;
+            client
+        }
+    };
+    let mut leaving_socket = synced(&leaving).await;
+    let mut demoted_socket = synced(&demoted).await;
+    let mut owner_socket = synced(&owner).await;
+
+    // On A, while B hears nothing: a removal, a downgrade, a sign-out.
+    bus.cut();
+    let member = |user: &crate::support::TestUser| format!("/api/v1/workspaces/{ws}/members/{}", user.id);
+    let (status, _) = a.call(Method::DELETE, &member(&leaving), Some(&owner.token), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) =
+        a.call(Method::PATCH, &member(&demoted), Some(&owner.token), Some(json!({ "role": "viewer" }))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = a.call(Method::POST, "/api/v1/auth/logout", Some(&owner.token), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // B missed all three: its sockets are still open.
+    let still_open = tokio::time::timeout(Duration::from_millis(300), leaving_socket.closed()).await;
+    assert!(still_open.is_err(), "the removal was not lost: {still_open:?}");
+
+    bus.heal();
+    assert_eq!(leaving_socket.closed().await, (1008, "your access to this workspace was removed".to_owned()));
+    assert_eq!(owner_socket.closed().await, (1008, "signed out".to_owned()));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    demoted_socket.insert(0, "refused;").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(crate::collab::content(&b, &doc, &demoted.token).await, "", "the viewer's edit is refused on B");
 }
