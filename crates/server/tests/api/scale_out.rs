@@ -17,49 +17,20 @@ use serde_json::json;
 use crate::collab::Client;
 use crate::support::TestServer;
 
-/// A fan-out that loses the updates whose number `drop` selects.
+/// A fan-out that loses messages, as a real one does: every third update
+/// when `lose_updates` is set, and every access change while it is cut (as
+/// while its connection to the other processes is down); healing says that
+/// events may have been missed.
 #[derive(Debug, Default)]
 struct LossyFanout {
     inner: InProcessFanout,
+    lose_updates: bool,
     updates: AtomicUsize,
     dropped: Mutex<Vec<i64>>,
-}
-
-impl Bus for LossyFanout {
-    fn publish(&self, event: Published) {
-        if let Payload::Update { seq, .. } = &event.payload {
-            // Lose every third update.
-            if self.updates.fetch_add(1, Ordering::Relaxed).is_multiple_of(3) {
-                self.dropped.lock().unwrap().push(*seq);
-                return;
-            }
-        }
-        self.inner.publish(event);
-    }
-
-    fn subscribe(&self, topic: &Topic, deliver: Delivery) -> SubscriptionId {
-        self.inner.subscribe(topic, deliver)
-    }
-
-    fn unsubscribe(&self, topic: &Topic, id: SubscriptionId) {
-        self.inner.unsubscribe(topic, id)
-    }
-
-    fn has_peers(&self, topic: &Topic, subscribed: SubscriptionId) -> bool {
-        self.inner.has_peers(topic, subscribed)
-    }
-}
-
-/// A fan-out that loses every access change while it is cut, as a bus does
-/// while its connection to the other processes is down, and says that events
-/// may have been missed when it heals.
-#[derive(Debug, Default)]
-struct CuttableControl {
-    inner: InProcessFanout,
     cut: AtomicBool,
 }
 
-impl CuttableControl {
+impl LossyFanout {
     fn cut(&self) {
         self.cut.store(true, Ordering::SeqCst);
     }
@@ -70,8 +41,14 @@ impl CuttableControl {
     }
 }
 
-impl Bus for CuttableControl {
+impl Bus for LossyFanout {
     fn publish(&self, event: Published) {
+        if let (true, Payload::Update { seq, .. }) = (self.lose_updates, &event.payload)
+            && self.updates.fetch_add(1, Ordering::Relaxed).is_multiple_of(3)
+        {
+            self.dropped.lock().unwrap().push(*seq);
+            return;
+        }
         if event.topic == Topic::Control && self.cut.load(Ordering::SeqCst) {
             return;
         }
@@ -131,7 +108,7 @@ async fn clients_on_two_servers_converge_through_the_fanout_and_the_log() {
 
 #[tokio::test]
 async fn lost_fanout_messages_are_caught_up_from_the_log() {
-    let lossy = Arc::new(LossyFanout::default());
+    let lossy = Arc::new(LossyFanout { lose_updates: true, ..LossyFanout::default() });
     let (a, b, _dir) = pair(lossy.clone()).await;
     let (doc, token) = shared_document(&a).await;
     let mut writer = Client::connect(&a, &doc, &token).await;
@@ -218,7 +195,7 @@ async fn an_update_that_does_not_apply_closes_the_room_and_stays_in_the_log() {
 
 #[tokio::test]
 async fn access_changes_missed_while_the_bus_was_cut_apply_when_it_heals() {
-    let bus = Arc::new(CuttableControl::default());
+    let bus = Arc::new(LossyFanout::default());
     let (a, b, _dir) = pair(bus.clone()).await;
     let owner = a.signup("owner@example.org").await;
     let ws = a.workspace(&owner, "Team").await;
