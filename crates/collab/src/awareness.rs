@@ -100,16 +100,23 @@ pub fn decode_awareness_update(payload: &[u8]) -> Result<Vec<AwarenessEntry<'_>>
         if state.len() > MAX_STATE_BYTES {
             return Err(ProtocolError::AwarenessStateTooLarge { client_id, size: state.len(), max: MAX_STATE_BYTES });
         }
-        let value: serde_json::Value = serde_json::from_str(state)
+        // Checked as JSON without building it: most states are echoes, and a
+        // tree of values per echo is most of what relaying them costs.
+        serde_json::from_str::<serde::de::IgnoredAny>(state)
             .map_err(|error| ProtocolError::InvalidAwarenessState { client_id, reason: error.to_string() })?;
         // `JSON.parse(" null ")` is null too: keep one spelling of a removal.
-        let state = if value.is_null() { NULL_STATE } else { state };
+        let state = if is_null(state) { NULL_STATE } else { state };
         entries.push(AwarenessEntry { client_id, clock, state });
     }
     if !reader.is_empty() {
         return Err(ProtocolError::TrailingBytes { count: reader.remaining() });
     }
     Ok(entries)
+}
+
+/// Whether valid JSON `text` is `null` (JSON allows whitespace around it).
+fn is_null(text: &str) -> bool {
+    text.trim_matches([' ', '\t', '\n', '\r']) == "null"
 }
 
 /// Encodes awareness entries as an awareness update payload (without the message type).
@@ -741,6 +748,15 @@ mod tests {
         // A newer state of the same user's client is a takeover (a reconnecting tab).
         apply(&mut registry, last, &[(1, 2, r#"{"tab":"moved"}"#)]);
         assert_eq!(registry.owner(1), Some(last));
+    }
+
+    #[test]
+    fn only_json_null_is_a_removal() {
+        let encoded = payload(&[(1, 1, "\t null\n"), (2, 1, r#""null""#), (3, 1, "[null]")]);
+        let decoded = decode_awareness_update(&encoded).unwrap();
+        let states: Vec<&str> = decoded.iter().map(|entry| entry.state).collect();
+        assert_eq!(states, [NULL_STATE, r#""null""#, "[null]"]);
+        assert!(decode_awareness_update(&payload(&[(1, 1, "null null")])).is_err());
     }
 
     #[test]
