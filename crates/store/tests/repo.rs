@@ -180,6 +180,7 @@ async fn sessions_expire_and_revoke(store: &Store) {
     assert_eq!(store.user_for_session("live").await.unwrap().unwrap().id, id);
     assert!(store.user_for_session("old").await.unwrap().is_none(), "expired sessions do not authenticate");
     assert!(store.user_for_session("unknown").await.unwrap().is_none());
+    assert_eq!(store.unexpired_session_hashes().await.unwrap(), ["live"], "what connections are checked against");
     assert!(store.delete_session("live").await.unwrap());
     assert!(!store.delete_session("live").await.unwrap());
     assert!(store.user_for_session("live").await.unwrap().is_none());
@@ -234,6 +235,11 @@ async fn members_and_roles(store: &Store) {
     assert_eq!(changed.role, Role::Editor);
     let roles: Vec<_> = store.members(&ws.id).await.unwrap().into_iter().map(|m| (m.user_id, m.role)).collect();
     assert_eq!(roles, [(owner.clone(), Role::Owner), (bob.clone(), Role::Editor)]);
+    let mut all = store.all_memberships().await.unwrap();
+    all.sort_by(|x, y| x.1.as_str().cmp(y.1.as_str()));
+    let mut expected = vec![(ws.id.clone(), owner.clone(), Role::Owner), (ws.id.clone(), bob.clone(), Role::Editor)];
+    expected.sort_by(|x, y| x.1.as_str().cmp(y.1.as_str()));
+    assert_eq!(all, expected);
 
     store.remove_member(&ws.id, &bob).await.unwrap();
     assert_eq!(store.workspace_access(&ws.id, &bob).await.unwrap(), Access::NotMember);

@@ -23,13 +23,6 @@ use crate::support::{TestServer, TestUser};
 /// of this file does.
 static REDIS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
-/// A test's hold on the Redis server: shared, or alone.
-#[allow(dead_code)] // held for its drop
-enum RedisHold {
-    Shared(tokio::sync::RwLockReadGuard<'static, ()>),
-    Alone(tokio::sync::RwLockWriteGuard<'static, ()>),
-}
-
 /// A deployment's shared parts: the database URL (a schema of its own) and
 /// the Redis URL with a channel prefix of its own.
 #[derive(Clone)]
@@ -37,7 +30,8 @@ struct Deployment {
     database_url: String,
     redis_url: String,
     prefix: String,
-    _hold: Arc<RedisHold>,
+    /// The test's hold on the Redis server (shared, or alone), until it ends.
+    _hold: Arc<dyn std::any::Any + Send + Sync>,
 }
 
 /// A deployment sharing the Redis server with the other tests.
@@ -63,8 +57,9 @@ async fn deployment_holding(alone: bool) -> Option<Deployment> {
     admin.close().await;
     let sep = if database.contains('?') { '&' } else { '?' };
     let database_url = format!("{database}{sep}options=-c%20search_path%3D{schema}");
-    let hold = if alone { RedisHold::Alone(REDIS.write().await) } else { RedisHold::Shared(REDIS.read().await) };
-    Some(Deployment { database_url, redis_url, prefix: format!("test-{unique}"), _hold: Arc::new(hold) })
+    let hold: Arc<dyn std::any::Any + Send + Sync> =
+        if alone { Arc::new(REDIS.write().await) } else { Arc::new(REDIS.read().await) };
+    Some(Deployment { database_url, redis_url, prefix: format!("test-{unique}"), _hold: hold })
 }
 
 impl Deployment {
