@@ -105,6 +105,10 @@ fn bus_check_after(bus: &Arc<dyn Bus>) -> Option<Instant> {
 
 /// Runs the room of `doc` until it is idle past the grace period, shut down, or
 /// its storage fails.
+///
+/// Every await but the wait for events is boxed: this future lives as long as
+/// the room, and would otherwise reserve room for the largest of them (a batch's
+/// commit and flush) while the room waits.
 pub async fn run(
     context: RoomContext,
     doc: DocumentId,
@@ -113,12 +117,12 @@ pub async fn run(
 ) {
     let span = tracing::info_span!("room", doc = %doc);
     async move {
-        let mut task = match RoomTask::load(&context, doc.clone(), tx).await {
+        let mut task = match Box::pin(RoomTask::load(&context, doc.clone(), tx)).await {
             Ok(task) => task,
             Err(err) => {
                 tracing::error!(%err, "could not load document");
                 context.registry.forget(&doc, &mut rx);
-                fail_pending(&mut rx, &err.to_string()).await;
+                Box::pin(fail_pending(&mut rx, &err.to_string())).await;
                 return;
             }
         };
@@ -138,26 +142,26 @@ pub async fn run(
                     if task.next_check.is_some_and(|at| at <= Instant::now()) {
                         task.next_check = Some(Instant::now() + LOG_CHECK_EVERY);
                         task.remove_ghosts();
-                        if task.log_is_ahead().await {
+                        if Box::pin(task.log_is_ahead()).await {
                             let resync = reynard_bus::Published {
                                 origin: task.process,
                                 topic: task.topic.clone(),
                                 payload: reynard_bus::Payload::Resync,
                             };
-                            if task.handle_batch(vec![RoomEvent::Remote(resync)]).await.is_break() {
+                            if Box::pin(task.handle_batch(vec![RoomEvent::Remote(resync)])).await.is_break() {
                                 context.registry.forget(&doc, &mut rx);
                                 break;
                             }
                         }
                     }
                     if task.auto_version_due().is_some_and(|due| due <= Instant::now()) {
-                        task.auto_version().await;
+                        Box::pin(task.auto_version()).await;
                     }
                     if evict_at.is_some_and(|at| at <= Instant::now()) {
                         // Version and compact while still registered, so that a task
                         // that starts after this one loads the finished state.
-                        task.auto_version().await;
-                        task.snapshot().await;
+                        Box::pin(task.auto_version()).await;
+                        Box::pin(task.snapshot()).await;
                         if context.registry.try_retire(&doc, &mut rx) {
                             break;
                         }
@@ -173,13 +177,13 @@ pub async fn run(
                     Err(_) => break,
                 }
             }
-            if task.handle_batch(batch).await.is_break() {
+            if Box::pin(task.handle_batch(batch)).await.is_break() {
                 context.registry.forget(&doc, &mut rx);
                 break;
             }
             idle_since = if task.clients.is_empty() { idle_since.or(Some(Instant::now())) } else { None };
         }
-        task.snapshot().await;
+        Box::pin(task.snapshot()).await;
         task.unsubscribe();
         // Events that raced with the stop go to the document's next task.
         let mut left = Vec::new();
