@@ -6,8 +6,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -23,15 +21,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::ws::connection::{self, Flow, FrameHandler};
 use crate::ws::connections::{Holder, session_key};
+use crate::ws::handshake::{Socket, UpgradeRejection, WebSocketUpgrade};
 use crate::ws::io::{FrameKind, close};
 use crate::ws::outbox::{self, Inbox, Next, Outbox};
 use crate::ws::upgrade as ws_upgrade;
 use crate::ws::{ACCESS_REMOVED, SIGNED_OUT, close_code};
-
-/// Read buffer of one connection. The WebSocket library allocates it up front
-/// (128 KiB by default), which would dominate the memory of idle connections;
-/// larger messages are read in several chunks.
-const READ_BUFFER_BYTES: usize = 1024;
 
 /// The upgrade handler: checks the token (`?token=`, bearer or cookie) and the
 /// caller's role in the document's workspace before accepting the WebSocket,
@@ -42,7 +36,7 @@ pub async fn collab_socket(
     Path(doc): Path<DocumentId>,
     Query(params): Query<HashMap<String, String>>,
     parts: Parts,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    upgrade: Result<WebSocketUpgrade, UpgradeRejection>,
 ) -> ApiResult<Response> {
     let (user, session) = ws_upgrade::session_user(&state, &params, &parts).await?;
     let document = state.store.document(&doc).await?.ok_or_else(|| ApiError::not_found("document"))?;
@@ -56,22 +50,24 @@ pub async fn collab_socket(
     let registration = ws_upgrade::register(&state, conn, &holder, role, &session, &outbox).await?;
     let limit = config.limits.max_message_bytes;
     let metrics = state.metrics.clone();
-    let upgrade = upgrade.max_message_size(limit).max_frame_size(limit).read_buffer_size(READ_BUFFER_BYTES);
-    let connection = Connection { conn, doc, holder, session, can_write: role.can_edit_documents() };
-    Ok(upgrade.on_upgrade(move |socket| {
-        // The socket goes to the heap once: held by value, every future that
-        // passes it on would reserve room for a copy in the connection's task.
-        let mut socket = Box::new(socket);
-        async move {
-            metrics.websocket_opened();
-            run_connection(&mut socket, hub, connection, outbox, inbox).await;
-            drop(registration);
-            metrics.websocket_closed();
+    let upgrade = upgrade.max_message_size(limit);
+    let messages_per_second = config.messages_per_second;
+    // Boxed: what only joining needs is one pointer in the connection's task,
+    // which keeps what it captures for as long as the connection is open.
+    let connection =
+        Box::new(Connection { conn, doc, holder, session, can_write: role.can_edit_documents(), hub, outbox });
+    Ok(upgrade.on_upgrade(move |mut socket| async move {
+        metrics.websocket_opened();
+        // Joining is boxed too, and gives back only what the loop needs.
+        if let Some(frames) = Box::pin(join(&mut socket, connection, &inbox)).await {
+            connection::run(&mut socket, &inbox, messages_per_second, frames).await;
         }
+        drop(registration);
+        metrics.websocket_closed();
     }))
 }
 
-/// One accepted document connection.
+/// One accepted document connection, until it joined its room.
 #[derive(Debug)]
 struct Connection {
     conn: ConnId,
@@ -81,36 +77,14 @@ struct Connection {
     session: String,
     /// Whether the role seen at the upgrade may edit.
     can_write: bool,
-}
-
-/// Runs one connection in one task (the loop in [`crate::ws::connection`]):
-/// joins its room, then writes what the room queued and passes on what the
-/// client sends.
-async fn run_connection(
-    socket: &mut WebSocket,
     hub: Arc<DocHub>,
-    connection: Connection,
     outbox: Outbox,
-    inbox: Inbox,
-) {
-    let messages_per_second = hub.config().messages_per_second;
-    // Joining is boxed, and takes the connection's values and gives back only
-    // what the loop needs: the future every connection holds while it is open
-    // keeps nothing of it.
-    let Some(frames) = Box::pin(join(socket, hub, connection, outbox, &inbox)).await else { return };
-    connection::run(socket, &inbox, messages_per_second, frames).await;
 }
 
 /// Joins the connection to its room, then looks at its access again. `None`
 /// when it closed instead.
-async fn join(
-    socket: &mut WebSocket,
-    hub: Arc<DocHub>,
-    connection: Connection,
-    outbox: Outbox,
-    inbox: &Inbox,
-) -> Option<DocFrames> {
-    let Connection { conn, doc, holder, session, can_write } = connection;
+async fn join(socket: &mut Socket, connection: Box<Connection>, inbox: &Inbox) -> Option<DocFrames> {
+    let Connection { conn, doc, holder, session, can_write, hub, outbox } = *connection;
     if let Next::Close(code, reason) = inbox.next() {
         // Its access ended before it ran.
         close(socket, code, &reason).await;

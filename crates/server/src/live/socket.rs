@@ -7,8 +7,6 @@
 
 use std::collections::HashMap;
 
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -26,6 +24,7 @@ use crate::rtc::Calls;
 use crate::state::AppState;
 use crate::ws::connection::{self, Flow, FrameHandler};
 use crate::ws::connections::{Holder, session_key};
+use crate::ws::handshake::{Socket, UpgradeRejection, WebSocketUpgrade};
 use crate::ws::io::{FrameKind, close};
 use crate::ws::outbox::{self, Inbox, Next, Outbox};
 use crate::ws::upgrade as ws_upgrade;
@@ -37,16 +36,13 @@ pub const MAX_COMMAND_BYTES: usize = 16 * 1024;
 const COMMANDS_PER_SECOND: u32 = 20;
 /// Frames queued for a tab before it counts as too slow.
 const SEND_QUEUE_FRAMES: usize = 4096;
-/// Read buffer of one tab: commands are small.
-const READ_BUFFER_BYTES: usize = 1024;
-
 /// The upgrade handler.
 pub async fn live_socket(
     State(state): State<AppState>,
     Path(ws): Path<WorkspaceId>,
     Query(params): Query<HashMap<String, String>>,
     parts: Parts,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    upgrade: Result<WebSocketUpgrade, UpgradeRejection>,
 ) -> ApiResult<Response> {
     let (user, session) = ws_upgrade::session_user(&state, &params, &parts).await?;
     let role = authorize(&state, &ws, &user.id, Role::can_chat, "open its live socket").await?;
@@ -56,20 +52,14 @@ pub async fn live_socket(
     let holder = Holder { user: user.id.clone(), session: session_key(&session), workspace: ws.clone() };
     let registration = ws_upgrade::register(&state, conn, &holder, role, &session, &outbox).await?;
     let metrics = state.metrics.clone();
-    let upgrade = upgrade
-        .max_message_size(MAX_COMMAND_BYTES)
-        .max_frame_size(MAX_COMMAND_BYTES)
-        .read_buffer_size(READ_BUFFER_BYTES);
+    let upgrade = upgrade.max_message_size(MAX_COMMAND_BYTES);
     let tab = TabConnection { conn, ws, holder, session, name: user.name };
     let (live, store, calls) = (state.live.clone(), state.store.clone(), state.rtc.calls.clone());
-    Ok(upgrade.on_upgrade(move |socket| {
-        let mut socket = Box::new(socket);
-        async move {
-            metrics.websocket_opened();
-            run_tab(&mut socket, &live, &store, &calls, tab, outbox, inbox).await;
-            drop(registration);
-            metrics.websocket_closed();
-        }
+    Ok(upgrade.on_upgrade(move |mut socket| async move {
+        metrics.websocket_opened();
+        run_tab(&mut socket, &live, &store, &calls, tab, outbox, inbox).await;
+        drop(registration);
+        metrics.websocket_closed();
     }))
 }
 
@@ -88,7 +78,7 @@ struct TabConnection {
 /// it with its workspace, then writes its queue as text frames and carries out
 /// its commands.
 async fn run_tab(
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     live: &LiveHub,
     store: &Store,
     calls: &Calls,
@@ -105,7 +95,7 @@ async fn run_tab(
 /// Registers the tab with its workspace, then looks at its access again. `None`
 /// when it closed instead.
 async fn open_tab<'a>(
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     live: &'a LiveHub,
     store: &'a Store,
     calls: &Calls,

@@ -9,8 +9,6 @@
 
 use std::collections::HashMap;
 
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
 use axum::response::Response;
@@ -27,6 +25,7 @@ use crate::state::AppState;
 use crate::ws::close_code;
 use crate::ws::connection::{self, Flow, FrameHandler};
 use crate::ws::connections::{Holder, session_key};
+use crate::ws::handshake::{Socket, UpgradeRejection, WebSocketUpgrade};
 use crate::ws::io::{FrameKind, close};
 use crate::ws::outbox;
 use crate::ws::upgrade as ws_upgrade;
@@ -46,7 +45,7 @@ pub async fn call_socket(
     Path(room): Path<RoomId>,
     Query(params): Query<HashMap<String, String>>,
     parts: Parts,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    upgrade: Result<WebSocketUpgrade, UpgradeRejection>,
 ) -> ApiResult<Response> {
     let (user, session) = ws_upgrade::session_user(&state, &params, &parts).await?;
     let (room_view, role) = room_access(&state, &room, &user.id, Role::can_join_calls, "join calls").await?;
@@ -59,7 +58,7 @@ pub async fn call_socket(
     let workspace = room_view.workspace_id.clone();
     let holder = Holder { user: user.id.clone(), session: session_key(&session), workspace: workspace.clone() };
     let registration = ws_upgrade::register(&state, conn, &holder, role, &session, &outbox).await?;
-    let upgrade = upgrade.max_message_size(MAX_FRAME_BYTES).max_frame_size(MAX_FRAME_BYTES);
+    let upgrade = upgrade.max_message_size(MAX_FRAME_BYTES);
     let calls = state.rtc.calls.clone();
     let metrics = state.metrics.clone();
     let participant = ParticipantId::new(uuid::Uuid::new_v4().to_string());
@@ -97,7 +96,7 @@ pub async fn call_socket(
 }
 
 async fn run_participant(
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     calls: &Calls,
     room: RoomId,
     participant: ParticipantId,

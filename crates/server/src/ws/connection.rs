@@ -3,7 +3,7 @@
 //! for either more to write or the client's next frame. The loop owns what is
 //! the same for every endpoint — the frame kind (a frame of the other kind
 //! closes with 1003), the message rate (1008), read errors turned into close
-//! codes (1009, 1007), the closing handshake — and hands each frame to the
+//! codes (1002, 1009, 1007), the closing handshake — and hands each frame to the
 //! endpoint's [`FrameHandler`], which also says which frames it speaks.
 //!
 //! Writing and reading take turns, which costs nothing (a handler passes a
@@ -12,13 +12,14 @@
 
 use std::future::Future;
 
-use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
 
 use super::close_code;
-use super::io::{FrameKind, close, read_error_code, write_queued};
+use super::handshake::Socket;
+use super::io::{FrameKind, close, finish, write_queued};
 use super::outbox::Inbox;
 use super::rate::MessageRate;
+use super::socket::Message;
 
 /// What a connection does after one of its frames was handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +57,7 @@ const RATE_LIMIT_EXCEEDED: &str = "rate limit exceeded";
 /// `async` block, which holds what it captures once (an `async fn` would also
 /// keep a copy of its arguments), with the handler moved in.
 pub fn run<'a, H: FrameHandler + Send + 'a>(
-    socket: &'a mut WebSocket,
+    socket: &'a mut Socket,
     inbox: &'a Inbox,
     messages_per_second: u32,
     mut handler: H,
@@ -77,16 +78,24 @@ pub fn run<'a, H: FrameHandler + Send + 'a>(
                 message = socket.recv() => message,
             } {
                 Some(Ok(Message::Binary(data))) if H::FRAMES == FrameKind::Binary => data,
-                Some(Ok(Message::Text(text))) if H::FRAMES == FrameKind::Text => Bytes::from(text),
+                Some(Ok(Message::Text(text))) if H::FRAMES == FrameKind::Text => text,
                 Some(Ok(Message::Binary(_) | Message::Text(_))) => {
                     break Some((close_code::UNSUPPORTED, H::WRONG_FRAME_REASON.to_owned()));
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                // The socket queued the pong; the next turn writes it. Pings
+                // count against the rate like any frame.
+                Some(Ok(Message::Ping | Message::Pong)) if rate.allow() => continue,
+                Some(Ok(Message::Ping | Message::Pong)) => {
+                    break Some((close_code::POLICY, RATE_LIMIT_EXCEEDED.to_owned()));
+                }
+                // The socket queued the reply to the client's close.
                 Some(Ok(Message::Close(_))) | None => break None,
                 Some(Err(err)) => {
-                    let (code, text) = read_error_code(&err);
-                    tracing::debug!(%text, "websocket read failed");
-                    break Some((code, text));
+                    tracing::debug!(%err, "websocket read failed");
+                    match err.close_code() {
+                        Some(code) => break Some((code, err.to_string())),
+                        None => break None,
+                    }
                 }
             };
             if !rate.allow() {
@@ -98,8 +107,10 @@ pub fn run<'a, H: FrameHandler + Send + 'a>(
             }
         };
         handler.on_end().await;
-        if let Some((code, reason)) = closing {
-            close(socket, code, &reason).await;
+        // Boxed, as they hold a timer: the future would keep room for it all along.
+        match closing {
+            Some((code, reason)) => Box::pin(close(socket, code, &reason)).await,
+            None => Box::pin(finish(socket)).await,
         }
     }
 }

@@ -2,14 +2,21 @@
 //! live endpoint; each says whether its frames are binary (y-websocket) or text
 //! (JSON).
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use bytes::Bytes;
-use futures_util::SinkExt;
+use std::time::Duration;
 
+use bytes::Bytes;
+
+use super::handshake::Socket;
 use super::outbox::{Inbox, Next};
 
 /// Most queued frames written to a connection between two flushes.
 const MAX_FRAMES_PER_FLUSH: usize = 64;
+
+/// Most bytes gathered for one write.
+const MAX_BYTES_PER_FLUSH: usize = 256 * 1024;
+
+/// How long a close frame may take to leave; a client that does not read is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How an endpoint's queued frames go on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,45 +27,45 @@ pub enum FrameKind {
 }
 
 impl FrameKind {
-    fn message(self, bytes: Bytes) -> Message {
-        match self {
-            FrameKind::Binary => Message::Binary(bytes),
-            // Not UTF-8 is unreachable by construction; a binary frame is the honest fallback.
-            FrameKind::Text => Utf8Bytes::try_from(bytes.clone()).map_or(Message::Binary(bytes), Message::Text),
-        }
+    /// Whether `bytes` go out as a text frame. Not UTF-8 is unreachable by
+    /// construction for text endpoints; a binary frame is the honest fallback.
+    fn is_text(self, bytes: &Bytes) -> bool {
+        self == FrameKind::Text && std::str::from_utf8(bytes).is_ok()
     }
 }
 
-/// Writes every frame queued, then flushes once: one write to the socket for a
-/// burst instead of one per frame. Returns the close the service asked for, if
-/// any; `Err` when the socket failed, or when a write blocked on a client that
-/// does not read until the service gave up on it.
-pub async fn write_queued(socket: &mut WebSocket, inbox: &Inbox, kind: FrameKind) -> Result<Option<(u16, String)>, ()> {
-    let mut written = 0;
-    loop {
+/// Writes every frame queued, gathered into few writes to the socket. Returns
+/// the close the service asked for, if any; `Err` when the socket failed, or
+/// when a write blocked on a client that does not read until the service gave
+/// up on it.
+pub async fn write_queued(socket: &mut Socket, inbox: &Inbox, kind: FrameKind) -> Result<Option<(u16, String)>, ()> {
+    let mut gathered = 0;
+    let closing = loop {
         match inbox.next() {
             Next::Frame(bytes) => {
-                unless_closed(inbox, socket.feed(kind.message(bytes))).await?;
-                written += 1;
-                if written % MAX_FRAMES_PER_FLUSH == 0 {
+                socket.queue(&bytes, kind.is_text(&bytes));
+                gathered += 1;
+                if gathered == MAX_FRAMES_PER_FLUSH || socket.pending() >= MAX_BYTES_PER_FLUSH {
                     unless_closed(inbox, socket.flush()).await?;
+                    gathered = 0;
                 }
             }
-            Next::Close(code, reason) => return Ok(Some((code, reason))),
-            Next::Empty => break,
+            Next::Close(code, reason) => break Some((code, reason)),
+            Next::Empty => break None,
         }
-    }
-    if written % MAX_FRAMES_PER_FLUSH != 0 {
+    };
+    // Also what the socket queued itself (a pong).
+    if closing.is_none() && socket.pending() > 0 {
         unless_closed(inbox, socket.flush()).await?;
     }
-    Ok(None)
+    Ok(closing)
 }
 
 /// Runs a write, which blocks while the client does not read. The service keeps
 /// queueing meanwhile; once the queue overflows it closes the connection, and
 /// the write is abandoned: the socket is dropped, as no close frame can pass a
 /// full buffer.
-async fn unless_closed(inbox: &Inbox, write: impl Future<Output = Result<(), axum::Error>>) -> Result<(), ()> {
+async fn unless_closed(inbox: &Inbox, write: impl Future<Output = std::io::Result<()>>) -> Result<(), ()> {
     let mut write = std::pin::pin!(write);
     loop {
         tokio::select! {
@@ -73,42 +80,15 @@ async fn unless_closed(inbox: &Inbox, write: impl Future<Output = Result<(), axu
     }
 }
 
-/// Sends a close frame (best effort) and closes the socket.
-pub async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
-    let frame = CloseFrame { code, reason: truncate_reason(reason).into() };
-    let _ = socket.send(Message::Close(Some(frame))).await;
-    let _ = socket.close().await;
+/// Sends what is queued and a close frame (best effort, for a few seconds),
+/// and ends the connection.
+pub async fn close(socket: &mut Socket, code: u16, reason: &str) {
+    socket.queue_close(code, reason);
+    finish(socket).await;
 }
 
-/// The close code for a failed read: too big, or not valid.
-pub fn read_error_code(err: &axum::Error) -> (u16, String) {
-    let text = err.to_string();
-    let code = if text.contains("too long") || text.contains("Space limit") {
-        super::close_code::TOO_BIG
-    } else {
-        super::close_code::INVALID_DATA
-    };
-    (code, text)
-}
-
-/// Close reasons are limited to 123 bytes by the WebSocket protocol.
-fn truncate_reason(reason: &str) -> String {
-    let mut end = reason.len().min(123);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    reason[..end].to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn close_reasons_are_cut_at_a_character_boundary_within_123_bytes() {
-        let reason = "é".repeat(100);
-        let cut = truncate_reason(&reason);
-        assert!(cut.len() <= 123 && cut.chars().all(|c| c == 'é'));
-        assert_eq!(truncate_reason("short"), "short");
-    }
+/// Sends what is queued (the reply to a client's close frame, usually) for a
+/// few seconds at most, and ends the connection.
+pub async fn finish(socket: &mut Socket) {
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.shutdown()).await;
 }

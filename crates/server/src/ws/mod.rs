@@ -16,12 +16,18 @@
 //! - [`rate`]: [`rate::MessageRate`], the token bucket a connection's reads go through.
 //! - [`io`]: writing queued frames (binary or text) to a socket, and closing it
 //!   with a code and reason.
+//! - [`handshake`]: the upgrade request checked, `101 Switching Protocols`, and
+//!   the task that runs the accepted [`handshake::Socket`].
+//! - [`socket`]: [`socket::WebSocket`], RFC 6455 framing on the upgraded
+//!   connection, built so that an idle socket holds almost nothing.
 
 pub mod connection;
 pub mod connections;
+pub mod handshake;
 pub mod io;
 pub mod outbox;
 pub mod rate;
+pub mod socket;
 pub mod upgrade;
 
 pub use outbox::Outbox;
@@ -32,6 +38,8 @@ pub mod close_code {
     pub const NORMAL: u16 = 1000;
     /// The server is going away (shutdown, document deleted).
     pub const GOING_AWAY: u16 = 1001;
+    /// A frame that breaks the WebSocket framing rules.
+    pub const PROTOCOL_ERROR: u16 = 1002;
     /// A frame type the protocol does not use (text frames on a binary protocol
     /// and the reverse).
     pub const UNSUPPORTED: u16 = 1003;

@@ -6,8 +6,6 @@
 
 use std::collections::HashMap;
 
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use reynard_auth::hash_token;
@@ -16,6 +14,7 @@ use reynard_proto::Role;
 use reynard_store::User;
 
 use super::connections::{Holder, Registration};
+use super::handshake::{UpgradeRejection, WebSocketUpgrade};
 use super::outbox::Outbox;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::presented_token;
@@ -34,14 +33,8 @@ pub async fn session_user(
 }
 
 /// The upgrade, or 426 for a plain HTTP request.
-pub fn websocket_required(upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> ApiResult<WebSocketUpgrade> {
-    upgrade.map_err(|rejection| {
-        ApiError::new(
-            StatusCode::UPGRADE_REQUIRED,
-            "websocket_required",
-            format!("{rejection}: connect with a WebSocket"),
-        )
-    })
+pub fn websocket_required(upgrade: Result<WebSocketUpgrade, UpgradeRejection>) -> ApiResult<WebSocketUpgrade> {
+    upgrade.map_err(ApiError::from)
 }
 
 /// Registers connection `conn` of `holder` (whose role in the workspace is
