@@ -101,10 +101,7 @@ fn forbidden_origin() -> ApiError {
 }
 
 fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("websocket")))
+    crate::ws::handshake::has_token(headers, header::UPGRADE, "websocket")
 }
 
 /// Whether the request authenticates with a bearer token (and so never with

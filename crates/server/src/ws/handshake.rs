@@ -121,7 +121,7 @@ impl WebSocketUpgrade {
 }
 
 /// Whether a comma-separated header lists `token` (ASCII case-insensitive).
-fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
+pub(crate) fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
     headers
         .get_all(name)
         .iter()
