@@ -7,16 +7,18 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use futures_util::FutureExt;
 use reynard_bus::{Bus, ProcessId};
 use reynard_collab::ConnId;
 use reynard_proto::{DocumentId, Role, UserId, WorkspaceId};
 use reynard_store::Store;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{Semaphore, oneshot};
 
 use reynard_store::history::VersionRecord;
 
 use super::CollabConfig;
 use super::events::{Export, HubError, RoomEvent, VersionKind};
+use super::queue;
 use super::room_task::{self, RoomContext, RoomRegistry};
 use crate::liveness::Liveness;
 use crate::ws::connections::Connections;
@@ -27,7 +29,7 @@ use crate::ws::{ACCESS_REMOVED, Outbox, close_code};
 /// large frames holds the senders back instead of the server's memory).
 #[derive(Debug, Clone)]
 struct RoomHandle {
-    tx: mpsc::Sender<RoomEvent>,
+    tx: queue::Sender<RoomEvent>,
     queued_bytes: Arc<Semaphore>,
 }
 
@@ -131,7 +133,7 @@ impl DocHub {
             let tx = self.handle(doc).tx;
             match tx.send(event).await {
                 Ok(()) => return,
-                Err(mpsc::error::SendError(returned)) => event = returned,
+                Err(queue::SendError(returned)) => event = returned,
             }
         }
     }
@@ -142,17 +144,19 @@ impl DocHub {
         match rooms.get(doc) {
             Some(handle) if !handle.tx.is_closed() => handle.clone(),
             _ => {
-                let (tx, rx) = mpsc::channel(1024);
+                let (tx, rx) = queue::channel(1024);
                 let handle = RoomHandle { tx, queued_bytes: Arc::new(Semaphore::new(self.config.room_queue_bytes)) };
                 rooms.insert(doc.clone(), handle.clone());
                 let task = room_task::run(self.room_context(), doc.clone(), handle.tx.downgrade(), rx);
                 self.running.fetch_add(1, Ordering::SeqCst);
                 let hub = self.clone();
-                tokio::spawn(async move {
-                    task.await;
+                // A combinator, not an `async` block awaiting the task: such a
+                // block would hold the task's future twice (as its capture and
+                // as what it awaits) for as long as the room is open.
+                tokio::spawn(task.map(move |()| {
                     hub.running.fetch_sub(1, Ordering::SeqCst);
                     hub.stopped.notify_waiters();
-                });
+                }));
                 handle
             }
         }
@@ -204,9 +208,7 @@ impl DocHub {
                     match handle.queued_bytes.clone().try_acquire_many_owned(permit_count(&data, &self.config)) {
                         Ok(queued) => match handle.tx.try_send(RoomEvent::Frame { conn, data, queued }) {
                             Ok(()) => return,
-                            Err(mpsc::error::TrySendError::Full(event) | mpsc::error::TrySendError::Closed(event)) => {
-                                Err(event)
-                            }
+                            Err(queue::TrySendError::Full(event) | queue::TrySendError::Closed(event)) => Err(event),
                         },
                         Err(_) => Ok(data),
                     }
@@ -345,7 +347,7 @@ impl DocHub {
 }
 
 impl RoomRegistry for DocHub {
-    fn try_retire(&self, doc: &DocumentId, rx: &mut mpsc::Receiver<RoomEvent>) -> bool {
+    fn try_retire(&self, doc: &DocumentId, rx: &mut queue::Receiver<RoomEvent>) -> bool {
         let mut rooms = self.lock();
         if !rx.is_empty() {
             return false;
@@ -355,7 +357,7 @@ impl RoomRegistry for DocHub {
         true
     }
 
-    fn forget(&self, doc: &DocumentId, rx: &mut mpsc::Receiver<RoomEvent>) {
+    fn forget(&self, doc: &DocumentId, rx: &mut queue::Receiver<RoomEvent>) {
         let mut rooms = self.lock();
         rx.close();
         if rooms.get(doc).is_some_and(|handle| handle.tx.is_closed()) {

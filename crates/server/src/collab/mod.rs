@@ -14,6 +14,7 @@
 
 pub mod events;
 pub mod hub;
+pub mod queue;
 pub mod room_task;
 pub mod socket;
 

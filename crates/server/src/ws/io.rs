@@ -38,27 +38,51 @@ impl FrameKind {
 /// the close the service asked for, if any; `Err` when the socket failed, or
 /// when a write blocked on a client that does not read until the service gave
 /// up on it.
+///
+/// Every connection's task holds this future's room while it waits, so the
+/// write itself is boxed: it is made only when there is something to write.
 pub async fn write_queued(socket: &mut Socket, inbox: &Inbox, kind: FrameKind) -> Result<Option<(u16, String)>, ()> {
-    let mut gathered = 0;
-    let closing = loop {
+    loop {
+        let gathered = gather(socket, inbox, kind);
+        if let Gathered::Close(code, reason) = gathered {
+            // Closing writes what was gathered before the close frame.
+            return Ok(Some((code, reason)));
+        }
+        // Also what the socket queued itself (a pong).
+        if socket.pending() > 0 {
+            Box::pin(unless_closed(inbox, socket.flush())).await?;
+        }
+        if let Gathered::Drained = gathered {
+            return Ok(None);
+        }
+    }
+}
+
+/// What [`gather`] stopped at.
+enum Gathered {
+    /// The queue is empty.
+    Drained,
+    /// A flush's worth of frames was gathered; more are queued.
+    Full,
+    /// The service closes the connection.
+    Close(u16, String),
+}
+
+/// Moves queued frames into the socket's write buffer, up to a flush's worth.
+fn gather(socket: &mut Socket, inbox: &Inbox, kind: FrameKind) -> Gathered {
+    for _ in 0..MAX_FRAMES_PER_FLUSH {
         match inbox.next() {
             Next::Frame(bytes) => {
                 socket.queue(&bytes, kind.is_text(&bytes));
-                gathered += 1;
-                if gathered == MAX_FRAMES_PER_FLUSH || socket.pending() >= MAX_BYTES_PER_FLUSH {
-                    unless_closed(inbox, socket.flush()).await?;
-                    gathered = 0;
+                if socket.pending() >= MAX_BYTES_PER_FLUSH {
+                    return Gathered::Full;
                 }
             }
-            Next::Close(code, reason) => break Some((code, reason)),
-            Next::Empty => break None,
+            Next::Close(code, reason) => return Gathered::Close(code, reason),
+            Next::Empty => return Gathered::Drained,
         }
-    };
-    // Also what the socket queued itself (a pong).
-    if closing.is_none() && socket.pending() > 0 {
-        unless_closed(inbox, socket.flush()).await?;
     }
-    Ok(closing)
+    Gathered::Full
 }
 
 /// Runs a write, which blocks while the client does not read. The service keeps

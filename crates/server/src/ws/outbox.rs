@@ -16,9 +16,6 @@ use tokio::sync::Notify;
 
 use super::close_code;
 
-/// Capacity a drained queue keeps; a burst's larger buffer is given back.
-const RETAINED_CAPACITY: usize = 8;
-
 #[derive(Debug)]
 struct Shared {
     state: Mutex<State>,
@@ -183,8 +180,10 @@ impl Inbox {
                     state.close = Some((code, reason.clone()));
                     return Next::Close(code, reason);
                 }
-                if state.frames.capacity() > RETAINED_CAPACITY {
-                    state.frames.shrink_to(RETAINED_CAPACITY);
+                // A drained queue keeps no buffer: most connections are idle
+                // most of the time, and a burst allocates one again, once.
+                if state.frames.capacity() > 0 {
+                    state.frames = VecDeque::new();
                 }
                 Next::Empty
             }
@@ -274,6 +273,6 @@ mod tests {
             outbox.push(Bytes::from_static(b"x")).unwrap();
         }
         while inbox.next() != Next::Empty {}
-        assert!(inbox.shared.lock().frames.capacity() <= RETAINED_CAPACITY);
+        assert_eq!(inbox.shared.lock().frames.capacity(), 0);
     }
 }

@@ -1,12 +1,14 @@
 //! One accepted WebSocket (RFC 6455, the server's side): the client's frames
 //! read into messages, ours written, the closing handshake.
 //!
-//! Shaped for the many connections that sit idle: an open socket holds a small
-//! fixed read area and nothing else. A frame's payload is read into a buffer of
-//! exactly its size, which becomes the message; what is written is gathered
-//! for one write and released once it is written. (A general-purpose library
-//! keeps a read buffer and a write buffer per connection at their largest size
-//! so far, which was most of an idle connection's memory.)
+//! Shaped for the many connections that sit idle: an idle socket holds no
+//! buffer at all. Bytes are read into a chunk on the stack, only while the
+//! socket is polled; what a read brings beyond the message it completes is
+//! kept until it is parsed, then released. A frame's payload is read into a
+//! buffer of exactly its size, which becomes the message; what is written is
+//! gathered for one write and released once it is written. (A general-purpose
+//! library keeps a read buffer and a write buffer per connection at their
+//! largest size so far, which was most of an idle connection's memory.)
 //!
 //! No extension is negotiated, so every reserved bit must be clear. Client
 //! frames must be masked, control frames short and whole, and a message (all
@@ -15,15 +17,21 @@
 //! how each violation closes the connection.
 
 use std::io;
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::task::Poll;
 
 use bytes::{BufMut, Bytes};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use super::close_code;
 
-/// Bytes read ahead of the frame being parsed: headers and small frames. The
-/// only buffer an idle connection keeps.
-const READ_AHEAD_BYTES: usize = 256;
+/// Most bytes one read takes when no frame's payload is being read: headers,
+/// small frames, a burst of them. Read into the stack, not the socket.
+const READ_CHUNK_BYTES: usize = 4096;
+
+/// Smallest step a payload buffer grows by while its bytes arrive.
+const MIN_PAYLOAD_GROWTH: usize = 256;
 
 /// What a frame's payload buffer starts with, at most: a larger one grows as
 /// its bytes arrive.
@@ -111,10 +119,9 @@ pub struct WebSocket<S> {
     io: S,
     /// Largest message (all its fragments) a client may send.
     max_message: usize,
-    /// Bytes read and not parsed yet: `read_ahead[start..end]`.
-    read_ahead: [u8; READ_AHEAD_BYTES],
+    /// Bytes read and not parsed yet: `read[start..]`; released once parsed.
+    read: Vec<u8>,
     start: usize,
-    end: usize,
     frame: Option<PartialFrame>,
     fragments: Option<Fragments>,
     /// Frames to write, and how much of them was written.
@@ -133,9 +140,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         WebSocket {
             io,
             max_message,
-            read_ahead: [0; READ_AHEAD_BYTES],
+            read: Vec::new(),
             start: 0,
-            end: 0,
             frame: None,
             fragments: None,
             out: Vec::new(),
@@ -155,7 +161,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             return None;
         }
         loop {
-            match self.parse() {
+            let parsed = self.parse();
+            if self.start == self.read.len() {
+                self.read = Vec::new();
+                self.start = 0;
+            }
+            match parsed {
                 Ok(Some(message)) => return Some(Ok(message)),
                 Ok(None) => {}
                 Err(err) => return Some(Err(err)),
@@ -169,26 +180,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         }
     }
 
-    /// Reads more bytes: straight into the payload of a frame that goes past
-    /// what was read ahead, into the read-ahead area otherwise.
+    /// Reads more bytes: straight into the payload of a frame whose header was
+    /// parsed, through a chunk on the stack into `read` otherwise.
     async fn fill(&mut self) -> io::Result<usize> {
         if let Some(frame) = self.frame.as_mut() {
             let missing = frame.len - frame.payload.len();
             if frame.payload.len() == frame.payload.capacity() {
                 // Grown as the payload arrives (doubling), not to the size the
                 // header announced: a header costs its sender nothing.
-                frame.payload.reserve(missing.min(frame.payload.capacity().max(READ_AHEAD_BYTES)));
+                frame.payload.reserve(missing.min(frame.payload.capacity().max(MIN_PAYLOAD_GROWTH)));
             }
             return self.io.read_buf(&mut (&mut frame.payload).limit(missing)).await;
         }
-        if self.start > 0 {
-            self.read_ahead.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        let n = self.io.read(&mut self.read_ahead[self.end..]).await?;
-        self.end += n;
-        Ok(n)
+        // The chunk exists only while the read is polled: a pending read has
+        // taken no bytes, so nothing is held while the client is quiet.
+        std::future::poll_fn(|cx| {
+            let mut chunk = [MaybeUninit::<u8>::uninit(); READ_CHUNK_BYTES];
+            let mut chunk = ReadBuf::uninit(&mut chunk);
+            match Pin::new(&mut self.io).poll_read(cx, &mut chunk) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
+                Poll::Ready(Ok(())) => {
+                    self.read.drain(..self.start);
+                    self.start = 0;
+                    self.read.extend_from_slice(chunk.filled());
+                    Poll::Ready(Ok(chunk.filled().len()))
+                }
+            }
+        })
+        .await
     }
 
     /// The next whole message in what was read, if there is one.
@@ -201,8 +221,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 }
             }
             let Some(frame) = self.frame.as_mut() else { return Ok(None) };
-            let take = (frame.len - frame.payload.len()).min(self.end - self.start);
-            frame.payload.extend_from_slice(&self.read_ahead[self.start..self.start + take]);
+            let take = (frame.len - frame.payload.len()).min(self.read.len() - self.start);
+            frame.payload.extend_from_slice(&self.read[self.start..self.start + take]);
             self.start += take;
             if frame.payload.len() < frame.len {
                 return Ok(None);
@@ -215,10 +235,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         }
     }
 
-    /// Parses and checks the header at the start of what was read ahead, and
+    /// Parses and checks the header at the start of what was read, and
     /// consumes it; `None` while it is incomplete.
     fn parse_header(&mut self) -> Result<Option<PartialFrame>, ReadError> {
-        let bytes = &self.read_ahead[self.start..self.end];
+        let bytes = &self.read[self.start..];
         let [first, second, ..] = *bytes else { return Ok(None) };
         let (fin, opcode) = (first & 0x80 != 0, first & 0x0F);
         if first & 0x70 != 0 {
@@ -517,6 +537,28 @@ mod tests {
                 Message::Binary(Bytes::new()),
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn frames_read_together_come_out_one_by_one_and_nothing_is_held_once_parsed() {
+        let (mut socket, mut client) = pair();
+        let mut bytes = frame(true, opcode::BINARY, b"one");
+        bytes.extend(frame(true, opcode::BINARY, &[9u8; 300]));
+        bytes.extend(frame(true, opcode::TEXT, b"three"));
+        client.write_all(&bytes).await.unwrap();
+        assert_eq!(socket.recv().await.unwrap().unwrap(), Message::Binary(Bytes::from_static(b"one")));
+        // The rest of the read waits in the socket for the next calls.
+        assert!(socket.read.len() > socket.start);
+        assert_eq!(socket.recv().await.unwrap().unwrap(), Message::Binary(Bytes::from(vec![9u8; 300])));
+        assert_eq!(socket.recv().await.unwrap().unwrap(), Message::Text(Bytes::from_static(b"three")));
+        assert_eq!(socket.read.capacity(), 0, "an idle socket keeps no read buffer");
+        // A header split across reads is kept until its frame completes, then released.
+        let split = frame(true, opcode::BINARY, &[1u8; 200]);
+        client.write_all(&split[..3]).await.unwrap();
+        assert!(tokio::time::timeout(Duration::from_millis(20), socket.recv()).await.is_err());
+        client.write_all(&split[3..]).await.unwrap();
+        assert_eq!(socket.recv().await.unwrap().unwrap(), Message::Binary(Bytes::from(vec![1u8; 200])));
+        assert_eq!(socket.read.capacity(), 0);
     }
 
     #[tokio::test]

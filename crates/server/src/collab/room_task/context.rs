@@ -7,10 +7,10 @@
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use crate::collab::queue;
 use reynard_bus::{Bus, ProcessId};
 use reynard_proto::DocumentId;
 use reynard_store::Store;
-use tokio::sync::mpsc;
 
 use crate::collab::CollabConfig;
 use crate::collab::events::RoomEvent;
@@ -20,10 +20,10 @@ pub trait RoomRegistry: Debug + Send + Sync {
     /// Called by a room task with no clients and an empty queue: removes it from
     /// the registry and closes its queue. Returns false if an event arrived
     /// meanwhile (the task goes on).
-    fn try_retire(&self, doc: &DocumentId, rx: &mut mpsc::Receiver<RoomEvent>) -> bool;
+    fn try_retire(&self, doc: &DocumentId, rx: &mut queue::Receiver<RoomEvent>) -> bool;
 
     /// Removes a stopping room task from the registry and closes its queue.
-    fn forget(&self, doc: &DocumentId, rx: &mut mpsc::Receiver<RoomEvent>);
+    fn forget(&self, doc: &DocumentId, rx: &mut queue::Receiver<RoomEvent>);
 
     /// Hands events that reached a stopped room task to the document's next task.
     fn redeliver(self: Arc<Self>, doc: DocumentId, events: Vec<RoomEvent>);

@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
+use crate::collab::queue;
 use reynard_bus::Topic;
 use reynard_collab::DocRoom;
 use reynard_collab::update_log::LogSize;
 use reynard_proto::{DocumentId, WorkspaceId};
-use tokio::sync::mpsc;
 
 use super::versions::Versions;
 use super::{RoomContext, RoomTask, replication};
@@ -20,7 +20,7 @@ impl RoomTask {
     pub(super) async fn load(
         context: &RoomContext,
         doc: DocumentId,
-        tx: mpsc::WeakSender<RoomEvent>,
+        tx: queue::WeakSender<RoomEvent>,
     ) -> Result<RoomTask, HubError> {
         let (store, config, bus) = (context.store.clone(), context.config.clone(), context.bus.clone());
         let topic = Topic::Document(doc.clone());

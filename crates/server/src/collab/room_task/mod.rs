@@ -31,15 +31,16 @@ mod snapshot;
 mod versions;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::collab::queue;
 use reynard_bus::{Bus, ProcessId, SubscriptionId, Topic};
 use reynard_collab::update_log::LogSize;
 use reynard_collab::{ConnId, DocRoom};
 use reynard_proto::{DocumentId, UserId, WorkspaceId};
 use reynard_store::Store;
-use tokio::sync::mpsc;
 use tracing::Instrument;
 
 pub use context::{RoomContext, RoomRegistry};
@@ -106,15 +107,18 @@ fn bus_check_after(bus: &Arc<dyn Bus>) -> Option<Instant> {
 /// Runs the room of `doc` until it is idle past the grace period, shut down, or
 /// its storage fails.
 ///
-/// Every await but the wait for events is boxed: this future lives as long as
-/// the room, and would otherwise reserve room for the largest of them (a batch's
-/// commit and flush) while the room waits.
-pub async fn run(
+/// This future lives as long as the room, so it is kept small:
+/// - every await but the wait for events is boxed; the future would otherwise
+///   reserve room for the largest of them (a batch's commit and flush) while
+///   the room waits;
+/// - it is one `async` block, which holds what it captures once (an `async fn`
+///   keeps its arguments besides the block it awaits).
+pub fn run(
     context: RoomContext,
     doc: DocumentId,
-    tx: mpsc::WeakSender<RoomEvent>,
-    mut rx: mpsc::Receiver<RoomEvent>,
-) {
+    tx: queue::WeakSender<RoomEvent>,
+    mut rx: queue::Receiver<RoomEvent>,
+) -> impl Future<Output = ()> + Send {
     let span = tracing::info_span!("room", doc = %doc);
     async move {
         let mut task = match Box::pin(RoomTask::load(&context, doc.clone(), tx)).await {
@@ -196,11 +200,10 @@ pub async fn run(
         tracing::debug!("room closed");
     }
     .instrument(span)
-    .await;
 }
 
 /// Answers everything queued for a room that could not load.
-async fn fail_pending(rx: &mut mpsc::Receiver<RoomEvent>, reason: &str) {
+async fn fail_pending(rx: &mut queue::Receiver<RoomEvent>, reason: &str) {
     while let Some(event) = rx.recv().await {
         let err = || HubError::Storage(reason.to_owned());
         match event {

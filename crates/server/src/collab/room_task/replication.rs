@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 
+use crate::collab::queue;
 use reynard_bus::{Bus, Payload, ProcessId, Published, SubscriptionId, Topic};
-use tokio::sync::mpsc;
 
 use super::RoomTask;
 use crate::collab::events::{HubError, RoomEvent};
@@ -21,7 +21,7 @@ pub(super) fn subscribe(
     bus: &dyn Bus,
     topic: &Topic,
     process: ProcessId,
-    tx: mpsc::WeakSender<RoomEvent>,
+    tx: queue::WeakSender<RoomEvent>,
 ) -> SubscriptionId {
     bus.subscribe(
         topic,
