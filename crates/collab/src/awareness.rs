@@ -20,6 +20,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::error::{ProtocolError, Result};
 use crate::protocol::{WireReader, encode_awareness, write_var_string, write_var_uint};
 
@@ -166,6 +168,42 @@ struct ClientState {
     user: Option<Arc<str>>,
 }
 
+/// The clientIDs one connection owns, in order: nearly always one (a browser
+/// tab's), so they are kept inline rather than in a tree node of their own.
+#[derive(Debug, Default)]
+struct ClientIds(SmallVec<[u64; 2]>);
+
+impl ClientIds {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    #[cfg(test)]
+    fn contains(&self, client_id: u64) -> bool {
+        self.0.binary_search(&client_id).is_ok()
+    }
+
+    fn insert(&mut self, client_id: u64) {
+        if let Err(at) = self.0.binary_search(&client_id) {
+            self.0.insert(at, client_id);
+        }
+    }
+
+    fn remove(&mut self, client_id: u64) {
+        if let Ok(at) = self.0.binary_search(&client_id) {
+            self.0.remove(at);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter().copied()
+    }
+}
+
 /// A removed client: the clock of its removal, and when it was removed (for eviction).
 #[derive(Debug, Clone, Copy)]
 struct RemovedClient {
@@ -179,7 +217,7 @@ pub struct AwarenessRegistry {
     /// Present clients, in clientID order (so that messages are deterministic).
     clients: BTreeMap<u64, ClientState>,
     /// The clientIDs each connection owns.
-    owned: HashMap<ConnId, BTreeSet<u64>>,
+    owned: HashMap<ConnId, ClientIds>,
     /// The signed-in user of each identified connection.
     users: HashMap<ConnId, Arc<str>>,
     /// Recently removed clients.
@@ -259,7 +297,7 @@ impl AwarenessRegistry {
     /// owns the client: a room of more than this many people (or one account's many
     /// connections) must not close its members' connections.
     pub fn check_ownership(&self, conn: ConnId, entries: &[AwarenessEntry<'_>]) -> Result<()> {
-        let owned = self.owned.get(&conn).map_or(0, BTreeSet::len);
+        let owned = self.owned.get(&conn).map_or(0, ClientIds::len);
         let claimed: BTreeSet<u64> = entries
             .iter()
             .filter(|entry| {
@@ -348,7 +386,7 @@ impl AwarenessRegistry {
         self.users.remove(&conn);
         let owned = self.owned.remove(&conn)?;
         let mut gone = Vec::with_capacity(owned.len());
-        for client_id in owned {
+        for client_id in owned.iter() {
             if let Some(client) = self.clients.get(&client_id) {
                 let clock = client.clock.saturating_add(1);
                 self.remove_client(client_id, clock);
@@ -379,7 +417,7 @@ impl AwarenessRegistry {
     /// Takes `client_id` out of `conn`'s owned set.
     fn disown(&mut self, conn: ConnId, client_id: u64) {
         if let Some(owned) = self.owned.get_mut(&conn) {
-            owned.remove(&client_id);
+            owned.remove(client_id);
             if owned.is_empty() {
                 self.owned.remove(&conn);
             }
@@ -411,7 +449,7 @@ impl AwarenessRegistry {
     pub(crate) fn check_invariants(&self) {
         for (client_id, client) in &self.clients {
             assert!(
-                self.owned.get(&client.owner).is_some_and(|owned| owned.contains(client_id)),
+                self.owned.get(&client.owner).is_some_and(|owned| owned.contains(*client_id)),
                 "client {client_id} missing from its owner's set"
             );
             assert!(!self.removed.contains_key(client_id), "client {client_id} both present and removed");
@@ -421,9 +459,9 @@ impl AwarenessRegistry {
         for (conn, owned) in &self.owned {
             assert!(!owned.is_empty(), "empty ownership set for {conn}");
             assert!(owned.len() <= MAX_CLIENTS_PER_CONNECTION, "{conn} owns too many clients");
-            for client_id in owned {
+            for client_id in owned.iter() {
                 assert_eq!(
-                    self.clients.get(client_id).map(|client| client.owner),
+                    self.clients.get(&client_id).map(|client| client.owner),
                     Some(*conn),
                     "{conn} owns {client_id} but the client says otherwise"
                 );

@@ -4,6 +4,8 @@
 //! hub depends on the room task, never the reverse.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -190,15 +192,20 @@ impl DocHub {
         rx.await.map_err(|_| HubError::Stopped)?
     }
 
-    /// Passes a frame a client sent (waits while the room's queue is full).
+    /// Passes a frame a client sent. The frame's bytes count against the
+    /// room's queue budget until the room has handled it.
     ///
-    /// The common case — the room runs and has room in its queue — completes
-    /// without suspending; the general path is boxed, so that the future every
-    /// connection holds while it reads stays small.
-    /// The frame's bytes count against the room's queue budget until the room
-    /// has handled it; while the budget is spent, this waits (and so the
-    /// connection stops reading).
-    pub async fn frame(self: &Arc<Self>, doc: &DocumentId, conn: ConnId, data: bytes::Bytes) {
+    /// The common case — the room runs and has room in its queue and budget —
+    /// is done when this returns `None`. Otherwise the frame waits in the
+    /// returned future, and the connection must await it before it reads
+    /// again (so a spent budget stops the connection reading). The wait is
+    /// boxed: the future every connection holds while it reads stays small.
+    pub fn frame<'a>(
+        self: &'a Arc<Self>,
+        doc: &'a DocumentId,
+        conn: ConnId,
+        data: bytes::Bytes,
+    ) -> Option<Pin<Box<dyn Future<Output = ()> + Send + 'a>>> {
         // The common case takes the budget and queues the frame under the
         // registry lock, cloning nothing but the budget's handle.
         let queued = {
@@ -207,7 +214,7 @@ impl DocHub {
                 Some(handle) => {
                     match handle.queued_bytes.clone().try_acquire_many_owned(permit_count(&data, &self.config)) {
                         Ok(queued) => match handle.tx.try_send(RoomEvent::Frame { conn, data, queued }) {
-                            Ok(()) => return,
+                            Ok(()) => return None,
                             Err(queue::TrySendError::Full(event) | queue::TrySendError::Closed(event)) => Err(event),
                         },
                         Err(_) => Ok(data),
@@ -216,12 +223,11 @@ impl DocHub {
                 None => Ok(data),
             }
         };
-        let data = match queued {
-            Ok(data) => data,
+        match queued {
+            Ok(data) => Some(Box::pin(self.frame_waiting(doc, conn, data))),
             // The queue is full (or the room stopping): wait for room in it.
-            Err(event) => return Box::pin(self.send(doc, event)).await,
-        };
-        Box::pin(self.frame_waiting(doc, conn, data)).await;
+            Err(event) => Some(Box::pin(self.send(doc, event))),
+        }
     }
 
     /// [`frame`](Self::frame) when the room is not running or its budget is spent.

@@ -4,6 +4,7 @@
 //! the socket, its binary frames passed to the document's room.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -114,9 +115,15 @@ impl FrameHandler for DocFrames {
     const FRAMES: FrameKind = FrameKind::Binary;
     const WRONG_FRAME_REASON: &'static str = "text frames are not part of the y-websocket protocol";
 
-    async fn on_frame(&mut self, payload: Bytes) -> Flow {
-        self.hub.frame(&self.doc, self.conn, payload).await;
-        Flow::Continue
+    fn on_frame(&mut self, payload: Bytes) -> impl Future<Output = Flow> + Send {
+        // Queued at once in the common case; the future holds only the wait.
+        let waiting = self.hub.frame(&self.doc, self.conn, payload);
+        async move {
+            if let Some(waiting) = waiting {
+                waiting.await;
+            }
+            Flow::Continue
+        }
     }
 
     async fn on_end(&mut self) {

@@ -9,18 +9,22 @@
 //! reconnects).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
 
 use bytes::Bytes;
-use tokio::sync::Notify;
+use futures_util::task::AtomicWaker;
 
 use super::close_code;
 
 #[derive(Debug)]
 struct Shared {
     state: Mutex<State>,
-    /// Woken when a frame or a close is queued.
-    ready: Notify,
+    /// Set when a frame or a close is queued, cleared by the wait that sees it.
+    signaled: AtomicBool,
+    /// The connection's task, waiting for `signaled` (it has one consumer).
+    waker: AtomicWaker,
     capacity: usize,
     max_bytes: usize,
 }
@@ -40,6 +44,12 @@ struct State {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes the connection's task, or its next wait if it is not waiting.
+    fn signal(&self) {
+        self.signaled.store(true, Ordering::Release);
+        self.waker.wake();
     }
 }
 
@@ -90,7 +100,8 @@ pub enum Next {
 pub fn queue(capacity: usize, max_bytes: usize) -> (Outbox, Inbox) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State::default()),
-        ready: Notify::new(),
+        signaled: AtomicBool::new(false),
+        waker: AtomicWaker::new(),
         capacity: capacity.max(1),
         max_bytes,
     });
@@ -113,7 +124,7 @@ impl Outbox {
             state.bytes += frame.len();
             state.frames.push_back(frame);
         }
-        self.shared.ready.notify_one();
+        self.shared.signal();
         Ok(())
     }
 
@@ -133,7 +144,7 @@ impl Outbox {
             }
             state.close_when_written = Some((code, reason.into()));
         }
-        self.shared.ready.notify_one();
+        self.shared.signal();
     }
 
     /// A handle that closes this connection from elsewhere.
@@ -154,7 +165,7 @@ fn close_shared(shared: &Shared, code: u16, reason: String) {
         state.frames = VecDeque::new();
         state.bytes = 0;
     }
-    shared.ready.notify_one();
+    shared.signal();
 }
 
 impl Drop for Outbox {
@@ -196,9 +207,20 @@ impl Inbox {
     }
 
     /// Waits until something was queued since the last wait (returns at once if
-    /// something was queued meanwhile).
-    pub async fn ready(&self) {
-        self.shared.ready.notified().await;
+    /// something was queued meanwhile). A pointer's worth of future: every idle
+    /// connection's task holds one.
+    pub fn ready(&self) -> impl Future<Output = ()> + Send + '_ {
+        std::future::poll_fn(|cx| {
+            if self.shared.signaled.swap(false, Ordering::AcqRel) {
+                return Poll::Ready(());
+            }
+            self.shared.waker.register(cx.waker());
+            // A signal between the check and the registration found no waker.
+            if self.shared.signaled.swap(false, Ordering::AcqRel) {
+                return Poll::Ready(());
+            }
+            Poll::Pending
+        })
     }
 }
 

@@ -19,10 +19,10 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::task::Poll;
+use std::task::{Context, Poll, ready};
 
 use bytes::{BufMut, Bytes};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use super::close_code;
 
@@ -155,10 +155,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// close frame was read).
     ///
     /// Cancel-safe: what was read is kept in the socket, so a `select!` that
-    /// drops this future loses nothing.
-    pub async fn recv(&mut self) -> Option<Result<Message, ReadError>> {
+    /// drops this future loses nothing. The future is a pointer to the socket:
+    /// an idle connection's task holds it all along.
+    pub fn recv(&mut self) -> impl Future<Output = Option<Result<Message, ReadError>>> + Send + '_
+    where
+        S: Send,
+    {
+        std::future::poll_fn(move |cx| self.poll_recv(cx))
+    }
+
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, ReadError>>> {
         if self.close_received {
-            return None;
+            return Poll::Ready(None);
         }
         loop {
             let parsed = self.parse();
@@ -167,22 +175,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 self.start = 0;
             }
             match parsed {
-                Ok(Some(message)) => return Some(Ok(message)),
+                Ok(Some(message)) => return Poll::Ready(Some(Ok(message))),
                 Ok(None) => {}
-                Err(err) => return Some(Err(err)),
+                Err(err) => return Poll::Ready(Some(Err(err))),
             }
-            match self.fill().await {
+            match ready!(self.poll_fill(cx)) {
                 // The client left, perhaps in the middle of a frame.
-                Ok(0) => return None,
+                Ok(0) => return Poll::Ready(None),
                 Ok(_) => {}
-                Err(err) => return Some(Err(err.into())),
+                Err(err) => return Poll::Ready(Some(Err(err.into()))),
             }
         }
     }
 
     /// Reads more bytes: straight into the payload of a frame whose header was
-    /// parsed, through a chunk on the stack into `read` otherwise.
-    async fn fill(&mut self) -> io::Result<usize> {
+    /// parsed, through a chunk on the stack into `read` otherwise. The chunk
+    /// exists only while the read is polled: a pending read has taken no
+    /// bytes, so nothing is held while the client is quiet.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         if let Some(frame) = self.frame.as_mut() {
             let missing = frame.len - frame.payload.len();
             if frame.payload.len() == frame.payload.capacity() {
@@ -190,25 +200,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 // header announced: a header costs its sender nothing.
                 frame.payload.reserve(missing.min(frame.payload.capacity().max(MIN_PAYLOAD_GROWTH)));
             }
-            return self.io.read_buf(&mut (&mut frame.payload).limit(missing)).await;
+            return tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut (&mut frame.payload).limit(missing));
         }
-        // The chunk exists only while the read is polled: a pending read has
-        // taken no bytes, so nothing is held while the client is quiet.
-        std::future::poll_fn(|cx| {
-            let mut chunk = [MaybeUninit::<u8>::uninit(); READ_CHUNK_BYTES];
-            let mut chunk = ReadBuf::uninit(&mut chunk);
-            match Pin::new(&mut self.io).poll_read(cx, &mut chunk) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
-                Poll::Ready(Ok(())) => {
-                    self.read.drain(..self.start);
-                    self.start = 0;
-                    self.read.extend_from_slice(chunk.filled());
-                    Poll::Ready(Ok(chunk.filled().len()))
-                }
-            }
-        })
-        .await
+        let mut chunk = [MaybeUninit::<u8>::uninit(); READ_CHUNK_BYTES];
+        let mut chunk = ReadBuf::uninit(&mut chunk);
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut chunk))?;
+        self.read.drain(..self.start);
+        self.start = 0;
+        self.read.extend_from_slice(chunk.filled());
+        Poll::Ready(Ok(chunk.filled().len()))
     }
 
     /// The next whole message in what was read, if there is one.
