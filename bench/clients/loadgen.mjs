@@ -13,6 +13,8 @@
 //               JOINERS (20) clients joining at once: server CPU per join
 //   idle        IDLE_ROOMS (200) x IDLE_CLIENTS (10), awareness on, one edit
 //               (and cursor) per room, held HOLD (5) s: server KB per connection
+//               (all of the growth), and per connection of the second half of
+//               the rooms (what each added connection costs)
 //   fanout      1 room x FANOUT_CLIENTS (200), 1 writer at FANOUT_RATE (10)/s moving
 //               its cursor with each edit: p99 writer -> every other client
 //   throughput  TP_ROOMS (20) x TP_CLIENTS (5), TP_WRITERS (2) writers per room,
@@ -192,27 +194,44 @@ async function idle (target, args) {
   urls.forEach((room, r) => {
     for (let i = 0; i < perRoom; i++) clients.push(new Client(room, { index: r * perRoom + i, tally }))
   })
-  const added = await connectAll(clients)
-  // One edit and a cursor per room, then let awareness settle.
-  for (let r = 0; r < rooms; r++) {
-    const c = clients[r * perRoom]
-    if (!c.synced) continue
-    c.insertMarker(r, 0, ' hello from the idle room')
-    c.moveCursor()
+  // Two waves of half the rooms each: the second wave's growth is what each
+  // added connection costs, without what the first connections of a fresh
+  // server pay once (database connections and their caches, buffers that
+  // reach their working size).
+  const half = Math.floor(rooms / 2) * perRoom
+  const waves = [clients.slice(0, half), clients.slice(half)]
+  const added = { seconds: 0, failed: 0, errors: [] }
+  const rssAfterWave = []
+  for (const wave of waves) {
+    const result = await connectAll(wave)
+    added.seconds = round(added.seconds + result.seconds, 3)
+    added.failed += result.failed
+    added.errors.push(...result.errors.slice(0, 3 - added.errors.length))
+    // One edit and a cursor per room, then let awareness settle.
+    for (let i = 0; i < wave.length; i += perRoom) {
+      const c = wave[i]
+      if (!c.synced) continue
+      c.insertMarker(c.index / perRoom, 0, ' hello from the idle room')
+      c.moveCursor()
+    }
+    await sleep(2000)
+    rssAfterWave.push(rssKb(args.pid))
   }
-  await sleep(2000)
-  const rss1 = rssKb(args.pid)
+  const rss1 = rssAfterWave[1]
   const before = snapshot(args.pid)
   await sleep(hold * 1000)
   const cpu = cpuBetween(before, snapshot(args.pid))
   const rss2 = rssKb(args.pid)
-  const connected = clients.filter((c) => c.synced && !c.closed).length
+  const isConnected = (c) => c.synced && !c.closed
+  const connected = clients.filter(isConnected).length
+  const connectedSecond = waves[1].filter(isConnected).length
   const seen = clients.filter((c) => c.synced && c.text.length > 0).length
   const states = clients.reduce((n, c) => n + c.awareness.getStates().size, 0)
   const ownRss = process.memoryUsage().rss
   for (const c of clients) c.close()
+  const rssEnd = Math.max(rss1, rss2)
   return {
-    params: { rooms, clients_per_room: perRoom, hold_s: hold, awareness: true, edits_per_room: 1 },
+    params: { rooms, clients_per_room: perRoom, hold_s: hold, awareness: true, edits_per_room: 1, waves: 2 },
     connected,
     failed: added.failed,
     connect_errors: added.errors,
@@ -220,9 +239,13 @@ async function idle (target, args) {
     clients_that_saw_the_edit: seen,
     mean_awareness_states_per_client: connected ? round(states / connected, 2) : null,
     server_rss_kb_before: rss0,
+    server_rss_kb_after_first_wave: rssAfterWave[0],
     server_rss_kb_after: rss1,
     server_rss_kb_end_of_hold: rss2,
-    server_kb_per_connection: connected && rss0 !== null ? round((Math.max(rss1, rss2) - rss0) / connected, 2) : null,
+    server_kb_per_connection: connected && rss0 !== null ? round((rssEnd - rss0) / connected, 2) : null,
+    server_kb_per_added_connection: connectedSecond && rssAfterWave[0] !== null
+      ? round((rssEnd - rssAfterWave[0]) / connectedSecond, 2)
+      : null,
     server_cpu_idle_pct: cpu.server_cpu_s === null ? null : round(100 * cpu.server_cpu_s / cpu.window_s, 3),
     loadgen_rss_kb: Math.round(ownRss / 1024),
     group: tallyResult(tally)

@@ -45,6 +45,7 @@ fn metrics(scenario: &str) -> Vec<(&'static str, &'static str)> {
         "idle" => vec![
             ("connections held", "/connected"),
             ("server KB per connection", "/server_kb_per_connection"),
+            ("server KB per added connection (second half)", "/server_kb_per_added_connection"),
             ("server RSS MB before", "/server_rss_kb_before"),
             ("server RSS MB with connections", "/server_rss_kb_after"),
             ("connect + sync all, s", "/connect_s"),

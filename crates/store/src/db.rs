@@ -40,6 +40,12 @@ pub struct Store {
     log_pool: Option<AnyPool>,
 }
 
+/// Connections of the SQLite pool: twice the cores, from 2 to 8.
+fn sqlite_readers() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(4, |n| u32::try_from(n.get()).unwrap_or(u32::MAX));
+    cores.saturating_mul(2).clamp(2, 8)
+}
+
 impl Store {
     /// The SQLite URL of `<data_dir>/reynard.db` (created if missing).
     pub fn sqlite_url(data_dir: &Path) -> String {
@@ -82,7 +88,10 @@ impl Store {
             Backend::Postgres => AnyPoolOptions::new().max_connections(connections),
         };
         let connections = match backend {
-            Backend::Sqlite => 8,
+            // Reads run on the connections' own threads and cost CPU, not
+            // waiting: more of them than twice the cores only adds threads,
+            // page caches and memory.
+            Backend::Sqlite => sqlite_readers(),
             Backend::Postgres => 16,
         };
         let timeout = Duration::from_secs(10);

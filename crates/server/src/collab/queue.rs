@@ -14,10 +14,13 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
 
-use tokio::sync::{Notify, Semaphore, TryAcquireError};
+use futures_util::task::AtomicWaker;
+use tokio::sync::{Semaphore, TryAcquireError};
 
 /// Buffer capacity a drained queue keeps; a burst's larger buffer is freed.
 const RETAINED_CAPACITY: usize = 4;
@@ -26,8 +29,11 @@ struct Shared<T> {
     state: Mutex<State<T>>,
     /// One permit per free slot; closed with the channel.
     slots: Semaphore,
-    /// Woken when an event is queued, the channel closes or the last sender goes.
-    ready: Notify,
+    /// Set when an event is queued, the channel closes or the last sender
+    /// goes; cleared by the receiver's wait that sees it.
+    signaled: AtomicBool,
+    /// The receiver's task, waiting for `signaled`.
+    waker: AtomicWaker,
     senders: AtomicUsize,
 }
 
@@ -44,7 +50,12 @@ impl<T> Shared<T> {
     fn close(&self) {
         self.lock().closed = true;
         self.slots.close();
-        self.ready.notify_one();
+        self.signal();
+    }
+
+    fn signal(&self) {
+        self.signaled.store(true, Ordering::Release);
+        self.waker.wake();
     }
 }
 
@@ -53,7 +64,8 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State { events: VecDeque::new(), closed: false }),
         slots: Semaphore::new(capacity.max(1)),
-        ready: Notify::new(),
+        signaled: AtomicBool::new(false),
+        waker: AtomicWaker::new(),
         senders: AtomicUsize::new(1),
     });
     (Sender { shared: shared.clone() }, Receiver { shared })
@@ -120,7 +132,7 @@ impl<T> Sender<T> {
             }
             state.events.push_back(event);
         }
-        self.shared.ready.notify_one();
+        self.shared.signal();
         Ok(())
     }
 
@@ -145,7 +157,7 @@ impl<T> Clone for Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.ready.notify_one();
+            self.shared.signal();
         }
     }
 }
@@ -176,15 +188,28 @@ impl<T> Receiver<T> {
     /// The next event; `None` once the channel is closed (or every sender
     /// went) and what was queued before has been taken.
     ///
-    /// Cancel-safe: an event is taken only when this returns it.
-    pub async fn recv(&mut self) -> Option<T> {
-        loop {
-            match self.take() {
-                Ok(event) => return Some(event),
-                Err(true) => return None,
-                Err(false) => self.shared.ready.notified().await,
+    /// Cancel-safe: an event is taken only when this returns it. The future
+    /// is a pointer: a room holds it for as long as it waits.
+    pub fn recv(&mut self) -> impl Future<Output = Option<T>> + Send + '_
+    where
+        T: Send,
+    {
+        std::future::poll_fn(move |cx| {
+            loop {
+                // Cleared before looking, so a signal after the look is kept.
+                self.shared.signaled.store(false, Ordering::Release);
+                match self.take() {
+                    Ok(event) => return Poll::Ready(Some(event)),
+                    Err(true) => return Poll::Ready(None),
+                    Err(false) => {}
+                }
+                self.shared.waker.register(cx.waker());
+                // Something that arrived before the registration found no waker.
+                if !self.shared.signaled.load(Ordering::Acquire) {
+                    return Poll::Pending;
+                }
             }
-        }
+        })
     }
 
     /// The next event if one is queued.

@@ -12,6 +12,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use futures_util::FutureExt;
+use futures_util::future::Either;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use sha1::{Digest, Sha1};
@@ -102,14 +104,18 @@ impl WebSocketUpgrade {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let WebSocketUpgrade { on_upgrade, accept, max_message } = self;
-        tokio::spawn(async move {
-            match on_upgrade.await {
-                // Boxed: the task holds the socket through a pointer, whatever
-                // `run` does with it.
-                Ok(upgraded) => run(Box::new(WebSocket::new(TokioIo::new(upgraded), max_message))).await,
-                Err(err) => tracing::debug!(%err, "the connection was not upgraded"),
+        // A combinator, not an `async` block: the block would keep `run`'s
+        // captures beside the future `run` returns (which holds them too) for
+        // the connection's whole life; `then` holds one or the other.
+        tokio::spawn(on_upgrade.then(move |upgraded| match upgraded {
+            // Boxed: the task holds the socket through a pointer, whatever
+            // `run` does with it.
+            Ok(upgraded) => Either::Left(run(Box::new(WebSocket::new(TokioIo::new(upgraded), max_message)))),
+            Err(err) => {
+                tracing::debug!(%err, "the connection was not upgraded");
+                Either::Right(std::future::ready(()))
             }
-        });
+        }));
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
         let headers = response.headers_mut();

@@ -43,16 +43,17 @@ impl FrameKind {
 /// write itself is boxed: it is made only when there is something to write.
 pub async fn write_queued(socket: &mut Socket, inbox: &Inbox, kind: FrameKind) -> Result<Option<(u16, String)>, ()> {
     loop {
-        let gathered = gather(socket, inbox, kind);
-        if let Gathered::Close(code, reason) = gathered {
+        let drained = match gather(socket, inbox, kind) {
             // Closing writes what was gathered before the close frame.
-            return Ok(Some((code, reason)));
-        }
+            Gathered::Close(code, reason) => return Ok(Some((code, reason))),
+            Gathered::Drained => true,
+            Gathered::Full => false,
+        };
         // Also what the socket queued itself (a pong).
         if socket.pending() > 0 {
             Box::pin(unless_closed(inbox, socket.flush())).await?;
         }
-        if let Gathered::Drained = gathered {
+        if drained {
             return Ok(None);
         }
     }

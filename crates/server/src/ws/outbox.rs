@@ -34,11 +34,25 @@ struct State {
     frames: VecDeque<Bytes>,
     /// The bytes of `frames`.
     bytes: usize,
-    /// Set once: the connection closes with this code and reason.
-    close: Option<(u16, String)>,
-    /// The connection closes with this code and reason once the frames queued
-    /// before it are written.
-    close_when_written: Option<(u16, String)>,
+    /// Set once: how the connection closes. Boxed, as few connections are
+    /// closing at any time and every connection holds this state.
+    closing: Option<Box<Closing>>,
+}
+
+/// How a connection closes.
+#[derive(Debug)]
+struct Closing {
+    code: u16,
+    reason: String,
+    /// Only once the frames queued before the close are written.
+    after_frames: bool,
+}
+
+impl State {
+    /// Whether the connection closes now (queued frames are not written).
+    fn is_closed(&self) -> bool {
+        self.closing.as_ref().is_some_and(|closing| !closing.after_frames)
+    }
 }
 
 impl Shared {
@@ -113,7 +127,7 @@ impl Outbox {
     pub fn push(&self, frame: Bytes) -> Result<(), Full> {
         {
             let mut state = self.shared.lock();
-            if state.close.is_some() {
+            if state.is_closed() {
                 return Ok(());
             }
             let too_many_bytes =
@@ -139,10 +153,10 @@ impl Outbox {
     pub fn close_when_written(&self, code: u16, reason: impl Into<String>) {
         {
             let mut state = self.shared.lock();
-            if state.close.is_some() || state.close_when_written.is_some() {
+            if state.closing.is_some() {
                 return;
             }
-            state.close_when_written = Some((code, reason.into()));
+            state.closing = Some(Box::new(Closing { code, reason: reason.into(), after_frames: true }));
         }
         self.shared.signal();
     }
@@ -158,10 +172,10 @@ fn close_shared(shared: &Shared, code: u16, reason: String) {
         let mut state = shared.lock();
         // A close already decided wins, a graceful one included (its last
         // frames are still written).
-        if state.close.is_some() || state.close_when_written.is_some() {
+        if state.closing.is_some() {
             return;
         }
-        state.close = Some((code, reason));
+        state.closing = Some(Box::new(Closing { code, reason, after_frames: false }));
         state.frames = VecDeque::new();
         state.bytes = 0;
     }
@@ -178,8 +192,8 @@ impl Inbox {
     /// The next thing to do: a close comes before any frame still queued.
     pub fn next(&self) -> Next {
         let mut state = self.shared.lock();
-        if let Some((code, reason)) = &state.close {
-            return Next::Close(*code, reason.clone());
+        if let Some(closing) = state.closing.as_ref().filter(|closing| !closing.after_frames) {
+            return Next::Close(closing.code, closing.reason.clone());
         }
         match state.frames.pop_front() {
             Some(frame) => {
@@ -187,9 +201,10 @@ impl Inbox {
                 Next::Frame(frame)
             }
             None => {
-                if let Some((code, reason)) = state.close_when_written.take() {
-                    state.close = Some((code, reason.clone()));
-                    return Next::Close(code, reason);
+                if let Some(closing) = state.closing.as_mut() {
+                    // The frames before a graceful close are written: close now.
+                    closing.after_frames = false;
+                    return Next::Close(closing.code, closing.reason.clone());
                 }
                 // A drained queue keeps no buffer: most connections are idle
                 // most of the time, and a burst allocates one again, once.
@@ -203,7 +218,7 @@ impl Inbox {
 
     /// Whether the room closed the connection.
     pub fn is_closed(&self) -> bool {
-        self.shared.lock().close.is_some()
+        self.shared.lock().is_closed()
     }
 
     /// Waits until something was queued since the last wait (returns at once if
