@@ -121,7 +121,10 @@ pub fn run(
 ) -> impl Future<Output = ()> + Send {
     let span = tracing::info_span!("room", doc = %doc);
     async move {
-        let mut task = match Box::pin(RoomTask::load(&context, doc.clone(), tx)).await {
+        // The task's state is boxed here, before the match: the value being
+        // matched lives until the match ends, across the failure's await, and
+        // the future would keep room for all of the state inline besides.
+        let mut task = match Box::pin(RoomTask::load(&context, doc.clone(), tx)).await.map(Box::new) {
             Ok(task) => task,
             Err(err) => {
                 tracing::error!(%err, "could not load document");
