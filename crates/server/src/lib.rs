@@ -13,6 +13,8 @@
 //!   follow-up loop and its clock.
 //! - [`ws`]: the WebSocket toolkit of every live service: send queues, the connection
 //!   registry, message rates, close codes.
+//! - [`wake`]: the wake-up of a queue's one consumer (a connection's send queue, a room's
+//!   events): a flag and a waker, so the wait is a pointer.
 //! - [`collab`]: live documents: the y-websocket endpoint and per-document room tasks.
 //! - [`live`]: the workspace's live socket: chat delivery, typing and presence.
 //! - [`liveness`]: which other processes are alive (heartbeats on the control topic).
@@ -59,5 +61,6 @@ pub mod schedule;
 pub mod security;
 pub mod state;
 pub mod tls;
+pub mod wake;
 pub mod web;
 pub mod ws;

@@ -15,12 +15,13 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Poll;
+use std::task::{Poll, ready};
 
-use futures_util::task::AtomicWaker;
 use tokio::sync::{Semaphore, TryAcquireError};
+
+use crate::wake::Wake;
 
 /// Buffer capacity a drained queue keeps; a burst's larger buffer is freed.
 const RETAINED_CAPACITY: usize = 4;
@@ -29,11 +30,9 @@ struct Shared<T> {
     state: Mutex<State<T>>,
     /// One permit per free slot; closed with the channel.
     slots: Semaphore,
-    /// Set when an event is queued, the channel closes or the last sender
-    /// goes; cleared by the receiver's wait that sees it.
-    signaled: AtomicBool,
-    /// The receiver's task, waiting for `signaled`.
-    waker: AtomicWaker,
+    /// Wakes the receiver when an event is queued, the channel closes or the
+    /// last sender goes.
+    ready: Wake,
     senders: AtomicUsize,
 }
 
@@ -50,12 +49,7 @@ impl<T> Shared<T> {
     fn close(&self) {
         self.lock().closed = true;
         self.slots.close();
-        self.signal();
-    }
-
-    fn signal(&self) {
-        self.signaled.store(true, Ordering::Release);
-        self.waker.wake();
+        self.ready.wake();
     }
 }
 
@@ -64,8 +58,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State { events: VecDeque::new(), closed: false }),
         slots: Semaphore::new(capacity.max(1)),
-        signaled: AtomicBool::new(false),
-        waker: AtomicWaker::new(),
+        ready: Wake::new(),
         senders: AtomicUsize::new(1),
     });
     (Sender { shared: shared.clone() }, Receiver { shared })
@@ -132,7 +125,7 @@ impl<T> Sender<T> {
             }
             state.events.push_back(event);
         }
-        self.shared.signal();
+        self.shared.ready.wake();
         Ok(())
     }
 
@@ -157,7 +150,7 @@ impl<T> Clone for Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.signal();
+            self.shared.ready.wake();
         }
     }
 }
@@ -196,17 +189,10 @@ impl<T> Receiver<T> {
     {
         std::future::poll_fn(move |cx| {
             loop {
-                // Cleared before looking, so a signal after the look is kept.
-                self.shared.signaled.store(false, Ordering::Release);
                 match self.take() {
                     Ok(event) => return Poll::Ready(Some(event)),
                     Err(true) => return Poll::Ready(None),
-                    Err(false) => {}
-                }
-                self.shared.waker.register(cx.waker());
-                // Something that arrived before the registration found no waker.
-                if !self.shared.signaled.load(Ordering::Acquire) {
-                    return Poll::Pending;
+                    Err(false) => ready!(self.shared.ready.poll_wait(cx)),
                 }
             }
         })

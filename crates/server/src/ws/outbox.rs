@@ -9,22 +9,19 @@
 //! reconnects).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Poll;
 
 use bytes::Bytes;
-use futures_util::task::AtomicWaker;
 
 use super::close_code;
+use crate::wake::Wake;
 
 #[derive(Debug)]
 struct Shared {
     state: Mutex<State>,
-    /// Set when a frame or a close is queued, cleared by the wait that sees it.
-    signaled: AtomicBool,
-    /// The connection's task, waiting for `signaled` (it has one consumer).
-    waker: AtomicWaker,
+    /// Wakes the connection's task (the one consumer) when a frame or a close
+    /// is queued.
+    ready: Wake,
     capacity: usize,
     max_bytes: usize,
 }
@@ -58,12 +55,6 @@ impl State {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Wakes the connection's task, or its next wait if it is not waiting.
-    fn signal(&self) {
-        self.signaled.store(true, Ordering::Release);
-        self.waker.wake();
     }
 }
 
@@ -114,8 +105,7 @@ pub enum Next {
 pub fn queue(capacity: usize, max_bytes: usize) -> (Outbox, Inbox) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State::default()),
-        signaled: AtomicBool::new(false),
-        waker: AtomicWaker::new(),
+        ready: Wake::new(),
         capacity: capacity.max(1),
         max_bytes,
     });
@@ -138,7 +128,7 @@ impl Outbox {
             state.bytes += frame.len();
             state.frames.push_back(frame);
         }
-        self.shared.signal();
+        self.shared.ready.wake();
         Ok(())
     }
 
@@ -158,7 +148,7 @@ impl Outbox {
             }
             state.closing = Some(Box::new(Closing { code, reason: reason.into(), after_frames: true }));
         }
-        self.shared.signal();
+        self.shared.ready.wake();
     }
 
     /// A handle that closes this connection from elsewhere.
@@ -179,7 +169,7 @@ fn close_shared(shared: &Shared, code: u16, reason: String) {
         state.frames = VecDeque::new();
         state.bytes = 0;
     }
-    shared.signal();
+    shared.ready.wake();
 }
 
 impl Drop for Outbox {
@@ -225,17 +215,7 @@ impl Inbox {
     /// something was queued meanwhile). A pointer's worth of future: every idle
     /// connection's task holds one.
     pub fn ready(&self) -> impl Future<Output = ()> + Send + '_ {
-        std::future::poll_fn(|cx| {
-            if self.shared.signaled.swap(false, Ordering::AcqRel) {
-                return Poll::Ready(());
-            }
-            self.shared.waker.register(cx.waker());
-            // A signal between the check and the registration found no waker.
-            if self.shared.signaled.swap(false, Ordering::AcqRel) {
-                return Poll::Ready(());
-            }
-            Poll::Pending
-        })
+        self.shared.ready.wait()
     }
 }
 
