@@ -204,6 +204,14 @@ impl ClientIds {
     }
 }
 
+/// What the registry knows of a connection: its signed-in user and the
+/// clientIDs it owns. Kept while either is there.
+#[derive(Debug, Default)]
+struct Member {
+    user: Option<Arc<str>>,
+    owned: ClientIds,
+}
+
 /// A removed client: the clock of its removal, and when it was removed (for eviction).
 #[derive(Debug, Clone, Copy)]
 struct RemovedClient {
@@ -216,10 +224,9 @@ struct RemovedClient {
 pub struct AwarenessRegistry {
     /// Present clients, in clientID order (so that messages are deterministic).
     clients: BTreeMap<u64, ClientState>,
-    /// The clientIDs each connection owns.
-    owned: HashMap<ConnId, ClientIds>,
-    /// The signed-in user of each identified connection.
-    users: HashMap<ConnId, Arc<str>>,
+    /// Each connection that is identified or owns a client: one entry per
+    /// connection (every idle connection has one), not a map for each.
+    members: HashMap<ConnId, Member>,
     /// Recently removed clients.
     removed: HashMap<u64, RemovedClient>,
     /// Counter ordering removals.
@@ -255,7 +262,7 @@ impl AwarenessRegistry {
     /// Records that `conn` belongs to `user`: its states are tagged with the user's id, and
     /// it may take over clientIDs another connection of the same user owns.
     pub fn identify(&mut self, conn: ConnId, user: Arc<str>) {
-        self.users.insert(conn, user);
+        self.members.entry(conn).or_default().user = Some(user);
     }
 
     /// Whether `conn` may set or remove `client`'s state: it owns it, or the owner is
@@ -266,7 +273,7 @@ impl AwarenessRegistry {
         // recognised by their clock.
         client.owner == conn
             || client.owner == REMOTE
-            || client.user.as_ref().is_some_and(|user| self.users.get(&conn) == Some(user))
+            || client.user.as_ref().is_some_and(|user| self.user_of(conn) == Some(user))
     }
 
     /// Records an awareness update relayed from another process (already
@@ -297,7 +304,7 @@ impl AwarenessRegistry {
     /// owns the client: a room of more than this many people (or one account's many
     /// connections) must not close its members' connections.
     pub fn check_ownership(&self, conn: ConnId, entries: &[AwarenessEntry<'_>]) -> Result<()> {
-        let owned = self.owned.get(&conn).map_or(0, ClientIds::len);
+        let owned = self.members.get(&conn).map_or(0, |member| member.owned.len());
         let claimed: BTreeSet<u64> = entries
             .iter()
             .filter(|entry| {
@@ -327,7 +334,7 @@ impl AwarenessRegistry {
     pub fn record(&mut self, conn: ConnId, entries: &[AwarenessEntry<'_>]) -> AwarenessChange {
         let mut news = Vec::new();
         let mut refused_revivals = Vec::new();
-        let user = self.users.get(&conn).cloned();
+        let user = self.user_of(conn).cloned();
         for entry in entries {
             if self.clients.get(&entry.client_id).is_some_and(|client| !self.may_announce(conn, client)) {
                 continue;
@@ -364,14 +371,14 @@ impl AwarenessRegistry {
                             // Another connection of the same user (a reconnecting tab).
                             let previous = std::mem::replace(&mut client.owner, conn);
                             self.disown(previous, entry.client_id);
-                            self.owned.entry(conn).or_default().insert(entry.client_id);
+                            self.members.entry(conn).or_default().owned.insert(entry.client_id);
                         }
                     }
                     None => {
                         let client =
                             ClientState { clock: entry.clock, state: state.clone(), owner: conn, user: user.clone() };
                         self.clients.insert(entry.client_id, client);
-                        self.owned.entry(conn).or_default().insert(entry.client_id);
+                        self.members.entry(conn).or_default().owned.insert(entry.client_id);
                     }
                 }
                 news.push((entry.client_id, entry.clock, state));
@@ -383,8 +390,7 @@ impl AwarenessRegistry {
     /// Removes every client owned by `conn` and returns the awareness message announcing them
     /// gone (state `null`, clock + 1), or `None` if `conn` owned none.
     pub fn remove_connection(&mut self, conn: ConnId) -> Option<Vec<u8>> {
-        self.users.remove(&conn);
-        let owned = self.owned.remove(&conn)?;
+        let owned = self.members.remove(&conn)?.owned;
         let mut gone = Vec::with_capacity(owned.len());
         for client_id in owned.iter() {
             if let Some(client) = self.clients.get(&client_id) {
@@ -411,15 +417,20 @@ impl AwarenessRegistry {
 
     /// The connections that own at least one client.
     pub fn owners(&self) -> impl Iterator<Item = ConnId> + '_ {
-        self.owned.keys().copied()
+        self.members.iter().filter(|(_, member)| !member.owned.is_empty()).map(|(conn, _)| *conn)
+    }
+
+    /// The signed-in user of an identified connection.
+    fn user_of(&self, conn: ConnId) -> Option<&Arc<str>> {
+        self.members.get(&conn).and_then(|member| member.user.as_ref())
     }
 
     /// Takes `client_id` out of `conn`'s owned set.
     fn disown(&mut self, conn: ConnId, client_id: u64) {
-        if let Some(owned) = self.owned.get_mut(&conn) {
-            owned.remove(client_id);
-            if owned.is_empty() {
-                self.owned.remove(&conn);
+        if let Some(member) = self.members.get_mut(&conn) {
+            member.owned.remove(client_id);
+            if member.owned.is_empty() && member.user.is_none() {
+                self.members.remove(&conn);
             }
         }
     }
@@ -449,15 +460,16 @@ impl AwarenessRegistry {
     pub(crate) fn check_invariants(&self) {
         for (client_id, client) in &self.clients {
             assert!(
-                self.owned.get(&client.owner).is_some_and(|owned| owned.contains(*client_id)),
+                self.members.get(&client.owner).is_some_and(|member| member.owned.contains(*client_id)),
                 "client {client_id} missing from its owner's set"
             );
             assert!(!self.removed.contains_key(client_id), "client {client_id} both present and removed");
             assert_ne!(client.state, NULL_STATE, "client {client_id} present with a null state");
             assert!(client.state.len() <= MAX_STATE_BYTES);
         }
-        for (conn, owned) in &self.owned {
-            assert!(!owned.is_empty(), "empty ownership set for {conn}");
+        for (conn, member) in &self.members {
+            let owned = &member.owned;
+            assert!(!owned.is_empty() || member.user.is_some(), "empty entry for {conn}");
             assert!(owned.len() <= MAX_CLIENTS_PER_CONNECTION, "{conn} owns too many clients");
             for client_id in owned.iter() {
                 assert_eq!(

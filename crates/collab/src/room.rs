@@ -293,14 +293,16 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// The state to rebuild the document from: an encoded state plus the updates accepted since.
 #[derive(Debug)]
 struct RecoveryPoint {
-    state: Vec<u8>,
+    /// Boxed at its exact size: the encoder's buffer grows in steps (1 KB at
+    /// least), and a room keeps this for as long as it is open.
+    state: Box<[u8]>,
     updates: Vec<Vec<u8>>,
     update_bytes: usize,
 }
 
 impl RecoveryPoint {
     fn new(state: Vec<u8>) -> Self {
-        Self { state, updates: Vec::new(), update_bytes: 0 }
+        Self { state: state.into_boxed_slice(), updates: Vec::new(), update_bytes: 0 }
     }
 
     /// Encoded state length plus the bytes of every update since: the document size estimate.
@@ -323,7 +325,7 @@ impl RecoveryPoint {
     /// cannot fail; should yrs disagree, the offending update is skipped rather than panicking.
     fn rebuild(&self) -> Document {
         let document = Document::new();
-        for update in std::iter::once(&self.state).chain(&self.updates) {
+        for update in std::iter::once(&*self.state).chain(self.updates.iter().map(Vec::as_slice)) {
             let _ = document.apply(update);
         }
         document

@@ -132,7 +132,9 @@ impl RoomTask {
         while let Some(event) = events.next() {
             match event {
                 RoomEvent::Join { conn, user, can_write, outbox, joined } => {
-                    for message in self.room.connect_as(conn, can_write, Arc::from(user.as_str())) {
+                    // One copy of the user's id, shared with the room's awareness.
+                    let user: Arc<str> = Arc::from(user.into_string());
+                    for message in self.room.connect_as(conn, can_write, user.clone()) {
                         batch.direct.push((conn, Bytes::from(message)));
                     }
                     self.clients.insert(conn, Client { user, outbox });
@@ -208,7 +210,7 @@ impl RoomTask {
             return;
         }
         let frames: Vec<&[u8]> = frames.iter().map(Bytes::as_ref).collect();
-        let author = Some(client.user.clone());
+        let author = Some(UserId::new(&*client.user));
         for result in self.room.receive_all(conn, &frames) {
             match result {
                 Ok(effects) => {
@@ -238,7 +240,7 @@ impl RoomTask {
             return;
         }
         let affected: Vec<ConnId> =
-            self.clients.iter().filter(|(_, c)| c.user == *user).map(|(conn, _)| *conn).collect();
+            self.clients.iter().filter(|(_, c)| *c.user == *user.as_str()).map(|(conn, _)| *conn).collect();
         for conn in affected {
             match role {
                 Some(role) => {

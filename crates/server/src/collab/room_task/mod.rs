@@ -39,7 +39,7 @@ use crate::collab::queue;
 use reynard_bus::{Bus, ProcessId, SubscriptionId, Topic};
 use reynard_collab::update_log::LogSize;
 use reynard_collab::{ConnId, DocRoom};
-use reynard_proto::{DocumentId, UserId, WorkspaceId};
+use reynard_proto::{DocumentId, WorkspaceId};
 use reynard_store::Store;
 use tracing::Instrument;
 
@@ -56,7 +56,8 @@ const MAX_BATCH: usize = 512;
 /// A connection to the room.
 #[derive(Debug)]
 struct Client {
-    user: UserId,
+    /// The signed-in user (shared with the room's awareness: one copy per connection).
+    user: Arc<str>,
     outbox: Outbox,
 }
 
