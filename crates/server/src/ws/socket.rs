@@ -122,8 +122,10 @@ pub struct WebSocket<S> {
     /// Bytes read and not parsed yet: `read[start..]`; released once parsed.
     read: Vec<u8>,
     start: usize,
-    frame: Option<PartialFrame>,
-    fragments: Option<Fragments>,
+    /// A frame whose payload is still arriving, and a message whose fragments
+    /// are: both rare, so boxed (every idle connection holds these fields).
+    frame: Option<Box<PartialFrame>>,
+    fragments: Option<Box<Fragments>>,
     /// Frames to write, and how much of them was written.
     out: Vec<u8>,
     written: usize,
@@ -214,20 +216,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// The next whole message in what was read, if there is one.
     fn parse(&mut self) -> Result<Option<Message>, ReadError> {
         loop {
-            if self.frame.is_none() {
-                match self.parse_header()? {
-                    Some(frame) => self.frame = Some(frame),
-                    None => return Ok(None),
+            let mut frame = match self.frame.take() {
+                Some(mut frame) => {
+                    if !take_payload(&mut frame, &self.read, &mut self.start) {
+                        self.frame = Some(frame);
+                        return Ok(None);
+                    }
+                    *frame
                 }
-            }
-            let Some(frame) = self.frame.as_mut() else { return Ok(None) };
-            let take = (frame.len - frame.payload.len()).min(self.read.len() - self.start);
-            frame.payload.extend_from_slice(&self.read[self.start..self.start + take]);
-            self.start += take;
-            if frame.payload.len() < frame.len {
-                return Ok(None);
-            }
-            let Some(mut frame) = self.frame.take() else { return Ok(None) };
+                None => {
+                    let Some(mut frame) = self.parse_header()? else { return Ok(None) };
+                    if !take_payload(&mut frame, &self.read, &mut self.start) {
+                        // The rest of its payload comes with later reads.
+                        self.frame = Some(Box::new(frame));
+                        return Ok(None);
+                    }
+                    frame
+                }
+            };
             apply_mask(&mut frame.payload, frame.mask);
             if let Some(message) = self.complete(frame)? {
                 return Ok(Some(message));
@@ -316,12 +322,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 if !fin {
                     return Ok(None);
                 }
-                let Some(Fragments { opcode, data }) = self.fragments.take() else { return Ok(None) };
+                let Some(fragments) = self.fragments.take() else { return Ok(None) };
+                let Fragments { opcode, data } = *fragments;
                 message(opcode, data).map(Some)
             }
             _ if fin => message(opcode, payload).map(Some),
             _ => {
-                self.fragments = Some(Fragments { opcode, data: payload });
+                self.fragments = Some(Box::new(Fragments { opcode, data: payload }));
                 Ok(None)
             }
         }
@@ -435,6 +442,14 @@ fn write_frame(out: &mut Vec<u8>, opcode: u8, payload: &[u8]) {
         }
     }
     out.extend_from_slice(payload);
+}
+
+/// Moves what was read of `frame`'s payload into it; whether the payload is whole.
+fn take_payload(frame: &mut PartialFrame, read: &[u8], start: &mut usize) -> bool {
+    let take = (frame.len - frame.payload.len()).min(read.len() - *start);
+    frame.payload.extend_from_slice(&read[*start..*start + take]);
+    *start += take;
+    frame.payload.len() == frame.len
 }
 
 /// Unmasks a client's payload (XOR with the key, repeated).
