@@ -116,6 +116,10 @@ pub struct ServeArgs {
     /// Document connections (WebSockets) one user may hold open at once.
     #[arg(long, env = "REYNARD_WS_CONNECTIONS_PER_USER", default_value_t = 50)]
     pub ws_connections_per_user: usize,
+    /// Milliseconds a document holds its clients' cursor and presence changes,
+    /// to send them merged and after the edits they point at (0: at once).
+    #[arg(long, env = "REYNARD_PRESENCE_DELAY_MS", default_value_t = crate::collab::DEFAULT_PRESENCE_DELAY_MS)]
+    pub presence_delay_ms: u64,
     /// Seconds a document stays in memory after its last client left.
     #[arg(long, env = "REYNARD_DOC_IDLE_SECONDS", default_value_t = 30)]
     pub doc_idle_seconds: u64,
@@ -283,6 +287,7 @@ impl Config {
             "--room-queue-bytes must be at least --max-message-bytes and at most 4294967295"
         );
         anyhow::ensure!(args.ws_connections_per_user >= 1, "--ws-connections-per-user must be at least 1");
+        anyhow::ensure!(args.presence_delay_ms <= 1000, "--presence-delay-ms must be at most 1000");
         let collab = crate::collab::CollabConfig {
             limits: reynard_collab::Limits {
                 max_message_bytes: args.max_message_bytes,
@@ -297,6 +302,7 @@ impl Config {
             version_after_idle: Duration::from_secs(args.version_idle_seconds.max(1)),
             version_max_interval: Duration::from_secs(args.version_max_minutes.max(1) * 60),
             compact_after: args.compact_after.max(1),
+            presence_delay: Duration::from_millis(args.presence_delay_ms),
         };
         let tls = match (args.tls_cert, args.tls_key) {
             (Some(cert), Some(key)) => Some(crate::tls::TlsFiles { cert, key }),

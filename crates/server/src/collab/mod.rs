@@ -46,7 +46,13 @@ pub struct CollabConfig {
     pub version_after_idle: Duration,
     /// …or after this long of continuous editing.
     pub version_max_interval: Duration,
+    /// How long a room holds its clients' awareness changes (cursors) after
+    /// the first, to send them merged and after the content they point at; zero sends them at once.
+    pub presence_delay: Duration,
 }
+
+/// The default of [`CollabConfig::presence_delay`], in milliseconds.
+pub const DEFAULT_PRESENCE_DELAY_MS: u64 = 30;
 
 impl Default for CollabConfig {
     fn default() -> Self {
@@ -61,6 +67,7 @@ impl Default for CollabConfig {
             messages_per_second: 500,
             version_after_idle: Duration::from_secs(30),
             version_max_interval: Duration::from_secs(10 * 60),
+            presence_delay: Duration::from_millis(DEFAULT_PRESENCE_DELAY_MS),
         }
     }
 }

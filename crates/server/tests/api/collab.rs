@@ -311,6 +311,55 @@ async fn awareness_is_relayed_and_removed_when_a_connection_closes() {
         .await;
 }
 
+#[tokio::test]
+async fn an_edit_reaches_the_others_before_its_cursor_and_cursor_moves_are_merged() {
+    // Long enough that the pause between the keystrokes below falls within it.
+    let s = setup_with(|config| config.collab.presence_delay = Duration::from_millis(400)).await;
+    let mut a = Client::connect(&s.server, &s.doc, &s.editor.token).await;
+    let mut b = Client::connect(&s.server, &s.doc, &s.viewer.token).await;
+    a.drain(Duration::from_millis(100)).await;
+    b.drain(Duration::from_millis(100)).await;
+    let cursor = |clock: u8, at: u8| {
+        let state = format!(r#"{{"cursor":{at}}}"#);
+        let mut payload = vec![1, 77, clock, state.len() as u8];
+        payload.extend_from_slice(state.as_bytes());
+        encode_awareness(&payload)
+    };
+    // What a y-monaco client sends as its user types: the edit, then its
+    // cursor; twice, the second in a later batch of the room.
+    a.insert(0, "x").await;
+    a.send(cursor(1, 1)).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    a.insert(1, "y").await;
+    a.send(cursor(2, 2)).await;
+
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !seen.iter().any(|(kind, _)| *kind == "awareness") {
+        let frame = match tokio::time::timeout_at(deadline, b.socket.next()).await {
+            Ok(Some(Ok(Message::Binary(frame)))) => frame,
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("waiting for a's cursor: {other:?}; seen {seen:?}"),
+        };
+        for message in decode_frame(&frame).expect("server frames decode") {
+            match message {
+                Y::Update(_) => seen.push(("update", Vec::new())),
+                Y::Awareness(payload) => seen.push(("awareness", payload.to_vec())),
+                _ => {}
+            }
+        }
+        b.handle(&frame).await;
+    }
+    assert_eq!(b.text(), "xy", "both edits arrived before the cursor: {seen:?}");
+    assert_eq!(seen.last().map(|(kind, _)| *kind), Some("awareness"), "{seen:?}");
+    // One awareness message, with only the newer of the two cursor states.
+    let (_, payload) = seen.last().unwrap();
+    assert_eq!(&payload[..3], &[1, 77, 2], "one entry, client 77 at clock 2: {payload:?}");
+    assert!(String::from_utf8_lossy(payload).contains(r#""cursor":2"#), "{payload:?}");
+    b.drain(Duration::from_millis(200)).await;
+    assert_eq!(b.awareness.len(), 1, "no second cursor message: {:?}", b.awareness);
+}
+
 async fn assert_closed_with(client: &mut Client, code: u16) -> String {
     let (got, reason) = client.closed().await;
     assert_eq!(got, code, "close reason: {reason}");

@@ -7,9 +7,10 @@
 //! - **commit**: append the accepted updates to the log in one transaction,
 //!   each run of one author's updates as one entry. If it fails, the room
 //!   closes its clients and stops: nothing of the batch was ever visible.
-//! - **flush**: publish the committed updates on the bus, send the replies, the
-//!   batch's updates merged into one message for everyone and the awareness,
-//!   answer the requests, close connections; then stop or compact if due.
+//! - **flush**: publish the committed updates on the bus, send the replies and
+//!   the batch's updates merged into one message for everyone, hold the
+//!   awareness (sent shortly after, merged: `presence`), answer the requests,
+//!   close connections; then stop or compact if due.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -61,7 +62,7 @@ impl Ack {
 struct Collected {
     /// Messages for one client, in the order they were produced.
     direct: Vec<(ConnId, Bytes)>,
-    /// Awareness messages for everyone (merged into one before sending).
+    /// Awareness messages for everyone (held and merged before sending).
     awareness: Vec<Vec<u8>>,
     /// Accepted updates, with their authors.
     accepted: Vec<(Vec<u8>, Option<UserId>)>,
@@ -353,13 +354,7 @@ impl RoomTask {
                 }
             }
         }
-        for message in reynard_collab::merge_awareness_messages(&awareness) {
-            let message = Bytes::from(message);
-            self.broadcast(&message, &mut closing);
-            if self.has_peers() {
-                self.publish(Payload::Awareness { message: Arc::from(message.as_ref()) });
-            }
-        }
+        self.hold_presence(awareness, &mut closing);
         for message in remote_awareness {
             self.broadcast(&message, &mut closing);
         }
@@ -402,7 +397,7 @@ impl RoomTask {
 
     /// Flush: closes the connections the batch refused or found too slow, and
     /// tells the others their awareness is gone.
-    fn close_connections(&mut self, closing: Vec<(ConnId, u16, String)>) {
+    pub(super) fn close_connections(&mut self, closing: Vec<(ConnId, u16, String)>) {
         let mut removals = Vec::new();
         for (conn, code, reason) in closing {
             if let Some(client) = self.clients.remove(&conn) {
@@ -437,7 +432,7 @@ impl RoomTask {
         }
     }
 
-    fn broadcast(&self, message: &Bytes, closing: &mut Vec<(ConnId, u16, String)>) {
+    pub(super) fn broadcast(&self, message: &Bytes, closing: &mut Vec<(ConnId, u16, String)>) {
         for (conn, client) in &self.clients {
             if client.outbox.push(message.clone()).is_err() && !closing.iter().any(|(c, ..)| c == conn) {
                 closing.push((*conn, close_code::TRY_AGAIN_LATER, TOO_SLOW.to_owned()));

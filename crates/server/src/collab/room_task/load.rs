@@ -88,6 +88,7 @@ impl RoomTask {
             next_check: super::bus_check_after(&context.bus),
             remote_clients: super::ghosts::RemoteClients::default(),
             liveness: context.liveness.clone(),
+            presence: super::presence::Presence::default(),
         })
     }
 }

@@ -19,6 +19,8 @@
 //!   from the log, publishing this room's events.
 //! - `ghosts`: other processes' awareness clients, removed when their process dies.
 //! - `versions`: when an automatic version is due, and recording versions.
+//! - `presence`: awareness changes held briefly and sent merged, after the
+//!   content they point at.
 //! - `snapshot`: folding the log into a snapshot, when
 //!   [`reynard_collab::update_log::LogSize`] says it is worth it.
 
@@ -26,6 +28,7 @@ mod batch;
 mod context;
 mod ghosts;
 mod load;
+mod presence;
 mod replication;
 mod snapshot;
 mod versions;
@@ -95,6 +98,8 @@ struct RoomTask {
     remote_clients: ghosts::RemoteClients,
     /// Which other processes are alive.
     liveness: Arc<crate::liveness::Liveness>,
+    /// Awareness changes held back until after the content (`presence`).
+    presence: presence::Presence,
 }
 
 /// How often a room on a bus shared with other processes checks the log.
@@ -136,9 +141,10 @@ pub fn run(
         };
         let mut idle_since = Some(Instant::now());
         loop {
-            // Wake for the next automatic version, or for eviction when idle.
+            // Wake for held awareness, the next automatic version, or eviction when idle.
             let evict_at = idle_since.map(|since| since + task.config.idle_grace);
-            let wake = [task.auto_version_due(), evict_at, task.next_check].into_iter().flatten().min();
+            let wake =
+                [task.auto_version_due(), evict_at, task.next_check, task.presence.due()].into_iter().flatten().min();
             let next = match wake {
                 Some(at) => tokio::time::timeout_at(at.into(), rx.recv()).await.ok(),
                 None => Some(rx.recv().await),
@@ -147,6 +153,7 @@ pub fn run(
                 Some(Some(event)) => event,
                 Some(None) => break,
                 None => {
+                    task.send_due_presence();
                     if task.next_check.is_some_and(|at| at <= Instant::now()) {
                         task.next_check = Some(Instant::now() + LOG_CHECK_EVERY);
                         task.remove_ghosts();
