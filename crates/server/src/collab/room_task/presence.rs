@@ -25,14 +25,17 @@ use reynard_collab::ConnId;
 
 use super::RoomTask;
 
-/// Awareness messages held at most before they are sent early: bounds what a
-/// room holds between two sends whatever its clients send.
+/// Awareness messages, and their bytes, held at most before they are sent
+/// early: bound what a room holds between two sends whatever its clients send
+/// (one message may carry 64 states of 64 KB).
 const MAX_HELD: usize = 256;
+const MAX_HELD_BYTES: usize = 1024 * 1024;
 
 /// A room's awareness changes not sent yet.
 #[derive(Debug, Default)]
 pub(super) struct Presence {
     held: Vec<Vec<u8>>,
+    held_bytes: usize,
     /// When the held changes are sent: the delay after the first of them.
     due: Option<Instant>,
 }
@@ -47,15 +50,18 @@ impl Presence {
     /// passed, or too many held).
     fn hold(&mut self, messages: Vec<Vec<u8>>, delay: Duration) -> bool {
         if !messages.is_empty() {
+            self.held_bytes += messages.iter().map(Vec::len).sum::<usize>();
             self.held.extend(messages);
             self.due.get_or_insert_with(|| Instant::now() + delay);
         }
-        self.due.is_some_and(|due| delay.is_zero() || self.held.len() >= MAX_HELD || due <= Instant::now())
+        let full = self.held.len() >= MAX_HELD || self.held_bytes >= MAX_HELD_BYTES;
+        self.due.is_some_and(|due| delay.is_zero() || full || due <= Instant::now())
     }
 
     /// The held changes, merged, leaving none.
     fn take(&mut self) -> Vec<Vec<u8>> {
         self.due = None;
+        self.held_bytes = 0;
         reynard_collab::merge_awareness_messages(&std::mem::take(&mut self.held))
     }
 }
@@ -131,6 +137,9 @@ mod tests {
             assert!(!presence.hold(vec![vec![i as u8]], Duration::from_secs(60)));
         }
         assert!(presence.hold(vec![vec![0]], Duration::from_secs(60)));
+        presence.take();
+        assert!(!presence.hold(vec![vec![0; MAX_HELD_BYTES / 2]], Duration::from_secs(60)));
+        assert!(presence.hold(vec![vec![0; MAX_HELD_BYTES / 2]], Duration::from_secs(60)), "a megabyte held is due");
     }
 
     #[test]
