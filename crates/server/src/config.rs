@@ -512,6 +512,19 @@ mod tests {
     }
 
     #[test]
+    fn presence_delay_defaults_to_30_ms_and_is_bounded() {
+        let delay = |args: &[&str]| {
+            let args = ServeArgs::parse_from(["serve"].iter().chain(args));
+            Config::from_args(args).map(|config| config.collab.presence_delay)
+        };
+        assert_eq!(delay(&[]).unwrap(), Duration::from_millis(30));
+        assert_eq!(delay(&["--presence-delay-ms", "0"]).unwrap(), Duration::ZERO);
+        assert_eq!(delay(&["--presence-delay-ms", "1000"]).unwrap(), Duration::from_secs(1));
+        let err = delay(&["--presence-delay-ms", "1001"]).unwrap_err();
+        assert!(err.to_string().contains("--presence-delay-ms"), "{err}");
+    }
+
+    #[test]
     fn trusted_origins_come_from_the_public_url_and_the_allowed_list() {
         let args = ServeArgs::parse_from([
             "serve",

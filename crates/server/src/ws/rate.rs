@@ -7,7 +7,9 @@ use std::time::Instant;
 ///
 /// Every connection holds one for its whole life, so it is kept to 24 bytes:
 /// the burst is derived from the rate, and the tokens are kept as `f32`
-/// (exact to well below one token for any bucket under 4 million).
+/// (to within half a token for a bucket under 4 million, i.e. a limit under a
+/// million messages a second; above that the bucket only errs towards letting
+/// messages pass).
 #[derive(Debug)]
 pub struct MessageRate {
     per_second: u32,
