@@ -16,7 +16,8 @@
 //               (all of the growth), and per connection of the second half of
 //               the rooms (what each added connection costs)
 //   fanout      1 room x FANOUT_CLIENTS (200), 1 writer at FANOUT_RATE (10)/s moving
-//               its cursor with each edit: p99 writer -> every other client
+//               its cursor with each edit: p99 writer -> every other client, and
+//               per edit the first and the last reader to have it
 //   throughput  TP_ROOMS (20) x TP_CLIENTS (5), TP_WRITERS (2) writers per room,
 //               each keeping TP_IN_FLIGHT (16) edits not yet seen by the room:
 //               server CPU per delivered update
@@ -260,11 +261,19 @@ async function fanout (target, args) {
   const tally = new Tally()
   const sentAt = new Map()
   const latencies = []
+  // Per edit, the first and the last reader to have it: the first is the
+  // server's own delay (plus one client's handling), the last adds the time
+  // one client process takes to hand the edit to every reader.
+  const firstLast = new Map()
   let received = 0
   const onMarker = (w, seq, at) => {
     const t = sentAt.get(seq)
     if (t === undefined) return
-    latencies.push(at - t)
+    const ms = at - t
+    latencies.push(ms)
+    const seen = firstLast.get(seq)
+    if (seen === undefined) firstLast.set(seq, [ms, ms])
+    else seen[1] = Math.max(seen[1], ms)
     received++
   }
   const writer = new Client(room, { index: 0, tally })
@@ -300,6 +309,8 @@ async function fanout (target, args) {
     server_rss_kb: rss,
     group: {
       latency: summaryMs(latencies),
+      first_reader: summaryMs([...firstLast.values()].map(([first]) => first)),
+      last_reader: summaryMs([...firstLast.values()].map(([, last]) => last)),
       delivered_ratio: round(received / (total * Math.max(1, connectedReaders)), 4),
       awareness_in_window: tally.awarenessIn - awarenessIn0,
       awareness_out_window: tally.awarenessOut - awarenessOut0,

@@ -22,6 +22,8 @@ fn metrics(scenario: &str) -> Vec<(&'static str, &'static str)> {
             ("p50 ms", "/group/latency/p50_ms"),
             ("p99 ms", "/group/latency/p99_ms"),
             ("max ms", "/group/latency/max_ms"),
+            ("per edit, first reader: p50 ms (npm)", "/group/first_reader/p50_ms"),
+            ("per edit, last reader: p50 ms (npm)", "/group/last_reader/p50_ms"),
             ("delivered ratio", "/group/delivered_ratio"),
             ("awareness msgs received (all clients)", "/group/awareness_in"),
             ("awareness echoes sent (all clients)", "/group/awareness_out"),
